@@ -1,0 +1,63 @@
+// Downsampling a float series into N equal-width step buckets for charts. Each bucket keeps
+// count, min, max, first, last and mean, so a chart can draw the line and a min-max band and never
+// hide a spike. Whole chunks that fall inside one bucket are merged from their ChunkSummary;
+// only chunks that straddle a bucket boundary are decoded.
+//
+// Thread-safety: a BucketBuilder is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "series/float_chunk.h"
+
+namespace nereid::series {
+
+struct Bucket {
+  double step_from = 0;   // bucket covers [step_from, step_to); the last bucket includes step_to
+  double step_to = 0;
+  uint64_t count = 0;     // points in the bucket, NaN included
+  uint64_t nan_count = 0;
+  double min = 0;         // over non-NaN values; meaningless when count == nan_count
+  double max = 0;
+  double first = 0;       // value at the lowest step in the bucket (ties: first to arrive)
+  double last = 0;        // value at the highest step (ties: last to arrive)
+  double first_step = 0;
+  double last_step = 0;
+  double mean = 0;        // sum / (count - nan_count)
+};
+
+class BucketBuilder {
+ public:
+  // Buckets of equal width over [step_from, step_to]; n >= 1, step_from <= step_to.
+  BucketBuilder(double step_from, double step_to, uint32_t n);
+
+  // The bucket index a step falls in, or -1 outside [step_from, step_to].
+  int64_t IndexOf(double step) const;
+  // True when every point of a chunk with this summary falls in one bucket, so AddSummary is exact.
+  bool FitsOneBucket(const ChunkSummary& s) const;
+
+  // Chunks (and points) must be added in arrival order, so that ties on step resolve first/last
+  // by arrival.
+  void AddSummary(const ChunkSummary& s);
+  void AddPoint(const FloatPoint& p);
+  void AddPoints(std::span<const FloatPoint> points);
+
+  // Non-empty buckets only, in step order.
+  std::vector<Bucket> Finish() const;
+
+ private:
+  struct Acc {
+    uint64_t count = 0, nan_count = 0;
+    double min = 0, max = 0, sum = 0;
+    double first = 0, last = 0, first_step = 0, last_step = 0;
+  };
+  void Merge(int64_t index, const Acc& add);
+
+  double from_, to_, width_;
+  uint32_t n_;
+  std::vector<Acc> acc_;
+};
+
+}  // namespace nereid::series
