@@ -1,0 +1,172 @@
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <cmath>
+
+#include "nereid/v1/batch.pb.h"
+#include "wire/decode.h"
+#include "wire/validate.h"
+
+namespace nereid::wire {
+namespace {
+
+v1::Batch MakeBatch() {
+  v1::Batch b;
+  b.set_writer_id("w1");
+  b.set_sequence(1);
+  return b;
+}
+
+TEST(Decode, ContentTypes) {
+  EXPECT_EQ(*FormatFromContentType("application/x-protobuf"), BodyFormat::kProtobuf);
+  EXPECT_EQ(*FormatFromContentType("application/json; charset=utf-8"), BodyFormat::kJson);
+  auto bad = FormatFromContentType("text/html");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("application/x-protobuf"), std::string::npos);
+}
+
+TEST(Decode, ProtobufAndJsonGiveTheSameBatch) {
+  v1::Batch b = MakeBatch();
+  auto* op = b.add_operations();
+  op->set_path("train/loss");
+  op->mutable_append_floats()->add_values(0.5);
+  std::string bin = b.SerializeAsString();
+  v1::Batch from_bin, from_json;
+  ASSERT_TRUE(ParseBatch(bin, BodyFormat::kProtobuf, &from_bin).ok());
+  std::string json =
+      R"({"writerId":"w1","sequence":"1","operations":[{"path":"train/loss","appendFloats":{"values":[0.5]}}]})";
+  ASSERT_TRUE(ParseBatch(json, BodyFormat::kJson, &from_json).ok());
+  EXPECT_EQ(from_bin.SerializeAsString(), from_json.SerializeAsString());
+}
+
+TEST(Decode, MalformedBodiesAreRefusedWithReason) {
+  v1::Batch b;
+  EXPECT_EQ(ParseBatch("\xff\xff\xff", BodyFormat::kProtobuf, &b).code(),
+            StatusCode::kInvalidArgument);
+  auto s = ParseBatch(R"({"writerId": 5, "bogus": 1})", BodyFormat::kJson, &b);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("JSON"), std::string::npos);
+}
+
+TEST(Decode, ZstdRoundTripAndBombIsCapped) {
+  std::string plain(1 << 20, 'a');
+  std::string comp(ZSTD_compressBound(plain.size()), '\0');
+  comp.resize(ZSTD_compress(comp.data(), comp.size(), plain.data(), plain.size(), 3));
+  auto ok = DecompressZstd(comp, 2 << 20);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, plain);
+  auto capped = DecompressZstd(comp, 1000);
+  EXPECT_EQ(capped.status().code(), StatusCode::kPayloadTooLarge);
+  EXPECT_EQ(DecompressZstd("not zstd", 1000).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecompressZstd(std::string_view(comp).substr(0, comp.size() / 2), 2 << 20)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(Validate, FlattensNestedDicts) {
+  v1::Batch b = MakeBatch();
+  auto* op = b.add_operations();
+  op->set_path("params");
+  auto& fields = *op->mutable_assign()->mutable_nested()->mutable_fields();
+  fields["lr"].set_float_value(0.01);
+  fields["optim"].mutable_nested()->mutable_fields()->operator[]("name").set_string_value("adam");
+  ASSERT_TRUE(ValidateBatch(b, 123).ok());
+  ASSERT_EQ(b.operations_size(), 2);
+  EXPECT_EQ(b.operations(0).path(), "params/lr");
+  EXPECT_DOUBLE_EQ(b.operations(0).assign().float_value(), 0.01);
+  EXPECT_EQ(b.operations(1).path(), "params/optim/name");
+  EXPECT_EQ(b.operations(1).assign().string_value(), "adam");
+}
+
+TEST(Validate, FillsTimestampsAndChecksColumns) {
+  v1::Batch b = MakeBatch();
+  auto* p = b.add_operations();
+  p->set_path("loss");
+  p->mutable_append_floats()->add_values(1);
+  p->mutable_append_floats()->add_values(2);
+  ASSERT_TRUE(ValidateBatch(b, 777).ok());
+  ASSERT_EQ(b.operations(0).append_floats().timestamps_us_size(), 2);
+  EXPECT_EQ(b.operations(0).append_floats().timestamps_us(1), 777);
+
+  p->mutable_append_floats()->add_steps(1);  // one step for two values
+  auto s = ValidateBatch(b, 777);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("steps"), std::string::npos);
+
+  p->mutable_append_floats()->add_steps(NAN);
+  EXPECT_NE(ValidateBatch(b, 777).message().find("NaN"), std::string::npos);
+}
+
+TEST(Validate, RefusesBadInput) {
+  auto check = [](auto mutate, std::string_view expect) {
+    v1::Batch b = MakeBatch();
+    mutate(b);
+    Status s = ValidateBatch(b, 1);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << expect;
+    EXPECT_NE(s.message().find(expect), std::string::npos) << s.message();
+  };
+  check([](v1::Batch& b) { b.set_writer_id(""); }, "writer_id");
+  check([](v1::Batch& b) { b.set_sequence(0); }, "sequence");
+  check([](v1::Batch& b) { b.add_operations()->set_path("a"); }, "no op");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("notes");
+        op->mutable_assign()->set_string_value("bad \xc3\x28 utf8");
+      },
+      "UTF-8");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("sys/id");
+        op->mutable_assign()->set_string_value("X-1");
+      },
+      "set by the server");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("sys/state");
+        op->mutable_assign()->set_string_value("exploded");
+      },
+      "sys/state");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("model");
+        auto* f = op->mutable_assign()->mutable_file();
+        f->set_sha256(std::string(64, 'a'));
+        f->set_name("../../etc/passwd");
+      },
+      "plain name");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("model");
+        op->mutable_assign()->mutable_file()->set_sha256("xyz");
+      },
+      "sha256");
+  check(
+      [](v1::Batch& b) {
+        auto* op = b.add_operations();
+        op->set_path("p");
+        v1::Value* v = op->mutable_assign();
+        for (int i = 0; i < 40; ++i) v = &(*v->mutable_nested()->mutable_fields())["k"];
+        v->set_int_value(1);
+      },
+      "nested deeper");
+}
+
+TEST(Validate, GuessesContentType) {
+  v1::Batch b = MakeBatch();
+  auto* op = b.add_operations();
+  op->set_path("img");
+  auto* f = op->mutable_append_files()->add_files();
+  f->set_sha256(std::string(64, 'b'));
+  f->set_name("confusion.PNG");
+  ASSERT_TRUE(ValidateBatch(b, 1).ok());
+  EXPECT_EQ(b.operations(0).append_files().files(0).content_type(), "image/png");
+}
+
+}  // namespace
+}  // namespace nereid::wire
