@@ -1,0 +1,191 @@
+// Workspaces, projects and runs: create, list, read fields, the runs table.
+#include <nlohmann/json.hpp>
+
+#include "common/path.h"
+#include "query/filter.h"
+#include "server/context.h"
+#include "server/json_render.h"
+
+namespace nereid::server {
+namespace {
+
+using nlohmann::json;
+
+Result<json> ParseJsonBody(const http::Request& r) {
+  if (r.body.empty()) return json::object();
+  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("request body must be a JSON object");
+  }
+  return j;
+}
+
+Result<std::string> StringMember(const json& j, const char* key, size_t max_len) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return InvalidArgument(std::string("'") + key + "' must be a string");
+  std::string s = it->get<std::string>();
+  if (s.size() > max_len) {
+    return InvalidArgument(std::string("'") + key + "' is longer than " + std::to_string(max_len) +
+                           " bytes");
+  }
+  if (!common::IsValidUtf8(s)) return InvalidArgument(std::string("'") + key + "' is not UTF-8");
+  return s;
+}
+
+std::string ProjectOf(const http::Request& r) {
+  return r.path_params.at("workspace") + "/" + r.path_params.at("project");
+}
+
+// "a,b:last" -> field refs. A path holding ',' cannot be a column (documented).
+Result<std::vector<query::FieldRef>> ParseColumns(std::string_view text) {
+  std::vector<query::FieldRef> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    if (!item.empty()) {
+      NEREID_ASSIGN_OR_RETURN(auto ref, query::ParseFieldRef(item));
+      out.push_back(std::move(ref));
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (out.size() > 200) return InvalidArgument("at most 200 columns per request");
+  return out;
+}
+
+std::string ColumnName(const query::FieldRef& ref) {
+  static constexpr const char* kAgg[] = {"", ":last", ":min", ":max", ":count"};
+  return ref.path + kAgg[static_cast<int>(ref.aggregate)];
+}
+
+}  // namespace
+
+void AddProjectRoutes(Context* ctx, http::Server* server) {
+  store::Store* st = ctx->store.get();
+
+  server->Route("GET", "/api/v1/workspaces", Authed(ctx, [st](http::Request&) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(auto list, st->ListWorkspaces());
+    json a = json::array();
+    for (const auto& w : list) a.push_back({{"name", w.name}});
+    return JsonResponse(200, {{"workspaces", a}});
+  }));
+
+  server->Route("POST", "/api/v1/workspaces", Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+    NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
+    NEREID_RETURN_IF_ERROR(common::ValidateName("workspace name", name));
+    NEREID_ASSIGN_OR_RETURN(auto w, st->CreateWorkspace(name));
+    return JsonResponse(201, {{"name", w.name}});
+  }));
+
+  server->Route("GET", "/api/v1/workspaces/{workspace}/projects",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(auto list, st->ListProjects(r.path_params.at("workspace")));
+    json a = json::array();
+    for (const auto& p : list) a.push_back(ProjectJson(p));
+    return JsonResponse(200, {{"projects", a}});
+  }));
+
+  server->Route("POST", "/api/v1/workspaces/{workspace}/projects",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+    NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
+    NEREID_ASSIGN_OR_RETURN(std::string key, StringMember(body, "key", 10));
+    NEREID_RETURN_IF_ERROR(common::ValidateName("project name", name));
+    NEREID_RETURN_IF_ERROR(common::ValidateProjectKey(key));
+    NEREID_ASSIGN_OR_RETURN(auto p, st->CreateProject(r.path_params.at("workspace"), name, key));
+    return JsonResponse(201, ProjectJson(p));
+  }));
+
+  server->Route("GET", "/api/v1/projects/{workspace}/{project}",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(auto p, st->GetProject(ProjectOf(r)));
+    return JsonResponse(200, ProjectJson(p));
+  }));
+
+  server->Route("POST", "/api/v1/projects/{workspace}/{project}/runs",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+    store::CreateRunRequest req;
+    req.project = ProjectOf(r);
+    NEREID_ASSIGN_OR_RETURN(req.custom_run_id, StringMember(body, "custom_run_id", 128));
+    NEREID_ASSIGN_OR_RETURN(req.name, StringMember(body, "name", 1024));
+    NEREID_ASSIGN_OR_RETURN(req.description, StringMember(body, "description", 16 * 1024));
+    if (auto it = body.find("tags"); it != body.end() && !it->is_null()) {
+      if (!it->is_array()) return InvalidArgument("'tags' must be an array of strings");
+      for (const auto& t : *it) {
+        if (!t.is_string() || !common::IsValidUtf8(t.get<std::string>())) {
+          return InvalidArgument("'tags' must be an array of UTF-8 strings");
+        }
+        req.tags.push_back(t.get<std::string>());
+      }
+    }
+    req.owner = "admin";
+    NEREID_ASSIGN_OR_RETURN(auto created, st->CreateRun(req));
+    json j = RunJson(created.run);
+    j["created"] = created.created;
+    return JsonResponse(created.created ? 201 : 200, j);
+  }));
+
+  server->Route("GET", "/api/v1/projects/{workspace}/{project}/runs",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    store::ListRunsQuery q;
+    q.project = ProjectOf(r);
+    std::unique_ptr<query::Expr> filter;
+    if (auto text = r.Query("filter")) {
+      NEREID_ASSIGN_OR_RETURN(filter, query::ParseFilter(*text));
+      q.filter = filter.get();
+    }
+    if (auto sort = r.Query("sort"); sort && !sort->empty()) {
+      NEREID_ASSIGN_OR_RETURN(q.sort, query::ParseFieldRef(*sort));
+    }
+    if (auto order = r.Query("order")) {
+      if (*order != "asc" && *order != "desc") {
+        return InvalidArgument("query parameter 'order' must be 'asc' or 'desc'");
+      }
+      q.descending = *order == "desc";
+    }
+    if (auto cols = r.Query("columns")) {
+      NEREID_ASSIGN_OR_RETURN(q.columns, ParseColumns(*cols));
+    }
+    NEREID_ASSIGN_OR_RETURN(auto limit, QueryUint(r, "limit"));
+    if (limit) {
+      if (*limit < 1 || *limit > 1000) {
+        return InvalidArgument("query parameter 'limit' must be 1 to 1000");
+      }
+      q.limit = static_cast<uint32_t>(*limit);
+    }
+    q.cursor = r.Query("cursor").value_or("");
+    NEREID_ASSIGN_OR_RETURN(auto page, st->ListRuns(q));
+    json runs = json::array();
+    for (const auto& row : page.rows) {
+      json j = RunJson(row.run);
+      json cols = json::object();
+      for (size_t i = 0; i < q.columns.size() && i < row.cells.size(); ++i) {
+        cols[ColumnName(q.columns[i])] = ValueJson(row.cells[i]);
+      }
+      j["columns"] = std::move(cols);
+      runs.push_back(std::move(j));
+    }
+    json out = {{"runs", runs}, {"total", page.total}};
+    out["next_cursor"] = page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor);
+    return JsonResponse(200, out);
+  }));
+
+  server->Route("GET", "/api/v1/runs/{run_id}", Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    NEREID_ASSIGN_OR_RETURN(auto run, st->GetRun(r.path_params.at("run_id")));
+    return JsonResponse(200, RunJson(run));
+  }));
+
+  server->Route("GET", "/api/v1/runs/{run_id}/fields",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+    std::string prefix = r.Query("prefix").value_or("");
+    NEREID_ASSIGN_OR_RETURN(auto fields, st->GetFields(r.path_params.at("run_id"), prefix));
+    json a = json::array();
+    for (const auto& f : fields) a.push_back(FieldJson(f));
+    return JsonResponse(200, {{"run_id", r.path_params.at("run_id")}, {"fields", a}});
+  }));
+}
+
+}  // namespace nereid::server

@@ -1,0 +1,118 @@
+#include "server/app.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "http/server.h"
+#include "server/context.h"
+#include "server/http_errors.h"
+#include "store_sqlite/sqlite_store.h"
+
+namespace nereid::server {
+namespace {
+
+int64_t WallClockUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// First start of an empty server: a workspace and a project to log into at once.
+Status EnsureDefaults(store::Store* store) {
+  NEREID_ASSIGN_OR_RETURN(auto workspaces, store->ListWorkspaces());
+  if (!workspaces.empty()) return Status::Ok();
+  NEREID_RETURN_IF_ERROR(store->CreateWorkspace("default").status());
+  NEREID_RETURN_IF_ERROR(store->CreateProject("default", "sandbox", "SAND").status());
+  spdlog::info("created workspace 'default' and project 'default/sandbox' (key SAND)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+App::App(Config config) : config_(std::move(config)) {}
+
+App::~App() { Stop(); }
+
+Status App::Start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return Internal("cannot create data directory '" + config_.data_dir + "': " + ec.message());
+  }
+  ctx_ = std::make_unique<Context>();
+  ctx_->config = config_;
+  ctx_->now_us = WallClockUs;
+
+  store_sqlite::Register();
+  store::StoreOptions options;
+  options.url = config_.store_url.empty() ? "sqlite:" + config_.data_dir : config_.store_url;
+  options.data_dir = config_.data_dir;
+  options.synchronous = config_.synchronous;
+  options.now_us = ctx_->now_us;
+  NEREID_ASSIGN_OR_RETURN(ctx_->store, store::OpenStore(options));
+  NEREID_ASSIGN_OR_RETURN(ctx_->blobs, store::BlobStore::Open(config_.data_dir));
+  NEREID_RETURN_IF_ERROR(EnsureDefaults(ctx_->store.get()));
+  NEREID_RETURN_IF_ERROR(ctx_->auth.Init(ctx_->store.get(), config_.data_dir, &created_token_));
+
+  http::ServerOptions http_options;
+  http_options.host = config_.host;
+  http_options.port = config_.port;
+  http_options.io_threads = config_.io_threads;
+  http_options.handler_threads = config_.handler_threads;
+  http_options.body_limit = config_.body_limit;
+  http_options.access_log = config_.access_log;
+  http_ = std::make_unique<http::Server>(http_options, &ctx_->metrics);
+
+  Context* ctx = ctx_.get();
+  http_->Route("GET", "/api/v1/health", [](http::Request&) {
+    return http::Response::Json(200, R"({"status":"ok"})");
+  });
+  http_->Route("GET", "/metrics", [ctx](http::Request&) {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = ctx->metrics.Render();
+    // The store's group-commit histogram comes as counts; render it as a Prometheus histogram.
+    store::StoreStats stats = ctx->store->Stats();
+    static constexpr const char* kBounds[] = {"1", "2", "4", "8", "16", "32", "64", "+Inf"};
+    r.body += "# HELP nereid_group_commit_size Batches committed per transaction.\n";
+    r.body += "# TYPE nereid_group_commit_size histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < std::size(kBounds); ++i) {
+      if (i < stats.group_size_hist.size()) cumulative += stats.group_size_hist[i];
+      r.body += fmt::format("nereid_group_commit_size_bucket{{le=\"{}\"}} {}\n", kBounds[i],
+                            cumulative);
+    }
+    r.body += fmt::format("nereid_group_commit_size_sum {}\n", stats.batches);
+    r.body += fmt::format("nereid_group_commit_size_count {}\n", stats.commits);
+    r.body += "# TYPE nereid_database_bytes gauge\n";
+    r.body += fmt::format("nereid_database_bytes {}\n", stats.database_bytes);
+    r.body += "# TYPE nereid_files_bytes gauge\n";
+    r.body += fmt::format("nereid_files_bytes {}\n", ctx->blobs->TotalBytes());
+    return r;
+  });
+  AddProjectRoutes(ctx, http_.get());
+  AddIngestRoutes(ctx, http_.get());
+  AddSeriesRoutes(ctx, http_.get());
+  http_->SetNotFound([](http::Request& r) {
+    return ErrorResponse(NotFound("no API endpoint " + r.method + " " + r.path +
+                                  "; see docs/http-api.md"));
+  });
+  return http_->Start();
+}
+
+uint16_t App::port() const { return http_ ? http_->port() : 0; }
+
+void App::Stop() {
+  if (http_) {
+    http_->Stop(config_.shutdown_grace);
+    http_.reset();
+  }
+  if (ctx_ && ctx_->store) {
+    ctx_->store->Close();
+  }
+  ctx_.reset();
+}
+
+}  // namespace nereid::server

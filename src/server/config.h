@@ -1,0 +1,24 @@
+// Settings of `nereid server`, each with its default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace nereid::server {
+
+struct Config {
+  std::string data_dir = "./nereid-data";  // database, files folder, admin.token
+  std::string store_url;                   // empty: "sqlite:" + data_dir
+  std::string host = "127.0.0.1";          // loopback by default: nothing is exposed by accident
+  uint16_t port = 4870;                    // 0: pick a free port
+  unsigned io_threads = 0;                 // 0: number of cores
+  unsigned handler_threads = 32;           // handlers may block waiting for a group commit
+  uint64_t body_limit = 64ull << 20;       // request bodies (batches), bytes
+  uint64_t upload_limit = 4ull << 30;      // one file upload, bytes
+  std::string synchronous = "full";        // "full" (survives power loss) or "normal"
+  std::chrono::seconds shutdown_grace{30};
+  bool access_log = true;
+};
+
+}  // namespace nereid::server
