@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Nereid's one entry point on a Debian 12 machine (as root, or with sudo available):
+#   ./nereid.sh run [server flags]   install what is missing, build, start the server
+#   ./nereid.sh test                 install what is missing, build, run every test
+#   ./nereid.sh sanitize             build and run the C++ tests under ASan+UBSan
+#   ./nereid.sh build | deps         just build / just install packages
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build and tests need. Keep in sync with docs/operations.md.
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libzstd-dev libssl-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-pytest python3-requests
+)
+BUILD_DIR=${NEREID_BUILD_DIR:-build}
+JOBS=${NEREID_JOBS:-$(nproc)}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "nereid: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+configure() {  # configure DIR [cmake args...]
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  fi
+}
+
+build() {
+  configure "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  deps) deps ;;
+  build) deps; build ;;
+  run)
+    deps; build
+    exec "$BUILD_DIR/nereid" server "$@"
+    ;;
+  test)
+    deps; build
+    (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
+    ;;
+  sanitize)
+    deps
+    dir=${BUILD_DIR}-asan
+    configure "$dir" -DCMAKE_BUILD_TYPE=Debug -DNEREID_SANITIZE=address -DNEREID_BUILD_BENCH=OFF
+    cmake --build "$dir" -j "$JOBS"
+    (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+       ctest --output-on-failure -j "$JOBS" -LE slow "$@")
+    ;;
+  *)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    [ "$cmd" = help ] || exit 2
+    ;;
+esac
