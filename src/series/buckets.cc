@@ -1,0 +1,118 @@
+#include "series/buckets.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace nereid::series {
+
+BucketBuilder::BucketBuilder(double step_from, double step_to, uint32_t n)
+    : from_(step_from),
+      to_(step_to),
+      // A zero-width range has one bucket, whatever n says.
+      n_(step_from == step_to ? 1 : std::max<uint32_t>(n, 1)) {
+  width_ = (to_ - from_) / n_;
+  acc_.resize(n_);
+}
+
+int64_t BucketBuilder::IndexOf(double step) const {
+  if (!(step >= from_ && step <= to_)) return -1;  // also rejects NaN
+  if (n_ == 1) return 0;
+  // floor((step - from) / width) is monotone in step, so a chunk whose lowest and highest steps
+  // share an index has all its steps there. Rounding can push step == to_ to n_: clamp.
+  double k = std::floor((step - from_) / width_);
+  if (!(k >= 0)) return 0;
+  return std::min<int64_t>(static_cast<int64_t>(std::min<double>(k, n_ - 1)), n_ - 1);
+}
+
+bool BucketBuilder::FitsOneBucket(const ChunkSummary& s) const {
+  if (s.count == 0) return true;
+  int64_t i = IndexOf(s.step_min);
+  return i >= 0 && i == IndexOf(s.step_max);
+}
+
+void BucketBuilder::AddSummary(const ChunkSummary& s) {
+  if (s.count == 0) return;
+  // A summary that straddles buckets cannot be split; callers decode such chunks instead. If one
+  // is added anyway it lands whole in the bucket of its first in-range end (approximate).
+  int64_t i = IndexOf(s.step_min);
+  if (i < 0) i = IndexOf(s.step_max);
+  if (i < 0) return;
+  Acc a;
+  a.count = s.count;
+  a.nan_count = s.nan_count;
+  a.min = s.min;
+  a.max = s.max;
+  a.sum = s.sum;
+  a.first = s.first;
+  a.last = s.last;
+  a.first_step = s.step_min;
+  a.last_step = s.step_max;
+  Merge(i, a);
+}
+
+void BucketBuilder::AddPoint(const FloatPoint& p) {
+  int64_t i = IndexOf(p.step);
+  if (i < 0) return;
+  Acc a;
+  a.count = 1;
+  bool nan = std::isnan(p.value);
+  a.nan_count = nan ? 1 : 0;
+  a.min = a.max = p.value;
+  a.sum = nan ? 0 : p.value;
+  a.first = a.last = p.value;
+  a.first_step = a.last_step = p.step;
+  Merge(i, a);
+}
+
+void BucketBuilder::AddPoints(std::span<const FloatPoint> points) {
+  for (const FloatPoint& p : points) AddPoint(p);
+}
+
+void BucketBuilder::Merge(int64_t index, const Acc& add) {
+  Acc& a = acc_[static_cast<size_t>(index)];
+  if (add.count == 0) return;
+  if (a.count == 0) {
+    a = add;
+    return;
+  }
+  bool a_has_values = a.count > a.nan_count;
+  bool add_has_values = add.count > add.nan_count;
+  if (add_has_values) {
+    a.min = a_has_values ? std::min(a.min, add.min) : add.min;
+    a.max = a_has_values ? std::max(a.max, add.max) : add.max;
+  }
+  a.count += add.count;
+  a.nan_count += add.nan_count;
+  a.sum += add.sum;
+  // `add` arrived later: it takes `first` only with a strictly lower step, `last` on a tie too.
+  if (add.first_step < a.first_step) a.first_step = add.first_step, a.first = add.first;
+  if (add.last_step >= a.last_step) a.last_step = add.last_step, a.last = add.last;
+}
+
+std::vector<Bucket> BucketBuilder::Finish() const {
+  std::vector<Bucket> out;
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  for (uint32_t i = 0; i < n_; ++i) {
+    const Acc& a = acc_[i];
+    if (a.count == 0) continue;
+    Bucket b;
+    b.step_from = from_ + width_ * i;
+    b.step_to = i + 1 == n_ ? to_ : from_ + width_ * (i + 1);
+    b.count = a.count;
+    b.nan_count = a.nan_count;
+    bool has_values = a.count > a.nan_count;
+    // All-NaN buckets report NaN rather than a made-up 0.
+    b.min = has_values ? a.min : kNaN;
+    b.max = has_values ? a.max : kNaN;
+    b.mean = has_values ? a.sum / static_cast<double>(a.count - a.nan_count) : kNaN;
+    b.first = a.first;
+    b.last = a.last;
+    b.first_step = a.first_step;
+    b.last_step = a.last_step;
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace nereid::series

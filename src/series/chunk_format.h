@@ -1,0 +1,45 @@
+// Constants of the series chunk format. Spec: docs/formats/series-chunk.md; keep the two in step.
+//
+// Thread-safety: constants only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nereid::series::format {
+
+inline constexpr uint8_t kMagic = 0x4E;  // 'N'
+inline constexpr uint8_t kVersion = 1;
+
+// Byte 2 of a chunk: what its points hold.
+inline constexpr uint8_t kKindFloat = 1;
+inline constexpr uint8_t kKindString = 2;
+
+// Byte 3 of a chunk. Any other bit set is a format this decoder does not know: DataLoss.
+inline constexpr uint8_t kFlagZstd = 0x01;  // the body is one zstd frame (else stored raw)
+
+// A decoder refuses a chunk declaring more points, so a hostile count cannot make it allocate
+// more than ~24 MiB of points. Encoders must not write bigger chunks.
+inline constexpr uint32_t kMaxChunkPoints = 1u << 20;
+// A float body never needs more than 8 bytes per column per point plus a few headers.
+inline constexpr size_t MaxFloatBodyBytes(size_t points) {
+  return 32 * points + 1024;
+}
+// Strings have no per-point bound; this caps what a hostile header can make a decoder allocate.
+inline constexpr size_t kMaxStringBodyBytes = size_t{256} << 20;
+
+// Step column modes.
+inline constexpr uint8_t kStepsConsecutive = 0;  // zigzag varint s0; step i = s0 + i
+inline constexpr uint8_t kStepsInteger = 1;      // an integer column of int64 steps
+inline constexpr uint8_t kStepsDouble = 2;       // a double column
+
+// Integer column predictor orders (residual r_i = v_i, v_i - v_{i-1}, or a delta-of-delta).
+inline constexpr uint8_t kMaxOrder = 2;
+
+// zstd level 3 measured within 1% of levels 9-19 on training curves at a fraction of the cost.
+inline constexpr int kZstdLevel = 3;
+// Byte planes shorter than this share a zstd block with their neighbours: a block of its own
+// (own Huffman table) only pays off once the plane is long enough to amortise the table.
+inline constexpr size_t kMinSeparateBlockBytes = 512;
+
+}  // namespace nereid::series::format

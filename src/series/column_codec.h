@@ -1,0 +1,64 @@
+// Column codecs of the series chunk format: integer columns as byte planes of zigzag residuals of
+// a per-column predictor (raw, delta, or delta-of-delta), and double columns mapped to integers
+// whose order matches the numeric order. Spec: docs/formats/series-chunk.md.
+//
+// The output is meant to be fed to zstd: byte planes put bytes with the same statistics together,
+// so zstd's Huffman stage codes each plane near its entropy while decoding stays branch-free.
+//
+// Thread-safety: free functions over caller-owned buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nereid::series::internal {
+
+// Unsigned arithmetic throughout: wrap-around is the intended mod 2^64 behaviour.
+inline uint64_t ZigZag(uint64_t v) {
+  return (v << 1) ^ (0 - (v >> 63));
+}
+inline uint64_t UnZigZag(uint64_t z) {
+  return (z >> 1) ^ (0 - (z & 1));
+}
+
+void PutVarint(std::string& out, uint64_t v);
+
+// Bounds-checked reads over a byte range it does not own. Every read returns false (and reads
+// nothing) when the range is too short, so a truncated blob can never be over-read.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in)
+      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
+  bool ReadByte(uint8_t* b);
+  // At most 10 bytes; false on truncation or a varint longer than 64 bits.
+  bool ReadVarint(uint64_t* v);
+  // Points *data at the next n bytes and skips them.
+  bool ReadBytes(size_t n, const uint8_t** data);
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+// Encoders append to `out`. When `cuts` is non-null they push offsets into `out` where bytes with
+// different statistics start, so the compressor can give each section its own entropy table.
+void EncodeIntColumn(std::span<const uint64_t> values, std::string& out, std::vector<size_t>* cuts);
+// `bits` are the IEEE-754 bit patterns of doubles; every pattern round-trips exactly.
+void EncodeDoubleColumn(std::span<const uint64_t> bits, std::string& out,
+                        std::vector<size_t>* cuts);
+// Steps: consecutive integers, integers, or any doubles, whichever applies (bit-exact).
+void EncodeStepColumn(std::span<const double> steps, std::string& out, std::vector<size_t>* cuts);
+
+// Decoders write value i as 8 bytes (memcpy) at out + i * stride, so they can fill one member of
+// an array of structs. They return false on malformed input, having written only inside
+// [out, out + n * stride).
+bool DecodeIntColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+
+}  // namespace nereid::series::internal

@@ -1,0 +1,263 @@
+#include "series/float_chunk.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "series/chunk_format.h"
+
+namespace nereid::series {
+namespace {
+
+uint64_t Bits(double d) {
+  return std::bit_cast<uint64_t>(d);
+}
+double FromBits(uint64_t b) {
+  return std::bit_cast<double>(b);
+}
+
+void ExpectBitExact(const std::vector<FloatPoint>& want, const std::vector<FloatPoint>& got) {
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(Bits(want[i].step), Bits(got[i].step)) << "step at " << i;
+    ASSERT_EQ(want[i].timestamp_us, got[i].timestamp_us) << "timestamp at " << i;
+    ASSERT_EQ(Bits(want[i].value), Bits(got[i].value)) << "value at " << i;
+  }
+}
+
+std::string RoundTrip(const std::vector<FloatPoint>& points) {
+  std::string blob = EncodeFloatChunk(points);
+  auto decoded = DecodeFloatChunk(blob);
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  if (decoded.ok()) ExpectBitExact(points, *decoded);
+  auto count = FloatChunkCount(blob);
+  EXPECT_TRUE(count.ok());
+  if (count.ok()) {
+    EXPECT_EQ(*count, points.size());
+  }
+  return blob;
+}
+
+std::vector<FloatPoint> Consecutive(const std::vector<double>& values, double start = 0) {
+  std::vector<FloatPoint> p;
+  int64_t t = 1767225600000000;  // 2026-01-01T00:00:00Z
+  for (size_t i = 0; i < values.size(); ++i) {
+    p.push_back({start + static_cast<double>(i), t + static_cast<int64_t>(i) * 20000, values[i]});
+  }
+  return p;
+}
+
+TEST(FloatChunk, EmptyAndSinglePoint) {
+  std::string empty = RoundTrip({});
+  EXPECT_LT(empty.size(), 32u);
+  RoundTrip({{7, -5, 1.5}});
+  RoundTrip({{-0.0, std::numeric_limits<int64_t>::min(), -0.0}});
+  RoundTrip({{0.5, std::numeric_limits<int64_t>::max(), std::nan("")}});
+}
+
+TEST(FloatChunk, RandomDoublesAndRandomBitPatterns) {
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> u(-1e6, 1e6);
+  std::vector<double> values;
+  for (int i = 0; i < 5000; ++i) values.push_back(u(rng));
+  RoundTrip(Consecutive(values));
+  std::vector<FloatPoint> p;
+  for (int i = 0; i < 5000; ++i) {
+    p.push_back({FromBits(rng()), static_cast<int64_t>(rng()), FromBits(rng())});
+  }
+  SortByStep(p);
+  RoundTrip(p);
+}
+
+TEST(FloatChunk, AdversarialValuesRoundTripBitExact) {
+  std::vector<double> v = {
+      std::numeric_limits<double>::quiet_NaN(),
+      -std::numeric_limits<double>::quiet_NaN(),
+      FromBits(0x7FF0000000000001),  // signalling NaN, smallest payload
+      FromBits(0x7FF4000000000000),  // signalling NaN
+      FromBits(0xFFF8DEADBEEF0001),  // negative quiet NaN with payload
+      FromBits(0x7FFFFFFFFFFFFFFF),
+      std::numeric_limits<double>::infinity(),
+      -std::numeric_limits<double>::infinity(),
+      0.0,
+      -0.0,
+      DBL_MIN,
+      -DBL_MIN,
+      DBL_TRUE_MIN,
+      -DBL_TRUE_MIN,
+      FromBits(0x000FFFFFFFFFFFFF),  // largest denormal
+      DBL_MAX,
+      -DBL_MAX,
+      1.0,
+      static_cast<double>(static_cast<float>(0.1)),
+  };
+  // Alternating extremes.
+  for (int i = 0; i < 100; ++i) v.push_back(i % 2 ? DBL_MAX : -DBL_MAX);
+  for (int i = 0; i < 100; ++i) v.push_back(i % 2 ? -0.0 : FromBits(0xFFFFFFFFFFFFFFFF));
+  RoundTrip(Consecutive(v));
+}
+
+TEST(FloatChunk, Float32CastValuesCompressWell) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> noise(0, 0.01);
+  std::vector<double> v;
+  for (size_t i = 0; i < kTargetChunkPoints; ++i) {
+    double loss = 2.5 * std::exp(-static_cast<double>(i) / 20000) + 0.05 + noise(rng);
+    v.push_back(static_cast<double>(static_cast<float>(loss)));
+  }
+  std::string blob = RoundTrip(Consecutive(v));
+  // 24 raw bytes per point; the values carry ~19 bits of noise each, steps and times ~0.
+  EXPECT_LT(blob.size(), kTargetChunkPoints * 3);
+}
+
+TEST(FloatChunk, ConstantSeriesIsTiny) {
+  std::vector<double> v(kTargetChunkPoints, 0.001);
+  std::string blob = RoundTrip(Consecutive(v, 100));
+  EXPECT_LT(blob.size(), 100u);
+}
+
+TEST(FloatChunk, MillionPoints) {
+  std::mt19937_64 rng(3);
+  std::vector<FloatPoint> p;
+  for (int i = 0; i < 1'000'000; ++i) {
+    p.push_back({static_cast<double>(i * 3),
+                 1000 + int64_t{i} * 7 + static_cast<int64_t>(rng() % 5),
+                 static_cast<double>(static_cast<float>(std::sin(i * 0.001)))});
+  }
+  RoundTrip(p);
+}
+
+TEST(FloatChunk, StepShapes) {
+  std::vector<FloatPoint> dec, eq, frac, gaps, huge;
+  for (int i = 0; i < 300; ++i) {
+    dec.push_back({300.0 - i, i, 1.0 * i});  // decreasing: not sorted, must still round-trip
+    eq.push_back({5, i, 2.0 * i});
+    frac.push_back({i * 0.1, i, 3.0});
+    gaps.push_back({i * 10.0 + (i % 7), i, 4.0});
+    huge.push_back({9007199254740991.0 - 300 + i, i, 5.0});  // consecutive up to 2^53-1
+  }
+  for (auto* p : {&dec, &eq, &frac, &gaps, &huge}) RoundTrip(*p);
+  RoundTrip({{9007199254740992.0, 0, 1}, {9007199254740992.0, 1, 1}});  // 2^53: not consecutive
+  RoundTrip({{-1e300, 0, 1}, {1e300, 1, 1}, {std::numeric_limits<double>::infinity(), 2, 1}});
+}
+
+TEST(FloatChunk, HugeTimestampJumps) {
+  std::vector<FloatPoint> p;
+  int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  std::vector<int64_t> ts = {0, hi, lo, hi, 0, lo, lo + 1, hi - 1, 1767225600000000, -1};
+  for (size_t i = 0; i < ts.size(); ++i) p.push_back({static_cast<double>(i), ts[i], 1.0});
+  RoundTrip(p);
+}
+
+TEST(FloatChunk, SortByStepIsStable) {
+  std::vector<FloatPoint> p = {{3, 0, 1}, {1, 0, 2}, {3, 0, 3}, {1, 0, 4}, {2, 0, 5}};
+  SortByStep(p);
+  std::vector<double> got;
+  for (auto& x : p) got.push_back(x.value);
+  EXPECT_EQ(got, (std::vector<double>{2, 4, 5, 1, 3}));
+}
+
+TEST(FloatChunk, Summarize) {
+  double nan = std::nan("");
+  std::vector<FloatPoint> p = {{1, 50, nan}, {1, 40, 7}, {2, 60, -3}, {4, 10, 9}, {4, 20, 2}};
+  ChunkSummary s = Summarize(p);
+  EXPECT_EQ(s.count, 5u);
+  EXPECT_EQ(s.nan_count, 1u);
+  EXPECT_EQ(s.step_min, 1);
+  EXPECT_EQ(s.step_max, 4);
+  EXPECT_EQ(s.timestamp_min, 10);
+  EXPECT_EQ(s.timestamp_max, 60);
+  EXPECT_EQ(s.min, -3);
+  EXPECT_EQ(s.max, 9);
+  EXPECT_EQ(s.sum, 15);
+  EXPECT_TRUE(std::isnan(s.first));  // first arrival at the lowest step, NaN included
+  EXPECT_EQ(s.last, 2);              // last arrival at the highest step
+  EXPECT_EQ(Summarize({}).count, 0u);
+}
+
+TEST(FloatChunk, RejectsWrongKindAndHeaderGarbage) {
+  std::string s = EncodeStringChunk(std::vector<StringPoint>{{1, 2, "x"}});
+  EXPECT_EQ(DecodeFloatChunk(s).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(FloatChunkCount(s).status().code(), StatusCode::kDataLoss);
+  std::string f = EncodeFloatChunk(std::vector<FloatPoint>{{1, 2, 3}});
+  EXPECT_EQ(DecodeStringChunk(f).status().code(), StatusCode::kDataLoss);
+  // A count above the maximum is refused before anything is allocated.
+  std::string big = {char(format::kMagic),
+                     char(format::kVersion),
+                     char(format::kKindFloat),
+                     0,
+                     char(0xFF),
+                     char(0xFF),
+                     char(0xFF),
+                     char(0x7F)};
+  EXPECT_EQ(DecodeFloatChunk(big).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeFloatChunk("").status().code(), StatusCode::kDataLoss);
+}
+
+// Truncation at every length and random byte flips yield DataLoss or some decode, never a
+// crash or an out-of-bounds read (the sanitizer build checks the latter).
+void Torture(const std::string& blob, bool is_float) {
+  auto decode = [is_float](std::string_view b) {
+    return is_float ? DecodeFloatChunk(b).status() : DecodeStringChunk(b).status();
+  };
+  for (size_t len = 0; len < blob.size(); ++len) {
+    std::string cut = blob.substr(0, len);  // own allocation so ASan sees over-reads
+    Status st = decode(cut);
+    EXPECT_FALSE(st.ok()) << "truncated to " << len;
+    EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  }
+  std::mt19937_64 rng(4);
+  for (int i = 0; i < 3000; ++i) {
+    std::string b = blob;
+    int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) b[rng() % b.size()] ^= static_cast<char>(1 + rng() % 255);
+    Status st = decode(b);
+    if (!st.ok()) {
+      EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+    }
+  }
+}
+
+TEST(FloatChunk, CorruptInputNeverCrashes) {
+  std::mt19937_64 rng(5);
+  std::vector<FloatPoint> p;
+  for (int i = 0; i < 64; ++i) {
+    p.push_back({i * 1.5, 1000 + i * 20000 + static_cast<int64_t>(rng() % 100), std::sin(i * 0.1)});
+  }
+  Torture(EncodeFloatChunk(p), true);  // raw body (too small to compress)
+  std::vector<double> v;
+  for (int i = 0; i < 3000; ++i) v.push_back(static_cast<double>(static_cast<float>(i % 13) / 8));
+  Torture(EncodeFloatChunk(Consecutive(v)), true);  // zstd body
+  std::string blob = EncodeFloatChunk(Consecutive(v));
+  EXPECT_EQ(blob[3], char(format::kFlagZstd));
+}
+
+TEST(StringChunk, RoundTripAndCorruption) {
+  std::vector<StringPoint> p;
+  for (int i = 0; i < 200; ++i) {
+    p.push_back(
+        {static_cast<double>(i), int64_t{i} * 1000,
+         i % 3 == 0 ? std::string() : "epoch " + std::to_string(i) + std::string(i % 17, '\0')});
+  }
+  p.push_back({0.5, 0, std::string(100000, 'z')});
+  SortByStep(p);
+  std::string blob = EncodeStringChunk(p);
+  auto got = DecodeStringChunk(blob);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_EQ(Bits((*got)[i].step), Bits(p[i].step));
+    EXPECT_EQ((*got)[i].timestamp_us, p[i].timestamp_us);
+    EXPECT_EQ((*got)[i].value, p[i].value);
+  }
+  EXPECT_TRUE(DecodeStringChunk(EncodeStringChunk({})).ok());
+  p.resize(20);
+  Torture(EncodeStringChunk(p), false);
+}
+
+}  // namespace
+}  // namespace nereid::series
