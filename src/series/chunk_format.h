@@ -15,18 +15,13 @@ inline constexpr uint8_t kVersion = 1;
 inline constexpr uint8_t kKindFloat = 1;
 inline constexpr uint8_t kKindString = 2;
 
-// Byte 3 of a chunk. Any other bit set is a format this decoder does not know: DataLoss.
-inline constexpr uint8_t kFlagZstd = 0x01;  // the body is one zstd frame (else stored raw)
+// Byte 3 of a chunk: flags, all reserved. A non-zero byte is a format this decoder does not know.
 
 // A decoder refuses a chunk declaring more points, so a hostile count cannot make it allocate
 // more than ~24 MiB of points. Encoders must not write bigger chunks.
 inline constexpr uint32_t kMaxChunkPoints = 1u << 20;
-// A float body never needs more than 8 bytes per column per point plus a few headers.
-inline constexpr size_t MaxFloatBodyBytes(size_t points) {
-  return 32 * points + 1024;
-}
 // Strings have no per-point bound; this caps what a hostile header can make a decoder allocate.
-inline constexpr size_t kMaxStringBodyBytes = size_t{256} << 20;
+inline constexpr size_t kMaxStringValueBytes = size_t{64} << 20;
 
 // Step column modes.
 inline constexpr uint8_t kStepsConsecutive = 0;  // zigzag varint s0; step i = s0 + i
@@ -38,8 +33,5 @@ inline constexpr uint8_t kMaxOrder = 2;
 
 // zstd level 3 measured within 1% of levels 9-19 on training curves at a fraction of the cost.
 inline constexpr int kZstdLevel = 3;
-// Byte planes shorter than this share a zstd block with their neighbours: a block of its own
-// (own Huffman table) only pays off once the plane is long enough to amortise the table.
-inline constexpr size_t kMinSeparateBlockBytes = 512;
 
 }  // namespace nereid::series::format

@@ -2,8 +2,9 @@
 // a per-column predictor (raw, delta, or delta-of-delta), and double columns mapped to integers
 // whose order matches the numeric order. Spec: docs/formats/series-chunk.md.
 //
-// The output is meant to be fed to zstd: byte planes put bytes with the same statistics together,
-// so zstd's Huffman stage codes each plane near its entropy while decoding stays branch-free.
+// Byte planes put bytes with the same statistics together: each plane is stored raw (noise bytes,
+// read in place) or as its own zstd frame (skewed high bytes, where zstd's Huffman stage codes it
+// near its entropy), so decoding is a few table-driven Huffman passes plus branch-free loops.
 //
 // Thread-safety: free functions over caller-owned buffers.
 #pragma once
@@ -38,6 +39,8 @@ class ByteReader {
   bool ReadVarint(uint64_t* v);
   // Points *data at the next n bytes and skips them.
   bool ReadBytes(size_t n, const uint8_t** data);
+  // The next byte; only when remaining() > 0.
+  uint8_t Peek() const { return *p_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 
  private:
@@ -45,14 +48,19 @@ class ByteReader {
   const uint8_t* end_;
 };
 
-// Encoders append to `out`. When `cuts` is non-null they push offsets into `out` where bytes with
-// different statistics start, so the compressor can give each section its own entropy table.
-void EncodeIntColumn(std::span<const uint64_t> values, std::string& out, std::vector<size_t>* cuts);
+// A section: `size` bytes whose size the reader knows from context. Stored raw (tag 0) or, when
+// that saves at least 1/32 of the bytes, as one zstd frame (tag 1, varint frame length, frame).
+void PutSection(std::string& out, std::string_view data);
+// Reads a section of exactly `size` bytes. *data points into the input (raw) or at `scratch`
+// (compressed), which must have room for `size` bytes. False on malformed input.
+bool ReadSection(ByteReader& in, size_t size, uint8_t* scratch, const uint8_t** data);
+
+// Encoders append to `out`.
+void EncodeIntColumn(std::span<const uint64_t> values, std::string& out);
 // `bits` are the IEEE-754 bit patterns of doubles; every pattern round-trips exactly.
-void EncodeDoubleColumn(std::span<const uint64_t> bits, std::string& out,
-                        std::vector<size_t>* cuts);
+void EncodeDoubleColumn(std::span<const uint64_t> bits, std::string& out);
 // Steps: consecutive integers, integers, or any doubles, whichever applies (bit-exact).
-void EncodeStepColumn(std::span<const double> steps, std::string& out, std::vector<size_t>* cuts);
+void EncodeStepColumn(std::span<const double> steps, std::string& out);
 
 // Decoders write value i as 8 bytes (memcpy) at out + i * stride, so they can fill one member of
 // an array of structs. They return false on malformed input, having written only inside

@@ -231,9 +231,9 @@ TEST(FloatChunk, CorruptInputNeverCrashes) {
   Torture(EncodeFloatChunk(p), true);  // raw body (too small to compress)
   std::vector<double> v;
   for (int i = 0; i < 3000; ++i) v.push_back(static_cast<double>(static_cast<float>(i % 13) / 8));
-  Torture(EncodeFloatChunk(Consecutive(v)), true);  // zstd body
   std::string blob = EncodeFloatChunk(Consecutive(v));
-  EXPECT_EQ(blob[3], char(format::kFlagZstd));
+  EXPECT_LT(blob.size(), 3000u);  // so some planes are zstd frames
+  Torture(blob, true);
 }
 
 TEST(StringChunk, RoundTripAndCorruption) {
