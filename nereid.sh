@@ -13,7 +13,7 @@ PACKAGES=(
   libboost-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libzstd-dev libssl-dev
   libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest python3-requests
+  python3 python3-pytest python3-requests zstd
 )
 BUILD_DIR=${NEREID_BUILD_DIR:-build}
 JOBS=${NEREID_JOBS:-$(nproc)}
