@@ -9,8 +9,9 @@ namespace nereid::common {
 namespace {
 
 // Paths are echoed back in messages; a hostile path must not put raw control bytes or megabytes
-// of text into a log line or JSON error, so quote a bounded, escaped prefix.
-std::string Quote(std::string_view s) {
+// of text into a log line or JSON error, so quote a bounded, escaped prefix. `escape_high` also
+// escapes bytes >= 0x80, for text that may not be valid UTF-8.
+std::string Quote(std::string_view s, bool escape_high = false) {
   constexpr size_t kMaxShown = 80;
   std::string out = "'";
   size_t shown = 0;
@@ -25,7 +26,7 @@ std::string Quote(std::string_view s) {
       out += "...";
       break;
     }
-    if (c < 0x20 || c == 0x7F) {
+    if (c < 0x20 || c == 0x7F || (escape_high && c >= 0x80)) {
       out += fmt::format("\\x{:02x}", c);
     } else {
       out += static_cast<char>(c);
@@ -87,7 +88,8 @@ Status ValidatePath(std::string_view path) {
         fmt::format("path is {} bytes; the limit is {}", path.size(), kMaxPathBytes));
   }
   if (!IsValidUtf8(path))
-    return InvalidArgument(fmt::format("path {} is not valid UTF-8", Quote(path)));
+    return InvalidArgument(
+        fmt::format("path {} is not valid UTF-8", Quote(path, /*escape_high=*/true)));
   for (char c : path) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) {
@@ -148,12 +150,12 @@ Status ValidateName(std::string_view what, std::string_view name) {
       return InvalidArgument(
           fmt::format("{} name {} contains {}; use only A-Z, a-z, 0-9, '_', '.' "
                       "and '-'",
-                      what, Quote(name), shown));
+                      what, Quote(name, true), shown));
     }
   }
   if (name[0] == '_' || name[0] == '.' || name[0] == '-') {
     return InvalidArgument(
-        fmt::format("{} name {} must start with a letter or digit", what, Quote(name)));
+        fmt::format("{} name {} must start with a letter or digit", what, Quote(name, true)));
   }
   return Status::Ok();
 }
@@ -165,7 +167,7 @@ Status ValidateProjectKey(std::string_view key) {
   if (!ok) {
     return InvalidArgument(
         fmt::format("project key {} must be 1 to {} capital letters A-Z, like NLP or VISION",
-                    Quote(key), kMaxKeyBytes));
+                    Quote(key, true), kMaxKeyBytes));
   }
   return Status::Ok();
 }

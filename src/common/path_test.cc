@@ -81,7 +81,8 @@ TEST(PathTest, NamesTheRuleBroken) {
   EXPECT_EQ(PathError(std::string_view("a\0b", 3)),
             "path 'a\\x00b' contains control character \\x00");
   EXPECT_EQ(PathError("a\x7F"), "path 'a\\x7f' contains control character \\x7f");
-  EXPECT_EQ(PathError("a\xC0\xAF"), "path 'a\xC0\xAF' is not valid UTF-8");
+  // Invalid bytes are escaped so the message itself is valid UTF-8 (it goes into JSON).
+  EXPECT_EQ(PathError("a\xC0\xAF"), "path 'a\\xc0\\xaf' is not valid UTF-8");
   EXPECT_EQ(PathError(std::string(1300, 'a')), "path is 1300 bytes; the limit is 1024");
   EXPECT_EQ(PathError(std::string(kMaxPathBytes + 1, 'a')),
             "path is 1025 bytes; the limit is 1024");
@@ -108,7 +109,7 @@ TEST(NameTest, Names) {
   EXPECT_EQ(ValidateName("workspace", "my team").message(),
             "workspace name 'my team' contains ' '; use only A-Z, a-z, 0-9, '_', '.' and '-'");
   EXPECT_EQ(ValidateName("workspace", "caf\xC3\xA9").message(),
-            "workspace name 'caf\xC3\xA9' contains byte \\xc3; use only A-Z, a-z, 0-9, '_', '.' "
+            "workspace name 'caf\\xc3\\xa9' contains byte \\xc3; use only A-Z, a-z, 0-9, '_', '.' "
             "and '-'");
   EXPECT_EQ(ValidateName("project", "-x").message(),
             "project name '-x' must start with a letter or digit");

@@ -347,7 +347,11 @@ class Parser {
       ++i_;
       return Literal(t.value);
     }
-    if (t.kind != TokenKind::kWord) return Expected(expected, t);
+    // Short form when the value is plainly missing (the documented example); the long form
+    // helps when a word was written where a value belongs, e.g. an unquoted string.
+    if (t.kind != TokenKind::kWord || IsWord(t, "and") || IsWord(t, "or") || IsWord(t, "not")) {
+      return Expected(fmt::format("expected a value after '{}'", op), t);
+    }
     if (t.has_aggregate) return Error(t.aggregate_pos, "unexpected ':' after a value");
     if (IsWord(t, "true") || IsWord(t, "false")) {
       if (op != "=" && op != "==" && op != "!=") {
