@@ -25,7 +25,10 @@
 
 namespace nereid::http {
 
-// Receives a request body chunk by chunk (for uploads that must not sit in memory).
+// Receives a request body chunk by chunk (for uploads that must not sit in memory). Created by
+// the route's SinkFactory after the headers arrive and destroyed after the response is sent.
+// Thread-safety: the factory, Write and the handler run on handler-pool threads, one at a time
+// for a given request (possibly on different threads, with happens-before between them).
 class BodySink {
  public:
   virtual ~BodySink() = default;
@@ -65,6 +68,8 @@ struct Response {
                        std::string download_name);
 };
 
+// Runs on a handler-pool thread and may block. An exception becomes a 500 JSON error. A file
+// response that cannot be opened becomes a 404 JSON error.
 using Handler = std::function<Response(Request&)>;
 using SinkFactory = std::function<std::unique_ptr<BodySink>(const Request&)>;
 
