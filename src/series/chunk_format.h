@@ -33,5 +33,6 @@ inline constexpr uint8_t kMaxOrder = 2;
 
 // zstd level 3 measured within 1% of levels 9-19 on training curves at a fraction of the cost.
 inline constexpr int kZstdLevel = 3;
+inline constexpr int kZstdMinMatch = 7;
 
 }  // namespace nereid::series::format

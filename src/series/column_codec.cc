@@ -155,9 +155,15 @@ void PutSection(std::string& out, std::string_view data) {
     // Contexts are reused per thread: creating one costs more than compressing a plane.
     thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
     std::string frame(ZSTD_compressBound(data.size()), '\0');
-    size_t got = cctx ? ZSTD_compressCCtx(cctx.get(), frame.data(), frame.size(), data.data(),
-                                          data.size(), format::kZstdLevel)
-                      : 0;
+    size_t got = 0;
+    if (cctx) {
+      ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
+      ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, format::kZstdLevel);
+      // Planes are near-iid bytes: LZ matches in them are spurious, save nothing over Huffman
+      // and cost a sequence-decoding pass. Long minimum matches keep the frame literals-only.
+      ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_minMatch, format::kZstdMinMatch);
+      got = ZSTD_compress2(cctx.get(), frame.data(), frame.size(), data.data(), data.size());
+    }
     if (cctx && !ZSTD_isError(got) && got + 4 + data.size() / 32 < data.size()) {
       out.push_back(1);
       PutVarint(out, got);

@@ -236,6 +236,22 @@ TEST(FloatChunk, CorruptInputNeverCrashes) {
   Torture(blob, true);
 }
 
+TEST(FloatChunk, RandomBodiesBehindAValidHeader) {
+  std::mt19937_64 rng(6);
+  for (int i = 0; i < 20000; ++i) {
+    std::string b = {char(format::kMagic), char(format::kVersion),
+                     char(i % 2 ? format::kKindFloat : format::kKindString), 0,
+                     static_cast<char>(rng() % 100)};
+    size_t len = rng() % 200;
+    // Mostly small bytes, so that modes, orders, widths and tags are often valid.
+    for (size_t j = 0; j < len; ++j) b.push_back(static_cast<char>(rng() % 4 ? rng() % 4 : rng()));
+    Status st = i % 2 ? DecodeFloatChunk(b).status() : DecodeStringChunk(b).status();
+    if (!st.ok()) {
+      EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+    }
+  }
+}
+
 TEST(StringChunk, RoundTripAndCorruption) {
   std::vector<StringPoint> p;
   for (int i = 0; i < 200; ++i) {
