@@ -109,6 +109,18 @@ uint8_t* PlaneScratch(size_t bytes) {
   return buffer.get();
 }
 
+// True when the byte entropy of `data` says no order-0 entropy coder could save the 1/32 that
+// PutSection asks for; skips a compression attempt on noise planes, most of them.
+bool LooksIncompressible(std::string_view data) {
+  uint32_t counts[256] = {};
+  for (char c : data) ++counts[static_cast<uint8_t>(c)];
+  double n = static_cast<double>(data.size()), bits = 0;
+  for (uint32_t c : counts) {
+    if (c) bits -= c * std::log2(c / n);
+  }
+  return bits / 8 > n * (1 - 1.0 / 32);
+}
+
 struct CCtxDeleter {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
@@ -151,7 +163,7 @@ void PutVarint(std::string& out, uint64_t v) {
 }
 
 void PutSection(std::string& out, std::string_view data) {
-  if (data.size() >= 64) {
+  if (data.size() >= 64 && !LooksIncompressible(data)) {
     // Contexts are reused per thread: creating one costs more than compressing a plane.
     thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
     std::string frame(ZSTD_compressBound(data.size()), '\0');
