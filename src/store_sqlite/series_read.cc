@@ -1,0 +1,247 @@
+// Series reads: raw points paged by step, downsampled buckets, and files of file fields/series.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "store_sqlite/codec.h"
+#include "store_sqlite/sqlite_store_impl.h"
+
+namespace nereid::store_sqlite {
+using store::FieldType;
+
+namespace {
+
+struct SeriesRow {
+  int64_t id = 0;
+  FieldType type = FieldType::kFloatSeries;
+  uint64_t count = 0;
+  double first_step = 0, last_step = 0;
+  std::string last_text;
+};
+
+Result<SeriesRow> FindSeries(Db& db, int64_t run, const std::string& path) {
+  auto q = db.Cached(
+      "SELECT id, type, count, first_step, last_step, last_text FROM series "
+      "WHERE run_id = ? AND path = ?");
+  q->BindAll(run, path);
+  NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
+  if (!found) return NotFound("series '" + path + "' not found");
+  return SeriesRow{q->Int(0),
+                   static_cast<FieldType>(q->Int(1)),
+                   static_cast<uint64_t>(q->Int(2)),
+                   q->Real(3),
+                   q->Real(4),
+                   q->Text(5)};
+}
+
+// A decoded point with its arrival position, for merging chunks whose step ranges overlap.
+struct Ref {
+  double step;
+  int64_t seq;     // chunk seq: later chunks arrived later
+  uint32_t index;  // position in the chunk (ties by arrival within it)
+  uint32_t slot;   // where the point is kept
+};
+
+}  // namespace
+
+Result<store::SeriesPage> SqliteStore::ReadSeries(const store::SeriesQuery& query) {
+  if (query.limit < 1 || query.limit > 100000) {
+    return InvalidArgument("limit must be 1..100000");
+  }
+  NEREID_ASSIGN_OR_RETURN(Reader r, BorrowReader());
+  Db& db = r.db();
+  NEREID_ASSIGN_OR_RETURN(RunKey run, ResolveRun(db, query.run_id));
+  NEREID_ASSIGN_OR_RETURN(SeriesRow series, FindSeries(db, run.id, query.path));
+  double from = query.step_from;
+  uint64_t skip = 0;  // points at step `from` already returned by earlier pages
+  if (!query.cursor.empty()) {
+    NEREID_ASSIGN_OR_RETURN(nlohmann::json c, DecodeCursor(query.cursor));
+    if (!c.contains("s") || !c["s"].is_number() || !c.contains("n") ||
+        !c["n"].is_number_unsigned()) {
+      return InvalidArgument("invalid cursor");
+    }
+    from = std::max(from, c["s"].get<double>());
+    skip = c["n"].get<uint64_t>();
+  }
+  double to = query.step_to;
+
+  store::SeriesPage page;
+  page.type = series.type;
+  bool is_float = series.type == FieldType::kFloatSeries;
+  std::vector<series::FloatPoint> floats;
+  std::vector<series::StringPoint> strings;
+  std::vector<Ref> refs;
+  // Chunks by step_min: once the next chunk starts above step m, every point below m is final.
+  auto q = db.Cached(
+      "SELECT c.seq, c.step_min, d.data FROM chunks c JOIN chunk_data d ON d.chunk_id = c.id "
+      "WHERE c.series_id = ? AND c.step_max >= ? AND c.step_min <= ? ORDER BY c.step_min, c.seq");
+  q->BindAll(series.id, from, to);
+  auto count_final = [&](double below) {
+    uint64_t n = 0;
+    for (const Ref& ref : refs) n += ref.step < below ? 1 : 0;
+    return n;
+  };
+  for (;;) {
+    NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    double step_min = q->Real(1);
+    // Enough final points for a full page plus one (to know another page exists)?
+    if (!refs.empty() && count_final(step_min) > query.limit + skip) break;
+    int64_t seq = q->Int(0);
+    uint32_t index = 0;
+    if (is_float) {
+      NEREID_ASSIGN_OR_RETURN(std::vector<series::FloatPoint> pts,
+                              series::DecodeFloatChunk(q->Blob(2)));
+      for (const auto& p : pts) {
+        if (p.step >= from && p.step <= to) {
+          refs.push_back({p.step, seq, index, static_cast<uint32_t>(floats.size())});
+          floats.push_back(p);
+        }
+        ++index;
+      }
+    } else {
+      NEREID_ASSIGN_OR_RETURN(std::vector<series::StringPoint> pts,
+                              series::DecodeStringChunk(q->Blob(2)));
+      for (auto& p : pts) {
+        if (p.step >= from && p.step <= to) {
+          refs.push_back({p.step, seq, index, static_cast<uint32_t>(strings.size())});
+          strings.push_back(std::move(p));
+        }
+        ++index;
+      }
+    }
+  }
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+    if (a.step != b.step) return a.step < b.step;
+    if (a.seq != b.seq) return a.seq < b.seq;
+    return a.index < b.index;
+  });
+  size_t begin = 0;
+  while (begin < refs.size() && begin < skip && refs[begin].step == from) ++begin;
+  size_t end = std::min(refs.size(), begin + query.limit);
+  for (size_t i = begin; i < end; ++i) {
+    const Ref& ref = refs[i];
+    if (is_float) {
+      page.floats.push_back(floats[ref.slot]);
+    } else if (series.type == FieldType::kStringSeries) {
+      page.strings.push_back(std::move(strings[ref.slot]));
+    } else {
+      const series::StringPoint& p = strings[ref.slot];
+      page.file_steps.emplace_back(p.step, p.timestamp_us);
+      page.files.push_back(DecodeFile(p.value).value_or(store::FileInfo{}));
+    }
+  }
+  if (end < refs.size()) {
+    double last = refs[end - 1].step;
+    uint64_t at_last = 0;
+    for (size_t i = begin; i < end; ++i) at_last += refs[i].step == last ? 1 : 0;
+    if (last == from) at_last += begin;  // the points at `from` skipped for earlier pages
+    page.next_cursor = EncodeCursor({{"s", last}, {"n", at_last}});
+  }
+  return page;
+}
+
+Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::BucketQuery& query) {
+  if (query.buckets < 1 || query.buckets > 10000) {
+    return InvalidArgument("buckets must be 1..10000");
+  }
+  NEREID_ASSIGN_OR_RETURN(Reader r, BorrowReader());
+  Db& db = r.db();
+  NEREID_ASSIGN_OR_RETURN(RunKey run, ResolveRun(db, query.run_id));
+  NEREID_ASSIGN_OR_RETURN(SeriesRow series, FindSeries(db, run.id, query.path));
+  if (series.type != FieldType::kFloatSeries) {
+    return InvalidArgument("'" + query.path + "' is a " +
+                           std::string(store::FieldTypeName(series.type)) +
+                           "; only float series have buckets");
+  }
+  if (series.count == 0) return std::vector<series::Bucket>{};
+  double from = query.step_from.value_or(series.first_step);
+  double to = query.step_to.value_or(series.last_step);
+  if (!(from <= to)) return InvalidArgument("step_from must not exceed step_to");
+  series::BucketBuilder builder(from, to, query.buckets);
+  // Summaries only (no data column), in arrival order so ties resolve first/last by arrival.
+  auto q = db.Cached(
+      "SELECT id, count, nan_count, step_min, step_max, ts_min, ts_max, min, max, sum, first, "
+      "last FROM chunks WHERE series_id = ? AND step_max >= ? AND step_min <= ? ORDER BY seq");
+  q->BindAll(series.id, from, to);
+  for (;;) {
+    NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    series::ChunkSummary s;
+    s.count = static_cast<uint32_t>(q->Int(1));
+    s.nan_count = static_cast<uint32_t>(q->Int(2));
+    s.step_min = q->Real(3);
+    s.step_max = q->Real(4);
+    s.timestamp_min = q->Int(5);
+    s.timestamp_max = q->Int(6);
+    s.min = q->IsNull(7) ? 0 : q->Real(7);
+    s.max = q->IsNull(8) ? 0 : q->Real(8);
+    s.sum = q->IsNull(9) ? 0 : q->Real(9);
+    s.first = q->Real(10);
+    s.last = q->Real(11);
+    if (s.step_min >= from && s.step_max <= to && builder.FitsOneBucket(s)) {
+      builder.AddSummary(s);
+      continue;
+    }
+    auto d = db.Cached("SELECT data FROM chunk_data WHERE chunk_id = ?");
+    d->Bind(1, q->Int(0));
+    NEREID_ASSIGN_OR_RETURN(bool found, d->Step());
+    if (!found) return DataLoss("chunk data missing for series '" + query.path + "'");
+    NEREID_ASSIGN_OR_RETURN(std::vector<series::FloatPoint> pts,
+                            series::DecodeFloatChunk(d->Blob(0)));
+    for (const auto& p : pts) {
+      if (p.step >= from && p.step <= to) builder.AddPoint(p);
+    }
+  }
+  return builder.Finish();
+}
+
+Result<store::FileInfo> SqliteStore::GetFile(std::string_view run_id, std::string_view path,
+                                             std::optional<double> step) {
+  NEREID_ASSIGN_OR_RETURN(Reader r, BorrowReader());
+  Db& db = r.db();
+  NEREID_ASSIGN_OR_RETURN(RunKey run, ResolveRun(db, run_id));
+  std::string p(path);
+  FieldType type;
+  {
+    auto q = db.Cached("SELECT type, text FROM fields WHERE run_id = ? AND path = ?");
+    q->BindAll(run.id, p);
+    NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
+    if (!found) return NotFound("field '" + p + "' not found");
+    type = static_cast<FieldType>(q->Int(0));
+    if (type == FieldType::kFile) {
+      if (auto f = DecodeFile(q->Text(1))) return *f;
+      return DataLoss("field '" + p + "' holds a malformed file reference");
+    }
+  }
+  if (type != FieldType::kFileSeries) {
+    return InvalidArgument("field '" + p + "' is a " + std::string(store::FieldTypeName(type)) +
+                           ", not a file or file series");
+  }
+  NEREID_ASSIGN_OR_RETURN(SeriesRow series, FindSeries(db, run.id, p));
+  if (!step) {
+    if (series.count == 0) return NotFound("file series '" + p + "' is empty");
+    if (auto f = DecodeFile(series.last_text)) return *f;
+    return DataLoss("file series '" + p + "' holds a malformed file reference");
+  }
+  // The last point to arrive at `step`: scan the chunks covering it, latest chunk last.
+  auto q = db.Cached(
+      "SELECT d.data FROM chunks c JOIN chunk_data d ON d.chunk_id = c.id "
+      "WHERE c.series_id = ? AND c.step_min <= ? AND c.step_max >= ? ORDER BY c.seq");
+  q->BindAll(series.id, *step, *step);
+  std::optional<std::string> found;
+  for (;;) {
+    NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    NEREID_ASSIGN_OR_RETURN(std::vector<series::StringPoint> pts,
+                            series::DecodeStringChunk(q->Blob(0)));
+    for (auto& pt : pts) {
+      if (pt.step == *step) found = std::move(pt.value);
+    }
+  }
+  if (!found) return NotFound("file series '" + p + "' has no point at that step");
+  if (auto f = DecodeFile(*found)) return *f;
+  return DataLoss("file series '" + p + "' holds a malformed file reference");
+}
+
+}  // namespace nereid::store_sqlite

@@ -1,0 +1,234 @@
+#include <functional>
+#include <random>
+#include <set>
+
+#include "query/filter.h"
+#include "store_sqlite/test_util.h"
+
+namespace nereid::store_sqlite {
+namespace {
+using query::Aggregate;
+using query::CompareOp;
+using query::Expr;
+using query::FieldRef;
+using testing::B;
+using testing::StoreTest;
+
+std::unique_ptr<Expr> Cmp(std::string path, CompareOp op, query::Literal lit,
+                          Aggregate agg = Aggregate::kNone) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Kind::kCompare;
+  e->field = {std::move(path), agg};
+  e->op = op;
+  e->literal = std::move(lit);
+  return e;
+}
+std::unique_ptr<Expr> Node(Expr::Kind kind, std::unique_ptr<Expr> a, std::unique_ptr<Expr> b = {}) {
+  auto e = std::make_unique<Expr>();
+  e->kind = kind;
+  e->children.push_back(std::move(a));
+  if (b) e->children.push_back(std::move(b));
+  return e;
+}
+std::unique_ptr<Expr> Exists(std::string path) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Kind::kExists;
+  e->field = {std::move(path), Aggregate::kNone};
+  return e;
+}
+
+struct Model {
+  int64_t number = 0;
+  std::optional<double> lr;
+  std::optional<std::string> lr_text;  // params/lr written as a string in some runs
+  std::optional<std::string> opt;
+  std::optional<double> loss;
+  bool resnet = false;
+};
+
+class ListRunsTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    std::mt19937 rng(3);
+    const std::vector<std::string> opts = {"adam", "sgd", "adamw"};
+    for (int i = 1; i <= 240; ++i) {
+      Model m;
+      m.number = i;
+      B b("w", 1);
+      b.Str("sys/name", "run-" + std::to_string(i));
+      if (i % 11 == 0) {
+        m.lr_text = "n/a";
+        b.Str("params/lr", "n/a");
+      } else if (i % 7 != 0) {
+        m.lr = static_cast<double>(rng() % 20) * 0.05;
+        b.Float("params/lr", *m.lr);
+      }
+      if (i % 5 != 0) {
+        m.opt = opts[rng() % 3];
+        b.Str("params/opt", *m.opt);
+      }
+      if (i % 3 != 0) {
+        m.loss = static_cast<double>(rng() % 1000) / 1000;
+        b.Floats("loss", {0, 1}, {9, *m.loss});
+      }
+      if (i % 4 == 0) {
+        m.resnet = true;
+        b.AddStrings("sys/tags", {"resnet"});
+      }
+      std::string id = NewRun();
+      ASSERT_TRUE(store_->Ingest(id, b.batch).ok());
+      models_.push_back(m);
+    }
+  }
+
+  // All pages of a query, as run numbers.
+  std::vector<int64_t> All(store::ListRunsQuery q, uint64_t* total = nullptr) {
+    std::vector<int64_t> out;
+    q.project = "ws/vision";
+    q.limit = 37;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = store_->ListRuns(q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      if (total) *total = page->total;
+      for (auto& row : page->rows) out.push_back(std::stoll(row.run.id.substr(4)));
+      if (page->next_cursor.empty()) break;
+      q.cursor = page->next_cursor;
+    }
+    return out;
+  }
+
+  std::vector<int64_t> Brute(const std::function<bool(const Model&)>& pred) {
+    std::vector<int64_t> out;
+    for (auto& m : models_) {
+      if (pred(m)) out.push_back(m.number);
+    }
+    std::reverse(out.begin(), out.end());  // default sort: creation time, newest first
+    return out;
+  }
+
+  std::vector<Model> models_;
+};
+
+TEST_F(ListRunsTest, FiltersMatchBruteForce) {
+  struct Case {
+    std::unique_ptr<Expr> filter;
+    std::function<bool(const Model&)> pred;
+  };
+  std::vector<Case> cases;
+  cases.push_back(
+      {Cmp("params/lr", CompareOp::kLt, 0.5), [](const Model& m) { return m.lr && *m.lr < 0.5; }});
+  cases.push_back(
+      {Node(Expr::Kind::kOr,
+            Node(Expr::Kind::kAnd, Cmp("params/lr", CompareOp::kGe, 0.2),
+                 Cmp("params/opt", CompareOp::kEq, std::string("adam"))),
+            Cmp("sys/tags", CompareOp::kContains, std::string("resnet"))),
+       [](const Model& m) { return (m.lr && *m.lr >= 0.2 && m.opt == "adam") || m.resnet; }});
+  cases.push_back({Node(Expr::Kind::kNot, Cmp("params/lr", CompareOp::kLt, 0.5)),
+                   [](const Model& m) { return !(m.lr && *m.lr < 0.5); }});
+  cases.push_back({Node(Expr::Kind::kAnd, Cmp("loss", CompareOp::kGt, 0.3, Aggregate::kLast),
+                        Cmp("params/opt", CompareOp::kMatches, std::string("^adam"))),
+                   [](const Model& m) {
+                     return m.loss && *m.loss > 0.3 && m.opt && m.opt->rfind("adam", 0) == 0;
+                   }});
+  cases.push_back({Exists("params/lr"), [](const Model& m) { return m.lr || m.lr_text; }});
+  cases.push_back({Cmp("params/lr", CompareOp::kEq, std::string("n/a")),
+                   [](const Model& m) { return m.lr_text.has_value(); }});
+  cases.push_back({Cmp("params/lr", CompareOp::kNe, 0.25),
+                   [](const Model& m) { return m.lr && *m.lr != 0.25; }});
+  cases.push_back({Cmp("loss", CompareOp::kLe, 0.5),  // a bare float series path means :last
+                   [](const Model& m) { return m.loss && *m.loss <= 0.5; }});
+  cases.push_back({Cmp("loss", CompareOp::kEq, 2.0, Aggregate::kCount),
+                   [](const Model& m) { return m.loss.has_value(); }});
+  cases.push_back({Cmp("loss", CompareOp::kEq, 9.0, Aggregate::kMax),
+                   [](const Model& m) { return m.loss.has_value(); }});
+  cases.push_back({Cmp("sys/name", CompareOp::kEq, std::string("run-5")),
+                   [](const Model& m) { return m.number == 5; }});
+  cases.push_back({Cmp("sys/id", CompareOp::kLe, std::string("VIS-10")),
+                   [](const Model& m) { return m.number <= 10; }});
+  cases.push_back({Cmp("params/opt", CompareOp::kLt, 1.0), [](const Model&) { return false; }});
+  cases.push_back({Node(Expr::Kind::kNot, Cmp("params/opt", CompareOp::kEq, std::string("sgd"))),
+                   [](const Model& m) { return m.opt != "sgd"; }});
+  for (size_t i = 0; i < cases.size(); ++i) {
+    store::ListRunsQuery q;
+    q.filter = cases[i].filter.get();
+    uint64_t total = 0;
+    std::vector<int64_t> want = Brute(cases[i].pred);
+    EXPECT_EQ(All(q, &total), want) << "case " << i;
+    EXPECT_EQ(total, want.size()) << "case " << i;
+  }
+  auto bad = Cmp("params/opt", CompareOp::kMatches, std::string("(unclosed"));
+  store::ListRunsQuery q;
+  q.project = "ws/vision";
+  q.filter = bad.get();
+  EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kInvalidArgument);
+  q.filter = nullptr;
+  q.project = "ws/none";
+  EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ListRunsTest, SortMissingLastAndCursorPages) {
+  using Key = std::optional<std::variant<double, std::string>>;  // numbers sort before text
+  auto lr_key = [](const Model& m) -> Key {
+    if (m.lr) return *m.lr;
+    if (m.lr_text) return *m.lr_text;
+    return std::nullopt;
+  };
+  auto loss_key = [](const Model& m) -> Key { return m.loss ? Key(*m.loss) : std::nullopt; };
+  for (auto [field, key] : {std::pair{FieldRef{"params/lr", Aggregate::kNone}, +lr_key},
+                            {FieldRef{"loss", Aggregate::kLast}, +loss_key},
+                            {FieldRef{"loss", Aggregate::kNone}, +loss_key}}) {
+    for (bool desc : {false, true}) {
+      std::vector<Model> sorted = models_;
+      std::stable_sort(sorted.begin(), sorted.end(), [&](const Model& a, const Model& b) {
+        Key ka = key(a), kb = key(b);
+        if (ka.has_value() != kb.has_value()) return ka.has_value();
+        if (ka && *ka != *kb) return desc ? *ka > *kb : *ka < *kb;
+        return desc ? a.number > b.number : a.number < b.number;
+      });
+      std::vector<int64_t> want;
+      for (auto& m : sorted) want.push_back(m.number);
+      store::ListRunsQuery q;
+      q.sort = field;
+      q.descending = desc;
+      EXPECT_EQ(All(q), want) << field.path << " desc=" << desc;
+    }
+  }
+}
+
+TEST_F(ListRunsTest, ColumnsAndStableCursor) {
+  store::ListRunsQuery q;
+  q.project = "ws/vision";
+  q.sort = {"sys/id", Aggregate::kNone};
+  q.descending = false;
+  q.limit = 3;
+  q.columns = {{"params/lr", Aggregate::kNone}, {"loss", Aggregate::kLast},
+               {"loss", Aggregate::kCount},     {"sys/name", Aggregate::kNone},
+               {"missing", Aggregate::kNone},   {"loss", Aggregate::kNone}};
+  auto page = store_->ListRuns(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->rows.size(), 3u);
+  EXPECT_EQ(page->total, 240u);
+  const store::RunRow& row = page->rows[0];  // VIS-1
+  EXPECT_EQ(row.run.id, "VIS-1");
+  ASSERT_EQ(row.cells.size(), 6u);
+  EXPECT_EQ(row.cells[0], store::Cell(*models_[0].lr));
+  EXPECT_EQ(row.cells[1], store::Cell(*models_[0].loss));
+  EXPECT_EQ(row.cells[2], store::Cell(int64_t{2}));
+  EXPECT_EQ(row.cells[3], store::Cell(std::string("run-1")));
+  EXPECT_EQ(row.cells[4], store::Cell());
+  EXPECT_EQ(row.cells[5], store::Cell(*models_[0].loss));
+  // New runs inserted after the cursor was issued do not shift the pages already seen.
+  q.cursor = page->next_cursor;
+  NewRun();
+  auto next = store_->ListRuns(q);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->rows[0].run.id, "VIS-4");
+  EXPECT_EQ(next->total, 241u);
+  q.sort = {"params/lr", Aggregate::kNone};
+  EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace nereid::store_sqlite

@@ -1,0 +1,97 @@
+#include "store_sqlite/writer.h"
+
+namespace nereid::store_sqlite {
+
+Writer::Writer(std::unique_ptr<Db> db, size_t max_group, std::function<void()> on_transaction_lost)
+    : db_(std::move(db)),
+      max_group_(max_group),
+      on_transaction_lost_(std::move(on_transaction_lost)),
+      thread_([this] { Loop(); }) {}
+
+Writer::~Writer() {
+  Stop();
+}
+
+Status Writer::Run(Job job, bool is_batch) {
+  auto pending = std::make_unique<Pending>();
+  pending->job = std::move(job);
+  pending->is_batch = is_batch;
+  std::future<Status> done = pending->done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Unavailable("store is closed");
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return done.get();
+}
+
+void Writer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats Writer::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Writer::Loop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Pending>> group;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      while (!queue_.empty() && group.size() < max_group_) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunGroup(group);
+  }
+}
+
+void Writer::RunGroup(std::vector<std::unique_ptr<Pending>>& group) {
+  std::vector<Status> results(group.size());
+  Status txn = db_->Exec("BEGIN IMMEDIATE");
+  size_t batches = 0;
+  for (size_t i = 0; i < group.size() && txn.ok(); ++i) {
+    batches += group[i]->is_batch ? 1 : 0;
+    txn = db_->Exec("SAVEPOINT job");
+    if (!txn.ok()) break;
+    Status s = group[i]->job(*db_);
+    if (sqlite3_get_autocommit(db_->raw())) {
+      // An I/O error or a full disk made SQLite roll back the whole transaction: every job of the
+      // group is lost, including those that had succeeded.
+      txn = s.ok() ? Internal("sqlite rolled back the transaction") : s;
+      break;
+    }
+    if (!s.ok()) txn = db_->Exec("ROLLBACK TO job");
+    if (txn.ok()) txn = db_->Exec("RELEASE job");
+    results[i] = std::move(s);
+  }
+  if (txn.ok()) txn = db_->Exec("COMMIT");
+  if (!txn.ok()) {
+    if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+    for (Status& r : results) r = txn;
+    on_transaction_lost_();
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (txn.ok()) {
+      stats_.commits++;
+      stats_.batches += batches;
+      size_t bucket = 0;
+      while (bucket < 7 && (size_t{1} << bucket) < group.size()) ++bucket;
+      stats_.group_size_hist[bucket]++;
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+}
+
+}  // namespace nereid::store_sqlite
