@@ -397,7 +397,9 @@ void Connection::Finish() {
                             kDurationBounds);
   }
   const bool close = !res_.keep_alive() || out_->close;
-  const bool linger = out_->close;
+  // Unread request bytes (an error response, a failed sink) would turn close into a reset that
+  // can destroy the response before the client reads it.
+  const bool linger = out_->close || (parser_ && !parser_->is_done());
   sr_.reset();
   out_.reset();
   sink_.reset();

@@ -77,7 +77,8 @@ class Client {
       r.headers[name] = value;
       pos = e + 2;
     }
-    size_t length = head ? 0 : std::stoul(r.headers["content-length"]);
+    size_t length =
+        head || !r.headers.count("content-length") ? 0 : std::stoul(r.headers["content-length"]);
     while (buf_.size() < length) {
       if (!Fill()) return std::nullopt;
     }
@@ -201,6 +202,23 @@ TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   }
 }
 
+TEST(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
+  Server server(TestOptions(), nullptr);
+  server.Route("POST", "/echo", Echo);
+  ASSERT_TRUE(server.Start().ok());
+  Client c(server.port());
+  ASSERT_TRUE(c.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
+  auto interim = c.Read();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(c.Send("hi"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body)["body"], "hi");
+}
+
 TEST(HttpServerTest, BodyOverLimitIs413AndCloses) {
   Server server(TestOptions(), nullptr);
   RouteOptions small;
@@ -301,6 +319,36 @@ TEST(HttpServerTest, StreamedBodyReachesTheSinkExactly) {
   EXPECT_EQ(j["buffered"], 0);
   EXPECT_TRUE(j["ok"]);
   EXPECT_GT(writes.load(), 10u);  // it arrived in chunks, not as one buffered body
+}
+
+class FailingSink : public BodySink {
+ public:
+  Status Write(std::string_view) override { return InsufficientStorage("disk full"); }
+};
+
+TEST(HttpServerTest, SinkErrorReachesTheHandler) {
+  Server server(TestOptions(), nullptr);
+  RouteOptions streamed;
+  streamed.sink = [](const Request&) { return std::make_unique<FailingSink>(); };
+  server.Route(
+      "PUT", "/upload",
+      [](Request& req) {
+        return Response::Json(507, ErrorBody("insufficient_storage", req.sink_status.message()));
+      },
+      streamed);
+  ASSERT_TRUE(server.Start().ok());
+  std::string body(1 << 20, 'z');
+  Client c(server.port());
+  std::thread sender([&] {
+    c.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body);
+  });
+  auto r = c.Read();
+  sender.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 507);
+  EXPECT_EQ(json::parse(r->body)["error"]["message"], "disk full");
+  EXPECT_EQ(r->headers["connection"], "close");
 }
 
 class FileTest : public ::testing::Test {
