@@ -207,6 +207,7 @@ def assert_error(r, status, code=None):
     """A JSON error of the documented shape: {"error": {"code", "message"}}."""
     assert r.status_code == status, (
         f"{r.request.method} {r.request.url} -> {r.status_code} (expected {status}): {r.text[:500]}")
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     try:
         body = r.json()
     except ValueError:

@@ -1,6 +1,8 @@
 """Bad requests: each is a clear 4xx with a JSON error, and nothing already stored is harmed."""
 
+import hashlib
 import json
+import os
 
 import pytest
 import requests
@@ -346,7 +348,16 @@ def test_body_and_upload_limits(start_server):
 
     # Uploads have their own limit, and nothing partial is kept.
     assert_error(s.post("/api/v1/files", data=b"x" * 30001), 413, "payload_too_large")
+    assert_error(requests.post(s.url("/api/v1/files"), data=b"z" * 1000, timeout=30), 401)
     assert s.upload(b"y" * 30000)["size"] == 30000
+    blobs = blob_files(s.data_dir)
+    tmp = os.path.join(s.data_dir, "files", "tmp") + os.sep
+    assert [p for p, _ in blobs if p.startswith(tmp)] == [], "temp files left"
+    for path, sha in blobs:
+        assert sha.endswith(os.path.basename(path)), f"{path} does not hold its content"
+    assert hashlib.sha256(b"y" * 30000).hexdigest() in [sha for _, sha in blobs]
+    assert hashlib.sha256(b"x" * 30001).hexdigest() not in [sha for _, sha in blobs]
+    assert hashlib.sha256(b"z" * 1000).hexdigest() not in [sha for _, sha in blobs]
 
     fields = s.fields(run)
     assert "big" not in fields and fields["keep"]["count"] == 2
@@ -355,3 +366,14 @@ def test_body_and_upload_limits(start_server):
                       sequence=2)["duplicate"] is False
     assert s.series(run, "keep")["values"] == [1, 2, 3]
     assert requests.get(s.url("/api/v1/health"), timeout=10).status_code == 200
+
+
+def blob_files(data_dir):
+    """(path, sha256 of content) of every file under DATA/files."""
+    out = []
+    for root, _, files in os.walk(os.path.join(data_dir, "files")):
+        for name in files:
+            p = os.path.join(root, name)
+            with open(p, "rb") as fh:
+                out.append((p, hashlib.sha256(fh.read()).hexdigest()))
+    return out
