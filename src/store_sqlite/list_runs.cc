@@ -482,8 +482,10 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
   const char* dir = query.descending ? " DESC" : " ASC";
   const char* after = query.descending ? " < " : " > ";
   Sql sql;
-  sql << "SELECT id, number, sk FROM (SELECT r.id AS id, r.number AS number, " << sk
-      << " AS sk FROM runs r WHERE " << filter << ")";
+  // MATERIALIZED: the sort key (correlated subqueries) is computed once per run, not once per
+  // reference in the cursor condition and ORDER BY.
+  sql << "WITH x AS MATERIALIZED (SELECT r.id AS id, r.number AS number, " << sk
+      << " AS sk FROM runs r WHERE " << filter << ") SELECT id, number, sk FROM x";
   if (!query.cursor.empty()) {
     NEREID_ASSIGN_OR_RETURN(nlohmann::json c, DecodeCursor(query.cursor));
     if (c.value("f", "") != SortFingerprint(query) || !c.contains("n") ||
