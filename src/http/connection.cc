@@ -122,7 +122,7 @@ void Connection::OnHeader(beast::error_code ec) {
   if (ec == bhttp::error::header_limit) {
     idle_ = false;
     return SendError(
-        431, "header_too_large",
+        431, "headers_too_large",
         "request headers exceed " + std::to_string(state_.options.header_limit) + " bytes");
   }
   if (IsMalformed(ec)) {

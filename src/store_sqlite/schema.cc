@@ -7,7 +7,10 @@ namespace nereid::store_sqlite {
 namespace {
 
 // Field types are stored as the integer of store::FieldType. NaN cannot be stored in SQLite (it
-// becomes NULL), so a NULL in a REAL column of a row whose type says float reads back as NaN.
+// becomes NULL), so a NULL in a value column of a row whose type says float reads back as NaN.
+// Value columns are declared BLOB (no type affinity), not REAL: REAL affinity stores integral
+// doubles as integers and so turns -0.0 into 0; without affinity a double is kept bit for bit
+// and still compares as a number.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE workspaces(
@@ -53,7 +56,7 @@ CREATE TABLE fields(
   run_id INTEGER NOT NULL REFERENCES runs(id),
   path TEXT NOT NULL,
   type INTEGER NOT NULL,
-  num REAL,
+  num BLOB,
   int INTEGER,
   text TEXT,
   bytes INTEGER NOT NULL DEFAULT 0,
@@ -71,9 +74,9 @@ CREATE TABLE series(
   first_step REAL,
   last_step REAL,
   last_ts INTEGER,
-  last REAL,
-  min REAL,
-  max REAL,
+  last BLOB,
+  min BLOB,
+  max BLOB,
   last_text TEXT,
   UNIQUE(run_id, path));
 CREATE INDEX series_path_last ON series(path, last);
@@ -91,11 +94,11 @@ CREATE TABLE chunks(
   step_max REAL NOT NULL,
   ts_min INTEGER NOT NULL,
   ts_max INTEGER NOT NULL,
-  min REAL,
-  max REAL,
-  sum REAL,
-  first REAL,
-  last REAL,
+  min BLOB,
+  max BLOB,
+  sum BLOB,
+  first BLOB,
+  last BLOB,
   UNIQUE(series_id, seq));
 CREATE INDEX chunks_step ON chunks(series_id, step_min);
 CREATE TABLE chunk_data(
