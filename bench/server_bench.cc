@@ -15,12 +15,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "nereid/v1/batch.pb.h"
 #include "server/app.h"
@@ -93,8 +92,8 @@ class Client {
 
 std::string CreateRun(Client& c, const std::string& name) {
   std::string out;
-  long s = c.Post("/api/v1/projects/default/sandbox/runs", R"({"name":")" + name + R"("})", false,
-                  &out);
+  long s =
+      c.Post("/api/v1/projects/default/sandbox/runs", R"({"name":")" + name + R"("})", false, &out);
   if (s != 201) {
     std::fprintf(stderr, "create run failed: %ld %s\n", s, out.c_str());
     std::exit(1);
@@ -140,7 +139,8 @@ void IngestThroughput(const Options& o, const std::string& base, const std::stri
   std::vector<double> latencies_ms[64];
   Client setup(base, token);
   std::vector<std::string> runs;
-  for (int w = 0; w < o.writers; ++w) runs.push_back(CreateRun(setup, "ingest-" + std::to_string(w)));
+  for (int w = 0; w < o.writers; ++w)
+    runs.push_back(CreateRun(setup, "ingest-" + std::to_string(w)));
   auto started = Clock::now();
   for (int w = 0; w < o.writers; ++w) {
     threads.emplace_back([&, w] {
@@ -157,7 +157,8 @@ void IngestThroughput(const Options& o, const std::string& base, const std::stri
         std::string body = Batch("bench-" + std::to_string(w), ++seq, "train/loss", p);
         auto t = Clock::now();
         long s = c.Post("/api/v1/runs/" + runs[w] + "/batches", body, true, &out);
-        latencies_ms[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+        latencies_ms[w].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - t).count());
         if (s != 200) {
           std::fprintf(stderr, "batch failed: %ld %s\n", s, out.c_str());
           std::exit(1);
@@ -171,12 +172,14 @@ void IngestThroughput(const Options& o, const std::string& base, const std::stri
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - started).count();
   std::vector<double> all;
-  for (int w = 0; w < o.writers; ++w) all.insert(all.end(), latencies_ms[w].begin(), latencies_ms[w].end());
+  for (int w = 0; w < o.writers; ++w)
+    all.insert(all.end(), latencies_ms[w].begin(), latencies_ms[w].end());
   std::sort(all.begin(), all.end());
-  std::printf("ingest: %d writers x %d-point batches: %.2f M points/s (%lld points in %.1f s), "
-              "batch ack p50 %.1f ms p99 %.1f ms\n",
-              o.writers, o.batch, points.load() / secs / 1e6, static_cast<long long>(points.load()),
-              secs, all[all.size() / 2], all[all.size() * 99 / 100]);
+  std::printf(
+      "ingest: %d writers x %d-point batches: %.2f M points/s (%lld points in %.1f s), "
+      "batch ack p50 %.1f ms p99 %.1f ms\n",
+      o.writers, o.batch, points.load() / secs / 1e6, static_cast<long long>(points.load()), secs,
+      all[all.size() / 2], all[all.size() * 99 / 100]);
 }
 
 void SeriesReads(const Options& o, const std::string& base, const std::string& token) {
@@ -226,9 +229,9 @@ void SeriesReads(const Options& o, const std::string& base, const std::string& t
   for (int i = 0; i < 11; ++i) {
     int64_t from = static_cast<int64_t>(rng() % static_cast<uint64_t>(o.series_points - 100000));
     auto t0 = Clock::now();
-    c.Get("/api/v1/runs/" + run + "/series?path=train/loss&limit=100000&from=" +
-              std::to_string(from),
-          &out);
+    c.Get(
+        "/api/v1/runs/" + run + "/series?path=train/loss&limit=100000&from=" + std::to_string(from),
+        &out);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     n = nlohmann::json::parse(out)["values"].size();
   }
@@ -272,10 +275,14 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--writers") o.writers = std::atoi(argv[i + 1]);
-    else if (a == "--batch") o.batch = std::atoi(argv[i + 1]);
-    else if (a == "--seconds") o.seconds = std::atof(argv[i + 1]);
-    else if (a == "--series-points") o.series_points = std::atoll(argv[i + 1]);
+    if (a == "--writers")
+      o.writers = std::atoi(argv[i + 1]);
+    else if (a == "--batch")
+      o.batch = std::atoi(argv[i + 1]);
+    else if (a == "--seconds")
+      o.seconds = std::atof(argv[i + 1]);
+    else if (a == "--series-points")
+      o.series_points = std::atoll(argv[i + 1]);
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto dir = std::filesystem::temp_directory_path() / ("nereid-bench-" + std::to_string(getpid()));

@@ -1,9 +1,8 @@
 // A small blocking HTTP client for the CLI's read commands (libcurl).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "nereid/status.h"
 

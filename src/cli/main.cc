@@ -1,12 +1,12 @@
 // The one `nereid` binary: the server and the command-line tools.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/api_client.h"
 #include "cli/runs_commands.h"
@@ -37,8 +37,8 @@ int RunServer(nereid::server::Config config) {
             << app.port() << "/\n";
   std::filesystem::path token_file = std::filesystem::path(config.data_dir) / "admin.token";
   if (!app.created_token().empty()) {
-    std::cout << "Admin token (shown once, also in " << token_file.string()
-              << ", mode 0600):\n  " << app.created_token() << "\n";
+    std::cout << "Admin token (shown once, also in " << token_file.string() << ", mode 0600):\n  "
+              << app.created_token() << "\n";
   } else {
     std::cout << "Admin token: in " << token_file.string() << "\n";
   }
@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
   server->add_option("--host", config.host, "Address to listen on")->capture_default_str();
   server->add_option("--port", config.port, "Port (0: pick a free one)")->capture_default_str();
   server->add_option("--store", config.store_url, "Store URL (default sqlite:<data>)");
-  server->add_option("--sync", config.synchronous,
-                     "full: every commit survives power loss; normal: survives process crashes")
+  server
+      ->add_option("--sync", config.synchronous,
+                   "full: every commit survives power loss; normal: survives process crashes")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
   server->add_option("--body-limit", config.body_limit, "Request body limit in bytes")

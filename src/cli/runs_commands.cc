@@ -1,10 +1,10 @@
 #include "cli/runs_commands.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/api_client.h"
 
@@ -47,7 +47,8 @@ std::string Cell(const nlohmann::json& v) {
 
 void AddConnectionOptions(CLI::App* app, RunsOptions* o) {
   app->add_option("--url", o->url, "Server URL (default $NEREID_URL or http://127.0.0.1:4870)");
-  app->add_option("--token", o->token, "API token (default $NEREID_API_TOKEN or <data>/admin.token)");
+  app->add_option("--token", o->token,
+                  "API token (default $NEREID_API_TOKEN or <data>/admin.token)");
   app->add_option("--data", o->data_dir, "Local data directory holding admin.token")
       ->capture_default_str();
 }
@@ -87,7 +88,8 @@ int ShowRun(const RunsOptions& o) {
     } else {
       shown = fmt::format("{} points", f.value("count", 0));
       if (f.contains("last")) shown += ", last " + Cell(f["last"]);
-      if (f.contains("min")) shown += fmt::format(", min {} max {}", Cell(f["min"]), Cell(f["max"]));
+      if (f.contains("min"))
+        shown += fmt::format(", min {} max {}", Cell(f["min"]), Cell(f["max"]));
     }
     std::cout << fmt::format("{:<40} {:<14} {}\n", Cell(f["path"]), type, shown);
   }

@@ -1,9 +1,8 @@
 // `nereid runs ls` and `nereid runs show`: read commands over the HTTP API.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace nereid::cli {
 

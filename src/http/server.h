@@ -39,14 +39,14 @@ class BodySink {
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // decoded path without the query: "/api/v1/runs/VIS-1/batches"
-  std::map<std::string, std::string> query;        // decoded query parameters
-  std::map<std::string, std::string> path_params;  // {run_id} -> "VIS-1"
+  std::map<std::string, std::string> query;                  // decoded query parameters
+  std::map<std::string, std::string> path_params;            // {run_id} -> "VIS-1"
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;                  // whole body, unless the route streams it into a sink
-  BodySink* sink = nullptr;          // the route's sink when it streams; owned by the server
-  Status sink_status;                // first error the sink returned
-  std::string remote;                // "127.0.0.1:53412"
-  std::string route;                 // the matched route pattern, for logs and metrics
+  std::string body;          // whole body, unless the route streams it into a sink
+  BodySink* sink = nullptr;  // the route's sink when it streams; owned by the server
+  Status sink_status;        // first error the sink returned
+  std::string remote;        // "127.0.0.1:53412"
+  std::string route;         // the matched route pattern, for logs and metrics
 
   // Header value by lower-case name, or empty.
   std::string_view Header(std::string_view name) const;
@@ -80,11 +80,11 @@ struct RouteOptions {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;  // 0: the OS picks a free port; see Server::port()
-  unsigned io_threads = 0;        // 0: number of cores
+  uint16_t port = 0;        // 0: the OS picks a free port; see Server::port()
+  unsigned io_threads = 0;  // 0: number of cores
   unsigned handler_threads = 32;
-  uint64_t body_limit = 64ull << 20;  // bytes; beyond it 413
-  uint64_t header_limit = 16 << 10;   // bytes of request line + headers; beyond it 431
+  uint64_t body_limit = 64ull << 20;        // bytes; beyond it 413
+  uint64_t header_limit = 16 << 10;         // bytes of request line + headers; beyond it 431
   std::chrono::seconds header_timeout{10};  // to receive a request's headers
   std::chrono::seconds body_timeout{120};   // to receive its body
   std::chrono::seconds idle_timeout{60};    // keep-alive connection with no request

@@ -261,7 +261,7 @@ TEST(HttpServerTest, OversizedHeadersAre431) {
   auto r = Exchange(server.port(), Get("/x", "X-Big: " + std::string(8000, 'a') + "\r\n"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 431);
-  EXPECT_EQ(json::parse(r->body)["error"]["code"], "header_too_large");
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "headers_too_large");
 }
 
 class CountingSink : public BodySink {

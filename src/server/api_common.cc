@@ -18,8 +18,8 @@ http::Handler Authed(Context* ctx, ApiHandler handler) {
 
 http::Response JsonResponse(int status, const nlohmann::json& body) {
   // Replace, not throw, on invalid UTF-8: stored strings are validated, so this only guards bugs.
-  return http::Response::Json(status, body.dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace));
+  return http::Response::Json(status,
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Result<std::optional<double>> QueryDouble(const http::Request& r, std::string_view name) {

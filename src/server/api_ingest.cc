@@ -1,6 +1,5 @@
 // Writes: batches of operations for a run, and file uploads.
 #include <chrono>
-
 #include <nlohmann/json.hpp>
 
 #include "nereid/v1/batch.pb.h"
@@ -44,50 +43,53 @@ class UploadSink : public http::BodySink {
 }  // namespace
 
 void AddIngestRoutes(Context* ctx, http::Server* server) {
-  server->Route("POST", "/api/v1/runs/{run_id}/batches",
-                Authed(ctx, [ctx](http::Request& r) -> Result<http::Response> {
-    auto started = std::chrono::steady_clock::now();
-    NEREID_ASSIGN_OR_RETURN(auto format, wire::FormatFromContentType(r.Header("content-type")));
-    std::string decompressed;
-    std::string_view body = r.body;
-    std::string_view encoding = r.Header("content-encoding");
-    if (encoding == "zstd") {
-      NEREID_ASSIGN_OR_RETURN(decompressed, wire::DecompressZstd(body, ctx->config.body_limit));
-      body = decompressed;
-    } else if (!encoding.empty() && encoding != "identity") {
-      return InvalidArgument("unsupported Content-Encoding '" + std::string(encoding) +
-                             "'; send zstd or none");
-    }
-    v1::Batch batch;
-    NEREID_RETURN_IF_ERROR(wire::ParseBatch(body, format, &batch));
-    NEREID_RETURN_IF_ERROR(wire::ValidateBatch(batch, ctx->now_us()));
-    const std::string& run_id = r.path_params.at("run_id");
-    auto result = ctx->store->Ingest(run_id, batch);
-    ctx->metrics.Add("nereid_ingest_batches_total",
-                     {{"result", result.ok() ? (result->duplicate ? "duplicate" : "applied")
-                                             : std::string(StatusCodeName(result.status().code()))}});
-    if (!result.ok()) return result.status();
-    if (!result->duplicate) {
-      ctx->metrics.Add("nereid_ingest_points_total", {}, static_cast<double>(CountPoints(batch)));
-    }
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ctx->metrics.Observe("nereid_batch_duration_seconds", {}, seconds, kLatencyBounds);
+  server->Route(
+      "POST", "/api/v1/runs/{run_id}/batches",
+      Authed(ctx, [ctx](http::Request& r) -> Result<http::Response> {
+        auto started = std::chrono::steady_clock::now();
+        NEREID_ASSIGN_OR_RETURN(auto format, wire::FormatFromContentType(r.Header("content-type")));
+        std::string decompressed;
+        std::string_view body = r.body;
+        std::string_view encoding = r.Header("content-encoding");
+        if (encoding == "zstd") {
+          NEREID_ASSIGN_OR_RETURN(decompressed, wire::DecompressZstd(body, ctx->config.body_limit));
+          body = decompressed;
+        } else if (!encoding.empty() && encoding != "identity") {
+          return InvalidArgument("unsupported Content-Encoding '" + std::string(encoding) +
+                                 "'; send zstd or none");
+        }
+        v1::Batch batch;
+        NEREID_RETURN_IF_ERROR(wire::ParseBatch(body, format, &batch));
+        NEREID_RETURN_IF_ERROR(wire::ValidateBatch(batch, ctx->now_us()));
+        const std::string& run_id = r.path_params.at("run_id");
+        auto result = ctx->store->Ingest(run_id, batch);
+        ctx->metrics.Add(
+            "nereid_ingest_batches_total",
+            {{"result", result.ok() ? (result->duplicate ? "duplicate" : "applied")
+                                    : std::string(StatusCodeName(result.status().code()))}});
+        if (!result.ok()) return result.status();
+        if (!result->duplicate) {
+          ctx->metrics.Add("nereid_ingest_points_total", {},
+                           static_cast<double>(CountPoints(batch)));
+        }
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        ctx->metrics.Observe("nereid_batch_duration_seconds", {}, seconds, kLatencyBounds);
 
-    if (r.Header("accept").find("application/x-protobuf") != std::string_view::npos) {
-      v1::BatchAck ack;
-      ack.set_sequence(result->sequence);
-      ack.set_duplicate(result->duplicate);
-      ack.set_applied_points(result->applied_points);
-      http::Response resp;
-      resp.content_type = "application/x-protobuf";
-      resp.body = ack.SerializeAsString();
-      return resp;
-    }
-    return JsonResponse(200, {{"sequence", result->sequence},
-                              {"duplicate", result->duplicate},
-                              {"applied_points", result->applied_points}});
-  }));
+        if (r.Header("accept").find("application/x-protobuf") != std::string_view::npos) {
+          v1::BatchAck ack;
+          ack.set_sequence(result->sequence);
+          ack.set_duplicate(result->duplicate);
+          ack.set_applied_points(result->applied_points);
+          http::Response resp;
+          resp.content_type = "application/x-protobuf";
+          resp.body = ack.SerializeAsString();
+          return resp;
+        }
+        return JsonResponse(200, {{"sequence", result->sequence},
+                                  {"duplicate", result->duplicate},
+                                  {"applied_points", result->applied_points}});
+      }));
 
   http::RouteOptions upload_options;
   upload_options.body_limit = ctx->config.upload_limit;
@@ -98,18 +100,18 @@ void AddIngestRoutes(Context* ctx, http::Server* server) {
     return std::make_unique<UploadSink>(
         ctx->blobs->Begin(static_cast<int64_t>(ctx->config.upload_limit)));
   };
-  server->Route(
-      "POST", "/api/v1/files",
-      Authed(ctx, [ctx](http::Request& r) -> Result<http::Response> {
-        NEREID_RETURN_IF_ERROR(r.sink_status);
-        auto* sink = dynamic_cast<UploadSink*>(r.sink);
-        if (sink == nullptr) return Internal("upload arrived without its sink");
-        if (!sink->upload().ok()) return sink->upload().status();
-        NEREID_ASSIGN_OR_RETURN(auto blob, (*sink->upload())->Commit());
-        NEREID_RETURN_IF_ERROR(ctx->store->RecordBlob(blob.sha256, blob.size));
-        return JsonResponse(201, {{"sha256", blob.sha256}, {"size", blob.size}});
-      }),
-      upload_options);
+  server->Route("POST", "/api/v1/files",
+                Authed(ctx,
+                       [ctx](http::Request& r) -> Result<http::Response> {
+                         NEREID_RETURN_IF_ERROR(r.sink_status);
+                         auto* sink = dynamic_cast<UploadSink*>(r.sink);
+                         if (sink == nullptr) return Internal("upload arrived without its sink");
+                         if (!sink->upload().ok()) return sink->upload().status();
+                         NEREID_ASSIGN_OR_RETURN(auto blob, (*sink->upload())->Commit());
+                         NEREID_RETURN_IF_ERROR(ctx->store->RecordBlob(blob.sha256, blob.size));
+                         return JsonResponse(201, {{"sha256", blob.sha256}, {"size", blob.size}});
+                       }),
+                upload_options);
 }
 
 }  // namespace nereid::server

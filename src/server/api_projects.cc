@@ -64,128 +64,136 @@ std::string ColumnName(const query::FieldRef& ref) {
 void AddProjectRoutes(Context* ctx, http::Server* server) {
   store::Store* st = ctx->store.get();
 
-  server->Route("GET", "/api/v1/workspaces", Authed(ctx, [st](http::Request&) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(auto list, st->ListWorkspaces());
-    json a = json::array();
-    for (const auto& w : list) a.push_back({{"name", w.name}});
-    return JsonResponse(200, {{"workspaces", a}});
-  }));
+  server->Route("GET", "/api/v1/workspaces",
+                Authed(ctx, [st](http::Request&) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(auto list, st->ListWorkspaces());
+                  json a = json::array();
+                  for (const auto& w : list) a.push_back({{"name", w.name}});
+                  return JsonResponse(200, {{"workspaces", a}});
+                }));
 
-  server->Route("POST", "/api/v1/workspaces", Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
-    NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
-    NEREID_RETURN_IF_ERROR(common::ValidateName("workspace name", name));
-    NEREID_ASSIGN_OR_RETURN(auto w, st->CreateWorkspace(name));
-    return JsonResponse(201, {{"name", w.name}});
-  }));
+  server->Route("POST", "/api/v1/workspaces",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+                  NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
+                  NEREID_RETURN_IF_ERROR(common::ValidateName("workspace name", name));
+                  NEREID_ASSIGN_OR_RETURN(auto w, st->CreateWorkspace(name));
+                  return JsonResponse(201, {{"name", w.name}});
+                }));
 
   server->Route("GET", "/api/v1/workspaces/{workspace}/projects",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(auto list, st->ListProjects(r.path_params.at("workspace")));
-    json a = json::array();
-    for (const auto& p : list) a.push_back(ProjectJson(p));
-    return JsonResponse(200, {{"projects", a}});
-  }));
+                  NEREID_ASSIGN_OR_RETURN(auto list,
+                                          st->ListProjects(r.path_params.at("workspace")));
+                  json a = json::array();
+                  for (const auto& p : list) a.push_back(ProjectJson(p));
+                  return JsonResponse(200, {{"projects", a}});
+                }));
 
   server->Route("POST", "/api/v1/workspaces/{workspace}/projects",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
-    NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
-    NEREID_ASSIGN_OR_RETURN(std::string key, StringMember(body, "key", 10));
-    NEREID_RETURN_IF_ERROR(common::ValidateName("project name", name));
-    NEREID_RETURN_IF_ERROR(common::ValidateProjectKey(key));
-    NEREID_ASSIGN_OR_RETURN(auto p, st->CreateProject(r.path_params.at("workspace"), name, key));
-    return JsonResponse(201, ProjectJson(p));
-  }));
+                  NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+                  NEREID_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name", 64));
+                  NEREID_ASSIGN_OR_RETURN(std::string key, StringMember(body, "key", 10));
+                  NEREID_RETURN_IF_ERROR(common::ValidateName("project name", name));
+                  NEREID_RETURN_IF_ERROR(common::ValidateProjectKey(key));
+                  NEREID_ASSIGN_OR_RETURN(
+                      auto p, st->CreateProject(r.path_params.at("workspace"), name, key));
+                  return JsonResponse(201, ProjectJson(p));
+                }));
 
   server->Route("GET", "/api/v1/projects/{workspace}/{project}",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(auto p, st->GetProject(ProjectOf(r)));
-    return JsonResponse(200, ProjectJson(p));
-  }));
+                  NEREID_ASSIGN_OR_RETURN(auto p, st->GetProject(ProjectOf(r)));
+                  return JsonResponse(200, ProjectJson(p));
+                }));
 
-  server->Route("POST", "/api/v1/projects/{workspace}/{project}/runs",
-                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
-    store::CreateRunRequest req;
-    req.project = ProjectOf(r);
-    NEREID_ASSIGN_OR_RETURN(req.custom_run_id, StringMember(body, "custom_run_id", 128));
-    NEREID_ASSIGN_OR_RETURN(req.name, StringMember(body, "name", 1024));
-    NEREID_ASSIGN_OR_RETURN(req.description, StringMember(body, "description", 16 * 1024));
-    if (auto it = body.find("tags"); it != body.end() && !it->is_null()) {
-      if (!it->is_array()) return InvalidArgument("'tags' must be an array of strings");
-      for (const auto& t : *it) {
-        if (!t.is_string() || !common::IsValidUtf8(t.get<std::string>())) {
-          return InvalidArgument("'tags' must be an array of UTF-8 strings");
+  server->Route(
+      "POST", "/api/v1/projects/{workspace}/{project}/runs",
+      Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+        NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+        store::CreateRunRequest req;
+        req.project = ProjectOf(r);
+        NEREID_ASSIGN_OR_RETURN(req.custom_run_id, StringMember(body, "custom_run_id", 128));
+        NEREID_ASSIGN_OR_RETURN(req.name, StringMember(body, "name", 1024));
+        NEREID_ASSIGN_OR_RETURN(req.description, StringMember(body, "description", 16 * 1024));
+        if (auto it = body.find("tags"); it != body.end() && !it->is_null()) {
+          if (!it->is_array()) return InvalidArgument("'tags' must be an array of strings");
+          for (const auto& t : *it) {
+            if (!t.is_string() || !common::IsValidUtf8(t.get<std::string>())) {
+              return InvalidArgument("'tags' must be an array of UTF-8 strings");
+            }
+            req.tags.push_back(t.get<std::string>());
+          }
         }
-        req.tags.push_back(t.get<std::string>());
-      }
-    }
-    req.owner = "admin";
-    NEREID_ASSIGN_OR_RETURN(auto created, st->CreateRun(req));
-    json j = RunJson(created.run);
-    j["created"] = created.created;
-    return JsonResponse(created.created ? 201 : 200, j);
-  }));
+        req.owner = "admin";
+        NEREID_ASSIGN_OR_RETURN(auto created, st->CreateRun(req));
+        json j = RunJson(created.run);
+        j["created"] = created.created;
+        return JsonResponse(created.created ? 201 : 200, j);
+      }));
 
   server->Route("GET", "/api/v1/projects/{workspace}/{project}/runs",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    store::ListRunsQuery q;
-    q.project = ProjectOf(r);
-    std::unique_ptr<query::Expr> filter;
-    if (auto text = r.Query("filter")) {
-      NEREID_ASSIGN_OR_RETURN(filter, query::ParseFilter(*text));
-      q.filter = filter.get();
-    }
-    if (auto sort = r.Query("sort"); sort && !sort->empty()) {
-      NEREID_ASSIGN_OR_RETURN(q.sort, query::ParseFieldRef(*sort));
-    }
-    if (auto order = r.Query("order")) {
-      if (*order != "asc" && *order != "desc") {
-        return InvalidArgument("query parameter 'order' must be 'asc' or 'desc'");
-      }
-      q.descending = *order == "desc";
-    }
-    if (auto cols = r.Query("columns")) {
-      NEREID_ASSIGN_OR_RETURN(q.columns, ParseColumns(*cols));
-    }
-    NEREID_ASSIGN_OR_RETURN(auto limit, QueryUint(r, "limit"));
-    if (limit) {
-      if (*limit < 1 || *limit > 1000) {
-        return InvalidArgument("query parameter 'limit' must be 1 to 1000");
-      }
-      q.limit = static_cast<uint32_t>(*limit);
-    }
-    q.cursor = r.Query("cursor").value_or("");
-    NEREID_ASSIGN_OR_RETURN(auto page, st->ListRuns(q));
-    json runs = json::array();
-    for (const auto& row : page.rows) {
-      json j = RunJson(row.run);
-      json cols = json::object();
-      for (size_t i = 0; i < q.columns.size() && i < row.cells.size(); ++i) {
-        cols[ColumnName(q.columns[i])] = ValueJson(row.cells[i]);
-      }
-      j["columns"] = std::move(cols);
-      runs.push_back(std::move(j));
-    }
-    json out = {{"runs", runs}, {"total", page.total}};
-    out["next_cursor"] = page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor);
-    return JsonResponse(200, out);
-  }));
+                  store::ListRunsQuery q;
+                  q.project = ProjectOf(r);
+                  std::unique_ptr<query::Expr> filter;
+                  if (auto text = r.Query("filter")) {
+                    NEREID_ASSIGN_OR_RETURN(filter, query::ParseFilter(*text));
+                    q.filter = filter.get();
+                  }
+                  if (auto sort = r.Query("sort"); sort && !sort->empty()) {
+                    NEREID_ASSIGN_OR_RETURN(q.sort, query::ParseFieldRef(*sort));
+                  }
+                  if (auto order = r.Query("order")) {
+                    if (*order != "asc" && *order != "desc") {
+                      return InvalidArgument("query parameter 'order' must be 'asc' or 'desc'");
+                    }
+                    q.descending = *order == "desc";
+                  }
+                  if (auto cols = r.Query("columns")) {
+                    NEREID_ASSIGN_OR_RETURN(q.columns, ParseColumns(*cols));
+                  }
+                  NEREID_ASSIGN_OR_RETURN(auto limit, QueryUint(r, "limit"));
+                  if (limit) {
+                    if (*limit < 1 || *limit > 1000) {
+                      return InvalidArgument("query parameter 'limit' must be 1 to 1000");
+                    }
+                    q.limit = static_cast<uint32_t>(*limit);
+                  }
+                  q.cursor = r.Query("cursor").value_or("");
+                  NEREID_ASSIGN_OR_RETURN(auto page, st->ListRuns(q));
+                  json runs = json::array();
+                  for (const auto& row : page.rows) {
+                    json j = RunJson(row.run);
+                    json cols = json::object();
+                    for (size_t i = 0; i < q.columns.size() && i < row.cells.size(); ++i) {
+                      cols[ColumnName(q.columns[i])] = ValueJson(row.cells[i]);
+                    }
+                    j["columns"] = std::move(cols);
+                    runs.push_back(std::move(j));
+                  }
+                  json out = {{"runs", runs}, {"total", page.total}};
+                  out["next_cursor"] =
+                      page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor);
+                  return JsonResponse(200, out);
+                }));
 
-  server->Route("GET", "/api/v1/runs/{run_id}", Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    NEREID_ASSIGN_OR_RETURN(auto run, st->GetRun(r.path_params.at("run_id")));
-    return JsonResponse(200, RunJson(run));
-  }));
+  server->Route("GET", "/api/v1/runs/{run_id}",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(auto run, st->GetRun(r.path_params.at("run_id")));
+                  return JsonResponse(200, RunJson(run));
+                }));
 
   server->Route("GET", "/api/v1/runs/{run_id}/fields",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-    std::string prefix = r.Query("prefix").value_or("");
-    NEREID_ASSIGN_OR_RETURN(auto fields, st->GetFields(r.path_params.at("run_id"), prefix));
-    json a = json::array();
-    for (const auto& f : fields) a.push_back(FieldJson(f));
-    return JsonResponse(200, {{"run_id", r.path_params.at("run_id")}, {"fields", a}});
-  }));
+                  std::string prefix = r.Query("prefix").value_or("");
+                  NEREID_ASSIGN_OR_RETURN(auto fields,
+                                          st->GetFields(r.path_params.at("run_id"), prefix));
+                  json a = json::array();
+                  for (const auto& f : fields) a.push_back(FieldJson(f));
+                  return JsonResponse(200, {{"run_id", r.path_params.at("run_id")}, {"fields", a}});
+                }));
 }
 
 }  // namespace nereid::server

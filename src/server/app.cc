@@ -1,9 +1,9 @@
 #include "server/app.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "http/server.h"
 #include "server/context.h"
@@ -33,7 +33,9 @@ Status EnsureDefaults(store::Store* store) {
 
 App::App(Config config) : config_(std::move(config)) {}
 
-App::~App() { Stop(); }
+App::~App() {
+  Stop();
+}
 
 Status App::Start() {
   std::error_code ec;
@@ -66,9 +68,8 @@ Status App::Start() {
   http_ = std::make_unique<http::Server>(http_options, &ctx_->metrics);
 
   Context* ctx = ctx_.get();
-  http_->Route("GET", "/api/v1/health", [](http::Request&) {
-    return http::Response::Json(200, R"({"status":"ok"})");
-  });
+  http_->Route("GET", "/api/v1/health",
+               [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); });
   http_->Route("GET", "/metrics", [ctx](http::Request&) {
     http::Response r;
     r.content_type = "text/plain; version=0.0.4";
@@ -81,8 +82,8 @@ Status App::Start() {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < std::size(kBounds); ++i) {
       if (i < stats.group_size_hist.size()) cumulative += stats.group_size_hist[i];
-      r.body += fmt::format("nereid_group_commit_size_bucket{{le=\"{}\"}} {}\n", kBounds[i],
-                            cumulative);
+      r.body +=
+          fmt::format("nereid_group_commit_size_bucket{{le=\"{}\"}} {}\n", kBounds[i], cumulative);
     }
     r.body += fmt::format("nereid_group_commit_size_sum {}\n", stats.batches);
     r.body += fmt::format("nereid_group_commit_size_count {}\n", stats.commits);
@@ -96,13 +97,15 @@ Status App::Start() {
   AddIngestRoutes(ctx, http_.get());
   AddSeriesRoutes(ctx, http_.get());
   http_->SetNotFound([](http::Request& r) {
-    return ErrorResponse(NotFound("no API endpoint " + r.method + " " + r.path +
-                                  "; see docs/http-api.md"));
+    return ErrorResponse(
+        NotFound("no API endpoint " + r.method + " " + r.path + "; see docs/http-api.md"));
   });
   return http_->Start();
 }
 
-uint16_t App::port() const { return http_ ? http_->port() : 0; }
+uint16_t App::port() const {
+  return http_ ? http_->port() : 0;
+}
 
 void App::Stop() {
   if (http_) {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/metrics.h"

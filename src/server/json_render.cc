@@ -1,9 +1,9 @@
 #include "server/json_render.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace nereid::server {
 
@@ -26,8 +26,8 @@ std::string IsoTime(int64_t us) {
 }
 
 json FileJson(const store::FileInfo& f) {
-  return {{"sha256", f.sha256}, {"name", f.name}, {"content_type", f.content_type},
-          {"size", f.size}};
+  return {
+      {"sha256", f.sha256}, {"name", f.name}, {"content_type", f.content_type}, {"size", f.size}};
 }
 
 json ValueJson(const store::Value& v) {
@@ -100,9 +100,10 @@ json ProjectJson(const store::ProjectInfo& p) {
 }
 
 json BucketJson(const series::Bucket& b) {
-  json j = {{"from", b.step_from}, {"to", b.step_to},   {"count", b.count},
-            {"first", FloatJson(b.first)}, {"last", FloatJson(b.last)},
-            {"first_step", b.first_step}, {"last_step", b.last_step}};
+  json j = {{"from", b.step_from},       {"to", b.step_to},
+            {"count", b.count},          {"first", FloatJson(b.first)},
+            {"last", FloatJson(b.last)}, {"first_step", b.first_step},
+            {"last_step", b.last_step}};
   if (b.count > b.nan_count) {
     j["min"] = FloatJson(b.min);
     j["max"] = FloatJson(b.max);

@@ -24,13 +24,13 @@ class Batch;
 namespace nereid::store {
 
 struct ListRunsQuery {
-  std::string project;                     // "workspace/project"
-  const query::Expr* filter = nullptr;     // may be null (all runs); owned by the caller
+  std::string project;                  // "workspace/project"
+  const query::Expr* filter = nullptr;  // may be null (all runs); owned by the caller
   query::FieldRef sort{"sys/creation_time", query::Aggregate::kNone};
   bool descending = true;
-  std::vector<query::FieldRef> columns;    // cells to return per row
-  uint32_t limit = 100;                    // 1..1000
-  std::string cursor;                      // from the previous page's next_cursor
+  std::vector<query::FieldRef> columns;  // cells to return per row
+  uint32_t limit = 100;                  // 1..1000
+  std::string cursor;                    // from the previous page's next_cursor
 };
 
 struct SeriesQuery {
@@ -103,8 +103,8 @@ class Store {
 };
 
 struct StoreOptions {
-  std::string url;        // "sqlite:DIR" (default "sqlite:./nereid-data") or "postgres://..."
-  std::string data_dir;   // where the files folder lives (DIR/files)
+  std::string url;       // "sqlite:DIR" (default "sqlite:./nereid-data") or "postgres://..."
+  std::string data_dir;  // where the files folder lives (DIR/files)
   // "full": fsync every group commit (survives power loss). "normal": survives process crashes
   // (kill -9) but a power loss may lose the last commits. Default full.
   std::string synchronous = "full";

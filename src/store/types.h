@@ -128,11 +128,11 @@ struct IngestResult {
 // Raw points of one series, ordered by step (ties by arrival), paged by an opaque cursor.
 struct SeriesPage {
   FieldType type = FieldType::kFloatSeries;
-  std::vector<series::FloatPoint> floats;    // float series
-  std::vector<series::StringPoint> strings;  // string series
+  std::vector<series::FloatPoint> floats;              // float series
+  std::vector<series::StringPoint> strings;            // string series
   std::vector<std::pair<double, int64_t>> file_steps;  // file series: (step, timestamp_us) ...
   std::vector<FileInfo> files;                         // ... and the file at each
-  std::string next_cursor;                   // empty at the end
+  std::string next_cursor;                             // empty at the end
 };
 
 // A column cell in the runs table.
@@ -153,8 +153,8 @@ struct RunPage {
 struct StoreStats {
   uint64_t database_bytes = 0;
   uint64_t files_bytes = 0;
-  uint64_t commits = 0;                 // group commits (transactions)
-  uint64_t batches = 0;                 // batches applied in them
+  uint64_t commits = 0;                   // group commits (transactions)
+  uint64_t batches = 0;                   // batches applied in them
   std::vector<uint64_t> group_size_hist;  // batches per commit: buckets 1,2,4,8,16,32,64,+Inf
 };
 

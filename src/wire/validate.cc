@@ -28,11 +28,20 @@ std::string_view GuessContentType(std::string_view name) {
   std::string ext(name.substr(dot + 1));
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"png", "image/png"},         {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},
-      {"gif", "image/gif"},         {"svg", "image/svg+xml"},   {"webp", "image/webp"},
-      {"json", "application/json"}, {"txt", "text/plain"},      {"csv", "text/csv"},
-      {"html", "text/html"},        {"ipynb", "application/x-ipynb+json"},
-      {"pdf", "application/pdf"},   {"yaml", "text/yaml"},      {"yml", "text/yaml"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"svg", "image/svg+xml"},
+      {"webp", "image/webp"},
+      {"json", "application/json"},
+      {"txt", "text/plain"},
+      {"csv", "text/csv"},
+      {"html", "text/html"},
+      {"ipynb", "application/x-ipynb+json"},
+      {"pdf", "application/pdf"},
+      {"yaml", "text/yaml"},
+      {"yml", "text/yaml"},
   };
   for (const auto& [e, type] : kTypes) {
     if (ext == e) return type;
@@ -58,7 +67,8 @@ Status CheckFileRef(v1::FileRef* file) {
                              "' contains '/', '\\' or a control character; give a plain name");
     }
   }
-  if (name == "." || name == "..") return InvalidArgument("file name '" + name + "' is not allowed");
+  if (name == "." || name == "..")
+    return InvalidArgument("file name '" + name + "' is not allowed");
   if (file->content_type().empty()) {
     file->set_content_type(std::string(GuessContentType(name)));
   } else if (file->content_type().size() > 255 || !common::IsValidUtf8(file->content_type())) {
@@ -82,8 +92,8 @@ Status CheckPointColumns(const std::string& path, Points* points, int values, in
   if (points->timestamps_us_size() == 0) {
     points->mutable_timestamps_us()->Resize(values, now_us);
   } else if (points->timestamps_us_size() != values) {
-    return InvalidArgument("series '" + path + "' has " + std::to_string(values) +
-                           " values but " + std::to_string(points->timestamps_us_size()) +
+    return InvalidArgument("series '" + path + "' has " + std::to_string(values) + " values but " +
+                           std::to_string(points->timestamps_us_size()) +
                            " timestamps; give one timestamp per value or none");
   }
   return Status::Ok();
@@ -105,8 +115,9 @@ Status CheckSysWrite(const v1::Operation& op) {
         return Status::Ok();
       }
     }
-    return InvalidArgument("'sys/state' takes one of \"running\", \"succeeded\", \"failed\", "
-                           "\"aborted\"");
+    return InvalidArgument(
+        "'sys/state' takes one of \"running\", \"succeeded\", \"failed\", "
+        "\"aborted\"");
   }
   if (path == "sys/failed") {
     if (value_kind == v1::Value::kBoolValue) return Status::Ok();
@@ -189,8 +200,8 @@ Status CheckOperation(v1::Operation* op, int64_t now_us) {
       return CheckValue(path, op->mutable_assign());
     case v1::Operation::kAddStrings:
     case v1::Operation::kRemoveStrings: {
-      const auto& list = op->op_case() == v1::Operation::kAddStrings ? op->add_strings()
-                                                                      : op->remove_strings();
+      const auto& list =
+          op->op_case() == v1::Operation::kAddStrings ? op->add_strings() : op->remove_strings();
       for (const auto& s : list.values()) {
         NEREID_RETURN_IF_ERROR(CheckString("a member of '" + path + "'", s));
       }
@@ -247,8 +258,7 @@ Status ValidateBatch(v1::Batch& batch, int64_t now_us) {
     std::vector<v1::Operation> flat;
     flat.reserve(batch.operations_size());
     for (auto& op : *batch.mutable_operations()) {
-      if (op.op_case() == v1::Operation::kAssign &&
-          op.assign().kind_case() == v1::Value::kNested) {
+      if (op.op_case() == v1::Operation::kAssign && op.assign().kind_case() == v1::Value::kNested) {
         NEREID_RETURN_IF_ERROR(common::ValidatePath(op.path()));
         NEREID_RETURN_IF_ERROR(Flatten(op.path(), std::move(*op.mutable_assign()), 0, &flat));
       } else {

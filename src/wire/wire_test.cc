@@ -58,10 +58,9 @@ TEST(Decode, ZstdRoundTripAndBombIsCapped) {
   auto capped = DecompressZstd(comp, 1000);
   EXPECT_EQ(capped.status().code(), StatusCode::kPayloadTooLarge);
   EXPECT_EQ(DecompressZstd("not zstd", 1000).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecompressZstd(std::string_view(comp).substr(0, comp.size() / 2), 2 << 20)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      DecompressZstd(std::string_view(comp).substr(0, comp.size() / 2), 2 << 20).status().code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(Validate, FlattensNestedDicts) {
