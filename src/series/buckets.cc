@@ -69,8 +69,84 @@ void BucketBuilder::AddPoints(std::span<const FloatPoint> points) {
   for (const FloatPoint& p : points) AddPoint(p);
 }
 
+BucketBuilder::Acc BucketBuilder::Fold(std::span<const double> steps,
+                                       std::span<const double> values, size_t b, size_t e) {
+  Acc a;
+  a.count = e - b;
+  a.first = values[b];
+  a.first_step = steps[b];
+  a.last = values[e - 1];
+  a.last_step = steps[e - 1];
+  // Branch-free so it vectorizes; v < min is false for NaN, so NaN never becomes min or max, and
+  // ties keep the earlier value as std::min/std::max do.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  uint64_t nans = 0;
+  for (size_t i = b; i < e; ++i) {
+    double v = values[i];
+    bool nan = v != v;
+    nans += nan ? 1 : 0;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    sum += nan ? 0.0 : v;
+  }
+  a.nan_count = nans;
+  a.min = lo;
+  a.max = hi;
+  a.sum = sum;
+  bool any = nans < a.count;
+  if (!any) a.min = a.max = values[b];  // as AddPoint leaves an all-NaN bucket
+  return a;
+}
+
+void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<const double> values,
+                                   std::vector<Part>* parts) const {
+  size_t n = std::min(steps.size(), values.size());
+  steps = steps.first(n);
+  values = values.first(n);
+  // Sorted by step with NaN steps last, as SortByStep orders them (StepLess).
+  bool sorted = true;
+  for (size_t i = 1; i < n && sorted; ++i) {
+    double a = steps[i - 1], b = steps[i];
+    sorted = std::isnan(b) || (!std::isnan(a) && a <= b);
+  }
+  if (!sorted) {
+    for (size_t i = 0; i < n; ++i) {
+      int64_t k = IndexOf(steps[i]);
+      if (k < 0) continue;
+      Part p{k, Fold(steps, values, i, i + 1)};
+      if (!parts->empty() && parts->back().index == k) {
+        MergeAcc(parts->back().acc, p.acc);  // same bucket: extend that part, in order
+      } else {
+        parts->push_back(p);
+      }
+    }
+    return;
+  }
+  // In range: [begin, end). Both predicates partition a StepLess-sorted sequence (NaN last).
+  const double* s = steps.data();
+  size_t begin =
+      static_cast<size_t>(std::partition_point(s, s + n, [&](double x) { return x < from_; }) - s);
+  size_t end = static_cast<size_t>(
+      std::partition_point(s + begin, s + n, [&](double x) { return x <= to_; }) - s);
+  // IndexOf is monotone over [begin, end): each bucket's points are one contiguous run.
+  for (size_t i = begin; i < end;) {
+    int64_t k = IndexOf(s[i]);
+    size_t j = static_cast<size_t>(
+        std::partition_point(s + i, s + end, [&](double x) { return IndexOf(x) <= k; }) - s);
+    parts->push_back(Part{k, Fold(steps, values, i, j)});
+    i = j;
+  }
+}
+
+void BucketBuilder::AddParts(std::span<const Part> parts) {
+  for (const Part& p : parts) Merge(p.index, p.acc);
+}
+
 void BucketBuilder::Merge(int64_t index, const Acc& add) {
-  Acc& a = acc_[static_cast<size_t>(index)];
+  MergeAcc(acc_[static_cast<size_t>(index)], add);
+}
+
+void BucketBuilder::MergeAcc(Acc& a, const Acc& add) {
   if (add.count == 0) return;
   if (a.count == 0) {
     a = add;

@@ -15,17 +15,17 @@
 namespace nereid::series {
 
 struct Bucket {
-  double step_from = 0;   // bucket covers [step_from, step_to); the last bucket includes step_to
+  double step_from = 0;  // bucket covers [step_from, step_to); the last bucket includes step_to
   double step_to = 0;
-  uint64_t count = 0;     // points in the bucket, NaN included
+  uint64_t count = 0;  // points in the bucket, NaN included
   uint64_t nan_count = 0;
-  double min = 0;         // over non-NaN values; meaningless when count == nan_count
+  double min = 0;  // over non-NaN values; meaningless when count == nan_count
   double max = 0;
-  double first = 0;       // value at the lowest step in the bucket (ties: first to arrive)
-  double last = 0;        // value at the highest step (ties: last to arrive)
+  double first = 0;  // value at the lowest step in the bucket (ties: first to arrive)
+  double last = 0;   // value at the highest step (ties: last to arrive)
   double first_step = 0;
   double last_step = 0;
-  double mean = 0;        // sum / (count - nan_count)
+  double mean = 0;  // sum / (count - nan_count)
 };
 
 class BucketBuilder {
@@ -44,6 +44,19 @@ class BucketBuilder {
   void AddPoint(const FloatPoint& p);
   void AddPoints(std::span<const FloatPoint> points);
 
+  // One chunk's contribution to one bucket.
+  struct Part;
+  // Splits a decoded chunk (steps[i], values[i]; same length) into per-bucket parts, in the order
+  // AddPoint would have visited them; points outside [step_from, step_to] are dropped. When steps
+  // are sorted as SortByStep leaves them (every stored chunk), each bucket's run is found by binary
+  // search and folded in a tight loop; otherwise it goes point by point. Appends to *parts.
+  // Reads no builder state but the range: safe to call from several threads at once.
+  void SplitIntoParts(std::span<const double> steps, std::span<const double> values,
+                      std::vector<Part>* parts) const;
+  // Merges parts from SplitIntoParts; the result equals AddPoint over the same points in the same
+  // order (sums aside, which are added per part: equal up to rounding).
+  void AddParts(std::span<const Part> parts);
+
   // Non-empty buckets only, in step order.
   std::vector<Bucket> Finish() const;
 
@@ -54,10 +67,20 @@ class BucketBuilder {
     double first = 0, last = 0, first_step = 0, last_step = 0;
   };
   void Merge(int64_t index, const Acc& add);
+  static void MergeAcc(Acc& a, const Acc& add);
+  // Folds values of points [b, e) that all fall in one bucket.
+  static Acc Fold(std::span<const double> steps, std::span<const double> values, size_t b,
+                  size_t e);
 
   double from_, to_, width_;
   uint32_t n_;
   std::vector<Acc> acc_;
+
+ public:
+  struct Part {
+    int64_t index = 0;
+    Acc acc;
+  };
 };
 
 }  // namespace nereid::series

@@ -179,5 +179,35 @@ TEST(Buckets, OutOfRangeIgnoredAndEmptyBucketsSkipped) {
   EXPECT_EQ(out[0].first, 7);
 }
 
+// SplitIntoParts + AddParts must agree with AddPoint bit for bit on min/max/first/last (signed
+// zeros, NaN steps and values included), for sorted chunks (binary-searched runs) and
+// unsorted ones (point by point), whatever came before in the builder.
+TEST(Buckets, PartsAgreeWithPoints) {
+  std::mt19937 rng(5);
+  const double kSpecial[] = {0.0, -0.0, 1.5, -1.5, std::nan(""), 2.5, -7.0};
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<FloatPoint> pts(1 + rng() % 300);
+    for (auto& p : pts) {
+      p.step = static_cast<double>(rng() % 120) - 10 + (rng() % 4 == 0 ? 0.5 : 0);
+      if (rng() % 50 == 0) p.step = std::nan("");
+      p.value = kSpecial[rng() % 7];
+    }
+    if (trial % 3 != 0) SortByStep(pts);
+    double from = static_cast<double>(rng() % 20), to = from + static_cast<double>(rng() % 100);
+    uint32_t n = 1 + rng() % 40;
+    BucketBuilder by_point(from, to, n), by_part(from, to, n);
+    FloatPoint before{from + 1, 0, -0.0};  // something already in a bucket
+    by_point.AddPoint(before);
+    by_part.AddPoint(before);
+    by_point.AddPoints(pts);
+    std::vector<double> steps, values;
+    for (auto& p : pts) steps.push_back(p.step), values.push_back(p.value);
+    std::vector<BucketBuilder::Part> parts;
+    by_part.SplitIntoParts(steps, values, &parts);
+    by_part.AddParts(parts);
+    ExpectSameBuckets(by_point.Finish(), by_part.Finish());
+  }
+}
+
 }  // namespace
 }  // namespace nereid::series

@@ -310,6 +310,28 @@ bool DecodeIntColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {
   return DecodeMapped(in, n, out, stride, Identity{});
 }
 
+bool SkipIntColumn(ByteReader& in, size_t n) {
+  uint8_t order = 0, width = 0;
+  uint64_t ignored = 0;
+  if (!in.ReadByte(&order) || order > format::kMaxOrder) return false;
+  if (order >= 1 && n >= 1 && !in.ReadVarint(&ignored)) return false;
+  if (order == 2 && n >= 2 && !in.ReadVarint(&ignored)) return false;
+  if (!in.ReadByte(&width) || width > 8) return false;
+  size_t m = n - std::min<size_t>(order, n);
+  for (int b = 0; b < width; ++b) {
+    uint8_t tag = 0;
+    uint64_t frame_size = 0;
+    const uint8_t* skipped = nullptr;
+    if (!in.ReadByte(&tag)) return false;
+    if (tag == 0) {
+      if (!in.ReadBytes(m, &skipped)) return false;
+    } else if (tag != 1 || !in.ReadVarint(&frame_size) || !in.ReadBytes(frame_size, &skipped)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {
   uint8_t shift = 0;
   if (!in.ReadByte(&shift) || shift > 62) return false;

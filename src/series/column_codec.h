@@ -68,5 +68,8 @@ void EncodeStepColumn(std::span<const double> steps, std::string& out);
 bool DecodeIntColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+// Moves past an integer column without decoding it (reads that need no timestamps skip them).
+// False on malformed input.
+bool SkipIntColumn(ByteReader& in, size_t n);
 
 }  // namespace nereid::series::internal

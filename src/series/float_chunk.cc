@@ -145,6 +145,22 @@ Result<std::vector<FloatPoint>> DecodeFloatChunk(std::string_view blob) {
   return points;
 }
 
+Status DecodeFloatChunkStepsValues(std::string_view blob, std::vector<double>* steps,
+                                   std::vector<double>* values) {
+  NEREID_ASSIGN_OR_RETURN(Header h, ParseHeader(blob));
+  if (h.kind != format::kKindFloat) return DataLoss("series chunk: not a float chunk");
+  ByteReader r(h.body);
+  steps->resize(h.count);
+  values->resize(h.count);
+  if (!internal::DecodeStepColumn(r, h.count, reinterpret_cast<uint8_t*>(steps->data()), 8) ||
+      !internal::SkipIntColumn(r, h.count) ||
+      !internal::DecodeDoubleColumn(r, h.count, reinterpret_cast<uint8_t*>(values->data()), 8)) {
+    return DataLoss("series chunk: malformed column");
+  }
+  if (r.remaining() != 0) return DataLoss("series chunk: trailing bytes");
+  return Status();
+}
+
 std::string EncodeStringChunk(std::span<const StringPoint> points) {
   std::string body;
   EncodeStepsAndTimes(points, body);

@@ -62,6 +62,11 @@ std::string EncodeFloatChunk(std::span<const FloatPoint> points);
 // Decodes a blob from EncodeFloatChunk; DataLoss on a corrupt or truncated blob (never crashes,
 // never reads out of bounds, never allocates more than the blob's declared point count allows).
 Result<std::vector<FloatPoint>> DecodeFloatChunk(std::string_view blob);
+// Decodes only the steps and values of a float chunk (timestamps are skipped, not decoded) into
+// caller-owned buffers that are resized to the point count, so a reader can reuse them across
+// chunks. Same validation as DecodeFloatChunk; on error the buffers hold unspecified values.
+Status DecodeFloatChunkStepsValues(std::string_view blob, std::vector<double>* steps,
+                                   std::vector<double>* values);
 // Reads only the point count from a chunk header, without decoding.
 Result<uint32_t> FloatChunkCount(std::string_view blob);
 

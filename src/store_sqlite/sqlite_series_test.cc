@@ -185,5 +185,67 @@ TEST_F(StoreTest, BucketsMatchBruteForce) {
   EXPECT_EQ(store_->ReadBuckets(testing::BQ(run, "nope")).status().code(), StatusCode::kNotFound);
 }
 
+// The decoded path (chunks that straddle bucket boundaries, split into per-bucket runs on two
+// threads) against brute force: fractional and repeated steps arriving out of order across many
+// chunks, NaN values, and many bucket counts and ranges (inside, across and outside the data).
+TEST_F(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
+  std::string run = NewRun();
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<double> value(-1e3, 1e3);
+  std::vector<series::FloatPoint> points;
+  const size_t n = series::kTargetChunkPoints * 9 + 77;
+  int seq = 1;
+  double step = 0;
+  while (points.size() < n) {
+    std::vector<double> steps, values;
+    for (int i = 0; i < 3000 && points.size() < n; ++i) {
+      uint32_t r = rng() % 50;
+      step = r == 0 ? step - static_cast<double>(rng() % 5000) : (r == 1 ? step : step + 0.25);
+      steps.push_back(step);
+      values.push_back(rng() % 40 == 0 ? std::nan("") : value(rng));
+      points.push_back({steps.back(), 0, values.back()});
+    }
+    ASSERT_TRUE(store_->Ingest(run, B("w", seq++).Floats("x", steps, values).batch).ok());
+  }
+  double lo = points[0].step, hi = points[0].step;
+  for (auto& p : points) {
+    lo = std::min(lo, p.step);
+    hi = std::max(hi, p.step);
+  }
+  std::uniform_real_distribution<double> where(lo - 100, hi + 100);
+  for (int trial = 0; trial < 40; ++trial) {
+    uint32_t buckets = std::vector<uint32_t>{1, 2, 3, 7, 64, 333, 1000, 4096, 10000}[trial % 9];
+    double from = lo, to = hi;
+    if (trial >= 9) {
+      from = where(rng);
+      to = where(rng);
+      if (from > to) std::swap(from, to);
+      if (trial % 7 == 0) to = from;  // zero-width range: one bucket
+    }
+    store::BucketQuery q = testing::BQ(run, "x");
+    q.step_from = from;
+    q.step_to = to;
+    q.buckets = buckets;
+    auto got = store_->ReadBuckets(q);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    auto want = BruteBuckets(points, from, to, buckets);
+    ASSERT_EQ(got->size(), want.size()) << trial;
+    for (size_t i = 0; i < want.size(); ++i) {
+      const auto &g = (*got)[i], &w = want[i];
+      ASSERT_EQ(g.count, w.count) << trial << " " << i;
+      EXPECT_EQ(g.nan_count, w.nan_count);
+      EXPECT_EQ(g.first_step, w.first_step);
+      EXPECT_EQ(g.last_step, w.last_step);
+      EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
+      EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
+      if (w.count > w.nan_count) {
+        EXPECT_EQ(g.min, w.min);
+        EXPECT_EQ(g.max, w.max);
+        EXPECT_NEAR(g.mean, w.mean, 1e-6 * (1 + std::abs(w.mean)));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nereid::store_sqlite
