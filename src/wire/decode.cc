@@ -28,8 +28,8 @@ Result<std::string> DecompressZstd(std::string_view body, size_t max_bytes) {
   std::string out;
   ZSTD_inBuffer in{body.data(), body.size(), 0};
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
-  size_t last = 1;
-  while (in.pos < in.size) {
+  size_t last = 0;
+  for (;;) {
     ZSTD_outBuffer ob{chunk.data(), chunk.size(), 0};
     last = ZSTD_decompressStream(ctx.get(), &ob, &in);
     if (ZSTD_isError(last)) {
@@ -40,21 +40,8 @@ Result<std::string> DecompressZstd(std::string_view body, size_t max_bytes) {
                              " bytes");
     }
     out.append(chunk.data(), ob.pos);
-    if (ob.pos == 0 && in.pos == in.size) break;
-  }
-  // Flush what the decoder still holds.
-  while (last != 0) {
-    ZSTD_outBuffer ob{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(ctx.get(), &ob, &in);
-    if (ZSTD_isError(last)) {
-      return InvalidArgument(std::string("body is not valid zstd: ") + ZSTD_getErrorName(last));
-    }
-    if (out.size() + ob.pos > max_bytes) {
-      return PayloadTooLarge("decompressed body exceeds the limit of " + std::to_string(max_bytes) +
-                             " bytes");
-    }
-    out.append(chunk.data(), ob.pos);
-    if (ob.pos == 0) break;
+    // All input read, and either the frame ended or the decoder had nothing more to give.
+    if (in.pos == in.size && (last == 0 || ob.pos < ob.size)) break;
   }
   if (last != 0) return InvalidArgument("body is a truncated zstd frame");
   return out;
