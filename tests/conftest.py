@@ -19,7 +19,7 @@ import pytest
 import requests
 
 NEREID_BIN = os.environ.get("NEREID_BIN", "/work/main/build/nereid")
-PORT_LINE = re.compile(r"serving the UI and API at http://127\.0\.0\.1:(\d+)/")
+PORT_LINE = re.compile(r"serving the (?:UI and )?(?:HTTP )?API at http://127\.0\.0\.1:(\d+)/")
 START_TIMEOUT = 30.0
 
 
