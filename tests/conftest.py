@@ -18,7 +18,8 @@ import uuid
 import pytest
 import requests
 
-NEREID_BIN = os.environ.get("NEREID_BIN", "/work/main/build/nereid")
+NEREID_BIN = os.environ.get(
+    "NEREID_BIN", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "nereid"))
 PORT_LINE = re.compile(r"serving the (?:UI and )?(?:HTTP )?API at http://127\.0\.0\.1:(\d+)/")
 START_TIMEOUT = 30.0
 

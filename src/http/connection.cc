@@ -92,13 +92,21 @@ void Connection::Close() {
 void Connection::WaitForRequest() {
   idle_ = true;
   if (closed_ || state_.stopping.load()) return Close();
-  if (buffer_.size() > 0) return ReadHeader();
+  if (buffer_.size() > 0) {
+    idle_ = false;  // a pipelined request has begun: Stop lets it finish
+    return ReadHeader();
+  }
   stream_.expires_after(first_request_ ? state_.options.header_timeout
                                        : state_.options.idle_timeout);
   stream_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->buffer_.commit(n);
                             if (ec || n == 0) return self->Close();
+                            // From the first byte on, the request is in flight: a graceful Stop
+                            // must answer it rather than close under it. (Closing between here
+                            // and OnHeader once let a fully buffered request be applied with its
+                            // answer lost.)
+                            self->idle_ = false;
                             self->ReadHeader();
                           });
 }
@@ -118,6 +126,9 @@ void Connection::ReadHeader() {
 }
 
 void Connection::OnHeader(beast::error_code ec) {
+  // A header parsed from bytes already buffered completes successfully even after ForceClose:
+  // never dispatch a request whose answer cannot be sent.
+  if (closed_) return;
   start_ = std::chrono::steady_clock::now();
   if (ec == bhttp::error::header_limit) {
     idle_ = false;
@@ -252,6 +263,7 @@ void Connection::OnBodyRead(beast::error_code ec) {
 }
 
 void Connection::Dispatch() {
+  if (closed_) return;  // nobody to answer: do not apply what could not be acknowledged
   stream_.expires_never();  // a slow handler is not the client's fault
   req_->sink = sink_.get();
   net::post(state_.pool, [self = shared_from_this()] {
