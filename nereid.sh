@@ -14,6 +14,7 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-requests zstd
+  chromium
 )
 BUILD_DIR=${NEREID_BUILD_DIR:-build}
 JOBS=${NEREID_JOBS:-$(nproc)}
@@ -25,6 +26,9 @@ deps() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # The web UI is built with Node.js and npm. Checked by command, not package: a machine may have
+  # Node.js from elsewhere (its package then provides npm and conflicts with Debian's).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "nereid: installing ${missing[*]}"
     as_root apt-get update -qq

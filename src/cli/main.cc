@@ -33,7 +33,7 @@ int RunServer(nereid::server::Config config) {
   nereid::Status started = app.Start();
   if (!started.ok()) Fail(started.message());
   std::string host = config.host == "0.0.0.0" ? "127.0.0.1" : config.host;
-  std::cout << "Nereid " << kVersion << " is serving the HTTP API at http://" << host << ":"
+  std::cout << "Nereid " << kVersion << " is serving the UI and HTTP API at http://" << host << ":"
             << app.port() << "/\n";
   std::filesystem::path token_file = std::filesystem::path(config.data_dir) / "admin.token";
   if (!app.created_token().empty()) {

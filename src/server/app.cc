@@ -9,6 +9,7 @@
 #include "server/context.h"
 #include "server/http_errors.h"
 #include "store_sqlite/sqlite_store.h"
+#include "webui/static_route.h"
 
 namespace nereid::server {
 namespace {
@@ -97,6 +98,7 @@ Status App::Start() {
   AddIngestRoutes(ctx, http_.get());
   AddSeriesRoutes(ctx, http_.get());
   http_->SetNotFound([](http::Request& r) {
+    if (webui::IsUiPath(r.path)) return webui::ServeUi(r);
     return ErrorResponse(
         NotFound("no API endpoint " + r.method + " " + r.path + "; see docs/http-api.md"));
   });
