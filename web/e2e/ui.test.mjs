@@ -1,0 +1,221 @@
+// End to end: the embedded UI in Debian's Chromium (playwright-core) against the real server.
+// Seeds a project with 1,000 runs, a run with a 1 M-point series holding one spike, and three
+// runs to compare; checks the runs table (virtualised, sort, filter, completion, errors), the
+// run page chart (the band holds the spike at every zoom, down to the raw point), the log view,
+// and compare. Screenshots go to $NEREID_E2E_ARTIFACTS (default: a temp dir).
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+import { pool, startServer } from "./server.mjs";
+
+const RUNS = 1000;
+const SPIKE_STEP = 654_321;
+const SPIKE = 1000;
+const POINTS = 1_000_000;
+const artifacts = process.env.NEREID_E2E_ARTIFACTS ?? join(tmpdir(), "nereid-e2e-artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+let server, browser, page;
+const ids = {}; // name -> run id
+const lr = (i) => (i + 1) * 1e-5;
+
+async function createRun(name, tags = []) {
+  const r = await server.api("POST", "/api/v1/projects/e2e/vision/runs", { name, tags });
+  ids[name] = r.id;
+  return r.id;
+}
+
+before(async () => {
+  server = await startServer();
+  await server.api("POST", "/api/v1/workspaces", { name: "e2e" });
+  await server.api("POST", "/api/v1/workspaces/e2e/projects", { name: "vision", key: "VIS" });
+  const t0 = Date.now();
+  await pool(Array.from({ length: RUNS }, (_, i) => i), 16, async (i) => {
+    const id = await createRun(`run-${i}`, i % 100 === 0 ? ["hundred"] : []);
+    await server.batch(id, [
+      { path: "params/lr", assign: { floatValue: lr(i) } },
+      { path: "params/optimizer", assign: { stringValue: i % 2 ? "adam" : "sgd" } },
+      { path: "train/loss", appendFloats: { values: [2, 1, 1 / (i + 1)] } },
+    ]);
+  });
+  // One run with a 1 M-point series: a gentle curve with one spike, and a stdout log.
+  const spiky = await createRun("spiky");
+  for (let start = 0; start < POINTS; start += 250_000) {
+    const values = Array.from({ length: 250_000 }, (_, k) => {
+      const s = start + k;
+      return s === SPIKE_STEP ? SPIKE : 1 + 0.1 * Math.sin(s / 5000);
+    });
+    await server.batch(spiky, [{ path: "train/loss", appendFloats: { values } }]);
+  }
+  await server.batch(spiky, [
+    { path: "logs/stdout", appendStrings: { values: Array.from({ length: 50 }, (_, k) => `epoch ${k} done`) } },
+    { path: "sys/state", assign: { stringValue: "succeeded" } },
+  ]);
+  // Three runs to compare.
+  for (let k = 0; k < 3; k++) {
+    const id = await createRun(`cmp-${k}`, ["compare"]);
+    await server.batch(id, [
+      { path: "params/width", assign: { floatValue: 64 * (k + 1) } },
+      { path: "val/acc", appendFloats: { values: Array.from({ length: 200 }, (_, s) => (k + 1) * 0.1 + s / 1000) } },
+    ]);
+  }
+  console.log(`# seeded ${RUNS + 4} runs and ${POINTS} points in ${Date.now() - t0} ms`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function shot(name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+}
+
+const firstRowId = () => page.$eval("[data-testid=run-row]", (el) => el.getAttribute("data-run-id"));
+
+test("the token prompt lets the user in and the projects page lists the project", async () => {
+  await page.goto(server.url + "/");
+  await page.fill("input[name=token]", server.token);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("text=vision");
+  await shot("projects");
+});
+
+test("the runs table renders 1,004 runs virtualised and loads pages as it scrolls", async () => {
+  await page.goto(server.url + "/p/e2e/vision");
+  await page.waitForSelector("[data-testid=run-row][data-run-id]");
+  assert.equal(await page.textContent("[data-testid=total]"), "1,004 runs");
+  const rendered = await page.$$eval("[data-testid=run-row]", (r) => r.length);
+  assert.ok(rendered > 10 && rendered < 120, `only visible rows are in the DOM, got ${rendered}`);
+  await shot("runs-table");
+  // Scrolling to the end fetches the remaining pages (cursor by cursor) and renders the last row.
+  await page.$eval("[data-testid=runs-scroll]", (el) => (el.scrollTop = el.scrollHeight));
+  await page.waitForFunction((total) => {
+    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
+    const last = rows.find((r) => r.style.transform === `translateY(${(total - 1) * 32}px)`);
+    return last && last.getAttribute("data-run-id") && rows.every((r) => r.getAttribute("data-run-id"));
+  }, RUNS + 4);
+  await shot("runs-table-end");
+});
+
+test("clicking a column header sorts by it on the server, both ways", async () => {
+  await page.goto(server.url + "/p/e2e/vision?cols=params/lr");
+  await page.waitForSelector("[data-testid=run-row][data-run-id]");
+  await page.click('[data-sort="params/lr"]');
+  await page.waitForURL(/sort=params%2Flr/);
+  await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids[`run-${RUNS - 1}`]);
+  await page.click('[data-sort="params/lr"]');
+  await page.waitForURL(/order=asc/);
+  await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids["run-0"]);
+  assert.equal(await firstRowId(), ids["run-0"]);
+  await shot("runs-sorted");
+});
+
+test("the filter is applied by the server, completes field names and shows errors at their position", async () => {
+  await page.goto(server.url + "/p/e2e/vision");
+  await page.waitForSelector("[data-testid=run-row][data-run-id]");
+  const box = page.locator("input[name=filter]");
+  await box.click();
+  await box.pressSequentially("params/l");
+  await page.waitForSelector(".completions li:has-text('params/lr')");
+  await box.press("Tab");
+  assert.equal(await box.inputValue(), "params/lr");
+  await box.pressSequentially(" < 0.000495");
+  await box.press("Enter");
+  const expected = Array.from({ length: RUNS }, (_, i) => lr(i)).filter((v) => v < 0.000495).length;
+  await page.waitForFunction((n) => document.querySelector("[data-testid=total]")?.textContent === `${n} runs`, expected);
+  assert.match(page.url(), /filter=params%2Flr\+%3C\+0\.000495/);
+  await shot("runs-filtered");
+
+  await box.fill("params/lr < and");
+  await box.press("Escape");
+  await box.press("Enter");
+  const alert = page.locator("[role=alert]");
+  await alert.waitFor();
+  const text = await alert.textContent();
+  assert.match(text, /at position 12/);
+  // The caret line puts '^' under byte 12 of the filter.
+  const caret = await page.textContent(".filter-error pre.caret");
+  assert.equal(caret.split("\n")[1].indexOf("^"), 12);
+  await shot("runs-filter-error");
+});
+
+async function chartState(title) {
+  return page.$eval(`[data-testid=chart][data-title="${title}"]`, (el) => {
+    const c = el.__chart;
+    if (!c) return null;
+    const s = c.series[0];
+    const peak = Math.max(...s.max.filter((v) => v !== null));
+    const i = s.steps.indexOf(654321);
+    return { count: s.count, raw: s.raw, peak, range: c.range, xmin: s.x[0], xmax: s.x[s.x.length - 1], spikeValue: i >= 0 ? s.line[i] : null, n: s.steps.length };
+  });
+}
+
+test("a 1 M-point series is drawn with a band that holds the spike at every zoom, down to raw points", async () => {
+  await page.goto(server.url + `/runs/${ids.spiky}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart][data-title="train/loss"]')?.__chart);
+  let st = await chartState("train/loss");
+  assert.equal(st.count, POINTS);
+  assert.equal(st.raw, false);
+  assert.ok(st.n <= 2000, `one bucket per pixel, got ${st.n}`);
+  assert.equal(st.peak, SPIKE, "the band reaches the spike");
+  await shot("run-chart");
+
+  for (let zoom = 1; zoom <= 6 && !st.raw; zoom++) {
+    const over = await page.locator('[data-testid=chart][data-title="train/loss"] .u-over').boundingBox();
+    const frac = (SPIKE_STEP - st.xmin) / (st.xmax - st.xmin);
+    const x = over.x + frac * over.width;
+    const y = over.y + over.height / 2;
+    await page.mouse.move(x - over.width * 0.03, y);
+    await page.mouse.down();
+    await page.mouse.move(x + over.width * 0.03, y, { steps: 5 });
+    await page.mouse.up();
+    const before = st.range;
+    await page.waitForFunction(
+      (prev) => {
+        const c = document.querySelector('[data-testid=chart][data-title="train/loss"]').__chart;
+        return c.range && JSON.stringify(c.range) !== JSON.stringify(prev);
+      },
+      before,
+    );
+    st = await chartState("train/loss");
+    assert.ok(st.range.from <= SPIKE_STEP && SPIKE_STEP <= st.range.to, `zoom ${zoom} keeps the spike in ${JSON.stringify(st.range)}`);
+    assert.equal(st.peak, SPIKE, `zoom ${zoom}: the band still reaches the spike`);
+  }
+  assert.equal(st.raw, true, "zooming in reaches the raw points");
+  assert.equal(st.spikeValue, SPIKE, "the raw spike point is on the line");
+  await shot("run-chart-zoomed");
+});
+
+test("the stdout log is shown and searchable", async () => {
+  const log = page.locator('[data-testid=text-log][data-path="logs/stdout"]');
+  await log.locator("text=epoch 49 done").waitFor();
+  await log.locator("input[name=log-search]").fill("epoch 4");
+  // "epoch 4" matches epoch 4 and 40..49.
+  await log.locator("text=11 of 50 lines").waitFor();
+  await shot("run-log");
+});
+
+test("compare overlays the same series from three selected runs", async () => {
+  await page.goto(server.url + "/p/e2e/vision?filter=" + encodeURIComponent('sys/tags contains "compare"'));
+  await page.waitForFunction(() => document.querySelector("[data-testid=total]")?.textContent === "3 runs");
+  for (let k = 0; k < 3; k++) await page.check(`input[aria-label="select ${ids[`cmp-${k}`]}"]`);
+  await page.click("button:has-text('Compare 3')");
+  await page.waitForURL(/\/compare\?runs=/);
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart][data-title="val/acc"]')?.__chart?.series.length === 3);
+  const legend = await page.$$eval("[data-testid=compare-legend] tbody tr", (rows) => rows.map((r) => r.textContent));
+  assert.equal(legend.length, 3);
+  for (let k = 0; k < 3; k++) assert.ok(legend.some((t) => t.includes(`cmp-${k}`) && t.includes(String(64 * (k + 1)))));
+  const counts = await page.$eval('[data-testid=chart][data-title="val/acc"]', (el) => el.__chart.series.map((s) => s.count));
+  assert.deepEqual(counts, [200, 200, 200]);
+  await shot("compare");
+});

@@ -1,0 +1,47 @@
+import { useEffect, useState } from "preact/hooks";
+import { onUnauthenticated } from "./api/client";
+import { auth } from "./auth/session";
+import { TokenPrompt } from "./auth/TokenPrompt";
+import { Link } from "./components/Link";
+import { ComparePage } from "./pages/Compare";
+import { ProjectsPage } from "./pages/Projects";
+import { RunPage } from "./pages/Run";
+import { RunsPage } from "./pages/Runs";
+import { UsagePage } from "./pages/Usage";
+import { parseRoute, paths, useLocation } from "./router";
+
+export function App() {
+  const loc = useLocation();
+  const [authed, setAuthed] = useState(auth.ready());
+  const [authError, setAuthError] = useState<string | undefined>();
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        setAuthError("The server refused the token; enter it again.");
+        setAuthed(false);
+      }),
+    [],
+  );
+  if (!authed) return <TokenPrompt error={authError} onDone={() => setAuthed(true)} />;
+  const route = parseRoute(loc.pathname);
+  return (
+    <div class="app">
+      <header class="top">
+        <Link href={paths.projects()} class="brand">Nereid</Link>
+        <nav>
+          <Link href={paths.projects()}>Projects</Link>
+          <Link href={paths.usage()}>Usage</Link>
+          <button class="link" onClick={() => { auth.clear(); setAuthError(undefined); setAuthed(false); }}>Sign out</button>
+        </nav>
+      </header>
+      <main>
+        {route.page === "projects" && <ProjectsPage />}
+        {route.page === "runs" && <RunsPage workspace={route.workspace} project={route.project} search={loc.search} />}
+        {route.page === "run" && <RunPage runId={route.runId} search={loc.search} />}
+        {route.page === "compare" && <ComparePage workspace={route.workspace} project={route.project} search={loc.search} />}
+        {route.page === "usage" && <UsagePage />}
+        {route.page === "notfound" && <p class="error">No page at {loc.pathname}.</p>}
+      </main>
+    </div>
+  );
+}

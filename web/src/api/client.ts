@@ -1,0 +1,99 @@
+// The one place the UI talks HTTP: JSON GETs and POSTs with the auth provider's headers, errors
+// turned into ApiError carrying the server's code and message (which names a filter's position).
+import { auth } from "../auth/session";
+import type { Bucket, Field, FileRef, Project, Run, RunsPage, SeriesPage, Workspace } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = () => void;
+const unauthListeners = new Set<Listener>();
+/** Called on every 401 so the app can show the token prompt (later: the login page). */
+export function onUnauthenticated(l: Listener): () => void {
+  unauthListeners.add(l);
+  return () => unauthListeners.delete(l);
+}
+
+async function request(method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  const headers: Record<string, string> = { ...auth.headers() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (signal) init.signal = signal;
+  const r = await fetch(url, init);
+  if (!r.ok) {
+    let code = "http_" + r.status;
+    let message = `${method} ${url}: HTTP ${r.status}`;
+    try {
+      const j = (await r.json()) as { error?: { code?: string; message?: string } };
+      if (j.error?.code) code = j.error.code;
+      if (j.error?.message) message = j.error.message;
+    } catch {
+      /* not JSON: keep the generic message */
+    }
+    if (r.status === 401) {
+      auth.clear();
+      unauthListeners.forEach((l) => l());
+    }
+    throw new ApiError(r.status, code, message);
+  }
+  return r;
+}
+
+export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  return (await (await request("GET", url, undefined, signal)).json()) as T;
+}
+
+export async function postJson<T>(url: string, body: unknown): Promise<T> {
+  return (await (await request("POST", url, body)).json()) as T;
+}
+
+export async function getBlob(url: string, signal?: AbortSignal): Promise<Blob> {
+  return (await request("GET", url, undefined, signal)).blob();
+}
+
+function qs(params: Record<string, string | number | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+  const s = p.toString();
+  return s ? "?" + s : "";
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  workspaces: () => getJson<{ workspaces: Workspace[] }>("/api/v1/workspaces"),
+  projects: (ws: string) => getJson<{ projects: Project[] }>(`/api/v1/workspaces/${enc(ws)}/projects`),
+  runs: (
+    ws: string,
+    project: string,
+    p: { filter?: string; sort?: string; order?: string; columns?: string; limit?: number; cursor?: string | null },
+    signal?: AbortSignal,
+  ) => getJson<RunsPage>(`/api/v1/projects/${enc(ws)}/${enc(project)}/runs${qs(p)}`, signal),
+  run: (id: string, signal?: AbortSignal) => getJson<Run>(`/api/v1/runs/${enc(id)}`, signal),
+  fields: (id: string, prefix?: string, signal?: AbortSignal) =>
+    getJson<{ run_id: string; fields: Field[] }>(`/api/v1/runs/${enc(id)}/fields${qs({ prefix })}`, signal),
+  buckets: (id: string, path: string, p: { from?: number; to?: number; n: number }, signal?: AbortSignal) =>
+    getJson<{ path: string; buckets: Bucket[] }>(
+      `/api/v1/runs/${enc(id)}/series/buckets${qs({ path, from: p.from, to: p.to, n: p.n })}`,
+      signal,
+    ),
+  series: <V = number>(
+    id: string,
+    path: string,
+    p: { from?: number; to?: number; limit?: number; cursor?: string | null },
+    signal?: AbortSignal,
+  ) => getJson<SeriesPage<V>>(`/api/v1/runs/${enc(id)}/series${qs({ path, ...p })}`, signal),
+  fileUrl: (id: string, path: string, step?: number) => `/api/v1/runs/${enc(id)}/file${qs({ path, step })}`,
+  batch: (id: string, body: unknown) => postJson<{ sequence: number; duplicate: boolean }>(`/api/v1/runs/${enc(id)}/batches`, body),
+  limits: () => getJson<unknown>("/api/v1/limits"),
+};
+
+export type { FileRef };

@@ -1,0 +1,240 @@
+// The runs table: server-side filter, sort and columns; rows fetched page by page (cursor) as the
+// user scrolls; only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
+// scroll like 100.
+import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from "@tanstack/virtual-core";
+import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { ApiError, api } from "../api/client";
+import type { Run } from "../api/types";
+import { FilterBox } from "../components/FilterBox";
+import { Link } from "../components/Link";
+import { StateBadge } from "../components/StateBadge";
+import { Tags } from "../components/Tags";
+import type { KnownField } from "../data/completion";
+import { columnChoices, sampleFields, SYS_FIELDS } from "../data/fields";
+import { fmtNum, fmtTime } from "../data/format";
+import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
+import { navigate, paths } from "../router";
+
+const ROW_HEIGHT = 32;
+const PAGE = 500;
+
+interface Column {
+  key: string;
+  label: string;
+  sort?: string;
+  width: number;
+  cell: (r: Run) => unknown;
+}
+
+const BASE_COLUMNS: Column[] = [
+  { key: "id", label: "Id", sort: "sys/id", width: 110, cell: (r) => <Link href={paths.run(r.id)}>{r.id}</Link> },
+  { key: "name", label: "Name", sort: "sys/name", width: 180, cell: (r) => r.name },
+  { key: "state", label: "State", sort: "sys/state", width: 100, cell: (r) => <StateBadge run={r} /> },
+  { key: "created", label: "Created", sort: "sys/creation_time", width: 160, cell: (r) => fmtTime(r.creation_time) },
+];
+
+interface Rows {
+  runs: Run[];
+  total: number;
+  cursor: string | null;
+  loading: boolean;
+  error: string | null;
+  generation: number;
+}
+
+export function RunsPage(props: { workspace: string; project: string; search: string }) {
+  const view = useMemo(() => parseView(props.search), [props.search]);
+  const base = paths.runs(props.workspace, props.project);
+  const setView = (v: RunsView) => navigate(base + viewToSearch(v), true);
+  const [rows, setRows] = useState<Rows>({ runs: [], total: 0, cursor: null, loading: true, error: null, generation: 0 });
+  const [fields, setFields] = useState<KnownField[]>(SYS_FIELDS);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const gen = useRef(0);
+  const columnsParam = view.columns.join(",");
+
+  const loadPage = async (generation: number, cursor: string | null) => {
+    setRows((r) => ({ ...r, loading: true }));
+    try {
+      const page = await api.runs(props.workspace, props.project, {
+        filter: view.filter,
+        sort: view.sort,
+        order: view.order,
+        columns: columnsParam,
+        limit: PAGE,
+        cursor,
+      });
+      if (generation !== gen.current) return;
+      setRows((r) => ({
+        runs: cursor ? [...r.runs, ...page.runs] : page.runs,
+        total: page.total,
+        cursor: page.next_cursor,
+        loading: false,
+        error: null,
+        generation,
+      }));
+      if (!cursor && page.runs.length) sampleFields(page.runs.map((r) => r.id)).then(setFields, () => undefined);
+    } catch (e) {
+      if (generation !== gen.current) return;
+      const msg = e instanceof ApiError ? e.message : String(e);
+      setRows({ runs: [], total: 0, cursor: null, loading: false, error: msg, generation });
+    }
+  };
+
+  useEffect(() => {
+    gen.current++;
+    void loadPage(gen.current, null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.workspace, props.project, view.filter, view.sort, view.order, columnsParam]);
+
+  const columns: Column[] = [
+    ...BASE_COLUMNS,
+    ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cell: (r: Run) => <span class="num">{fmtNum(r.columns?.[c])}</span> })),
+    {
+      key: "tags",
+      label: "Tags",
+      width: 260,
+      cell: (r: Run) => (
+        <Tags
+          runId={r.id}
+          tags={r.tags}
+          onChange={(tags) => setRows((s) => ({ ...s, runs: s.runs.map((x) => (x.id === r.id ? { ...x, tags } : x)) }))}
+        />
+      ),
+    },
+  ];
+  const template = `36px ${columns.map((c) => c.width + "px").join(" ")} 1fr`;
+
+  // --- virtualisation ---
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const virt = useMemo(
+    () =>
+      new Virtualizer<HTMLDivElement, HTMLDivElement>({
+        count: 0,
+        getScrollElement: () => scrollRef.current,
+        estimateSize: () => ROW_HEIGHT,
+        overscan: 20,
+        scrollToFn: elementScroll,
+        observeElementRect,
+        observeElementOffset,
+        onChange: () => rerender(0),
+      }),
+    [],
+  );
+  virt.setOptions({ ...virt.options, count: rows.total, onChange: () => rerender(0) });
+  useEffect(() => virt._didMount(), [virt]);
+  useEffect(() => virt._willUpdate());
+  const items = virt.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1]!.index : 0;
+  useEffect(() => {
+    if (!rows.loading && rows.cursor && lastIndex >= rows.runs.length - 50) void loadPage(gen.current, rows.cursor);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lastIndex, rows.loading, rows.cursor, rows.runs.length]);
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else if (n.size < MAX_COMPARE) n.add(id);
+      return n;
+    });
+  const choices = useMemo(() => columnChoices(fields).filter((c) => !view.columns.includes(c)), [fields, view.columns]);
+  const [newCol, setNewCol] = useState("");
+
+  return (
+    <div class="runs-page">
+      <div class="toolbar">
+        <h1>
+          <Link href={paths.projects()}>{props.workspace}</Link> / {props.project}
+        </h1>
+        <span class="muted" data-testid="total">
+          {rows.error ? "" : `${rows.total.toLocaleString()} runs`}
+        </span>
+        <button
+          class="primary"
+          disabled={selected.size < 1}
+          onClick={() => navigate(paths.compare(props.workspace, props.project) + compareToSearch([...selected]))}
+        >
+          Compare {selected.size || ""}
+        </button>
+        {selected.size > 0 && <button onClick={() => setSelected(new Set())}>Clear selection</button>}
+        <form
+          class="add-column"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const c = newCol.trim();
+            if (c && !view.columns.includes(c)) setView({ ...view, columns: [...view.columns, c] });
+            setNewCol("");
+          }}
+        >
+          <input list="column-choices" name="column" placeholder="add column: params/lr, train/loss:last" value={newCol} onInput={(e) => setNewCol((e.target as HTMLInputElement).value)} />
+          <datalist id="column-choices">
+            {choices.map((c) => (
+              <option key={c} value={c} />
+            ))}
+          </datalist>
+        </form>
+      </div>
+      <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
+      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll">
+        <div class="grid-row grid-head" style={{ gridTemplateColumns: template }}>
+          <span />
+          {columns.map((c) => (
+            <span
+              key={c.key}
+              class={"head" + (c.sort ? " sortable" : "") + (c.sort === view.sort ? " sorted" : "")}
+              data-sort={c.sort}
+              title={c.sort ? `sort by ${c.sort}` : undefined}
+              onClick={() => c.sort && setView(toggleSort(view, c.sort))}
+            >
+              {c.label}
+              {c.sort === view.sort ? (view.order === "desc" ? " ▼" : " ▲") : ""}
+              {view.columns.includes(c.key) && (
+                <button
+                  class="link col-x"
+                  title="remove column"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    setView({ ...view, columns: view.columns.filter((x) => x !== c.key) });
+                  }}
+                >
+                  ×
+                </button>
+              )}
+            </span>
+          ))}
+        </div>
+        <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
+          {items.map((it) => {
+            const r = rows.runs[it.index];
+            return (
+              <div
+                key={it.key}
+                class={"grid-row" + (r && selected.has(r.id) ? " selected" : "")}
+                data-testid="run-row"
+                data-run-id={r?.id}
+                style={{ gridTemplateColumns: template, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT + "px", transform: `translateY(${it.start}px)` }}
+              >
+                {r ? (
+                  <>
+                    <span>
+                      <input type="checkbox" aria-label={`select ${r.id}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
+                    </span>
+                    {columns.map((c) => (
+                      <span key={c.key} class="cell">
+                        {c.cell(r) as never}
+                      </span>
+                    ))}
+                  </>
+                ) : (
+                  <span class="muted">…</span>
+                )}
+              </div>
+            );
+          })}
+        </div>
+        {!rows.loading && !rows.error && rows.total === 0 && <p class="muted pad">No runs match.</p>}
+      </div>
+    </div>
+  );
+}
