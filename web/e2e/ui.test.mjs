@@ -110,10 +110,10 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
 test("clicking a column header sorts by it on the server, both ways", async () => {
   await page.goto(server.url + "/p/e2e/vision?cols=params/lr");
   await page.waitForSelector("[data-testid=run-row][data-run-id]");
-  await page.click('[data-sort="params/lr"]');
+  await page.click('[data-sort="params/lr"] .label');
   await page.waitForURL(/sort=params%2Flr/);
   await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids[`run-${RUNS - 1}`]);
-  await page.click('[data-sort="params/lr"]');
+  await page.click('[data-sort="params/lr"] .label');
   await page.waitForURL(/order=asc/);
   await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids["run-0"]);
   assert.equal(await firstRowId(), ids["run-0"]);

@@ -67,10 +67,10 @@ export function Chart(props: {
     let t: ReturnType<typeof setTimeout> | undefined;
     const ro = new ResizeObserver(() => {
       clearTimeout(t);
-      t = setTimeout(() => setWidth(Math.floor(el.clientWidth)), 100);
+      t = setTimeout(() => setWidth(plotWidth(el)), 100);
     });
     ro.observe(el);
-    setWidth(Math.floor(el.clientWidth));
+    setWidth(plotWidth(el));
     return () => {
       io.disconnect();
       ro.disconnect();
@@ -183,6 +183,12 @@ export function Chart(props: {
       <div class="plot" style={{ minHeight: height + "px" }} />
     </div>
   );
+}
+
+/** The box's content width (uPlot draws exactly this many CSS pixels; one bucket per pixel). */
+function plotWidth(el: HTMLElement): number {
+  const cs = getComputedStyle(el);
+  return Math.max(0, Math.floor(el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)));
 }
 
 function alignAll(loaded: ChartSeries[]): { x: number[]; ys: (number | null)[][] } {

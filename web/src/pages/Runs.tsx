@@ -187,8 +187,10 @@ export function RunsPage(props: { workspace: string; project: string; search: st
               title={c.sort ? `sort by ${c.sort}` : undefined}
               onClick={() => c.sort && setView(toggleSort(view, c.sort))}
             >
-              {c.label}
-              {c.sort === view.sort ? (view.order === "desc" ? " ▼" : " ▲") : ""}
+              <span class="label">
+                {c.label}
+                {c.sort === view.sort ? (view.order === "desc" ? " ▼" : " ▲") : ""}
+              </span>
               {view.columns.includes(c.key) && (
                 <button
                   class="link col-x"
