@@ -10,6 +10,7 @@
 
 #include "cli/api_client.h"
 #include "cli/runs_commands.h"
+#include "cli/sync_command.h"
 #include "server/app.h"
 
 namespace {
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
   auto* show = runs->add_subcommand("show", "Show a run's fields");
   show->add_option("run_id", runs_options.run_id, "Run id, e.g. SAND-1")->required();
 
+  nereid::cli::SyncOptions sync_options;
+  nereid::cli::AddSyncCommand(&app, &sync_options);
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "nereid " << kVersion << "\n";
   });
@@ -105,5 +109,6 @@ int main(int argc, char** argv) {
   }
   if (ls->parsed()) return nereid::cli::ListRuns(runs_options);
   if (show->parsed()) return nereid::cli::ShowRun(runs_options);
+  if (app.got_subcommand("sync")) return nereid::cli::Sync(sync_options);
   return 0;
 }

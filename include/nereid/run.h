@@ -1,0 +1,154 @@
+// Run: one experiment run, and Field: a handle on one of its paths.
+//
+// Logging never touches the network: every log call writes one record into the run's spool, a
+// memory-mapped file on local disk, and returns. Once a log call has returned, its record survives
+// kill -9 of the process (the kernel owns the mapped pages); it does not survive a power loss
+// before the kernel wrote the pages back (the spool is not fsync'ed). A background thread reads
+// the spool and uploads it in batches that the server applies exactly once. What is not yet
+// acknowledged when the process ends stays in the spool until `nereid sync` uploads it.
+//
+// Thread-safety: every method of Run and Field may be called from any number of threads at once,
+// except that a Run must not be moved or destroyed while another thread uses it. Field handles
+// point into their Run and must not outlive it.
+//
+// Failure behaviour: log calls return nothing. An invalid call (bad path, wrong value type for a
+// method) is reported through RunOptions::on_error and changes nothing. Problems of the upload
+// (server away, rate limit) are retried for as long as the process lives; problems that retrying
+// cannot fix are reported through on_error and the data stays in the spool.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nereid/file.h"
+#include "nereid/options.h"
+#include "nereid/status.h"
+
+namespace nereid {
+
+namespace client {
+class RunImpl;
+}
+
+enum class RunState { kSucceeded, kFailed, kAborted };
+
+// Counters of a run, for progress displays and tests.
+struct RunStats {
+  uint64_t records_logged = 0;   // records written to the spool by this process
+  uint64_t records_dropped = 0;  // records refused because the spool was at its disk cap
+  uint64_t bytes_pending = 0;    // spool bytes written but not yet acknowledged (approximate)
+  uint64_t batches_acked = 0;    // batches the server acknowledged
+};
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// A path of a run. Cheap to copy (a pointer and the path); checking the path happens once, when
+// the handle is made, so keep the handle in a loop: `auto loss = run["train/loss"];`.
+class Field {
+ public:
+  // Assign a single value (params, configuration, results). The field's type is fixed by its
+  // first write on the server; a later write of another type is refused there (type_conflict).
+  Field& operator=(double value);
+  Field& operator=(int value);
+  Field& operator=(long value);
+  Field& operator=(long long value);
+  Field& operator=(bool value);
+  Field& operator=(const char* value);
+  Field& operator=(std::string_view value);
+  Field& operator=(const std::string& value);
+  Field& operator=(TimePoint value);
+  Field& operator=(const File& file);  // uploads the file (see Upload)
+
+  // Float series. Without a step the server numbers the point after the series' last step;
+  // without a time the point is stamped with the time of the call.
+  void Append(double value);
+  void Append(double value, double step);
+  void Append(double value, double step, TimePoint time);
+  void Extend(std::span<const double> values);
+  // steps must be as long as values, or the call is refused.
+  void Extend(std::span<const double> values, std::span<const double> steps);
+
+  // String series (each value at most 1 MiB of UTF-8).
+  void Append(std::string_view value);
+  void Append(const char* value) { Append(std::string_view(value)); }
+  void Append(std::string_view value, double step);
+  void Extend(std::span<const std::string> values);
+
+  // File series (e.g. images per epoch). The content is copied into the spool first.
+  void Append(const File& file);
+  void Append(const File& file, double step);
+
+  // String sets such as sys/tags.
+  void Add(std::initializer_list<std::string_view> values);
+  void Add(const std::vector<std::string>& values);
+  void Remove(std::initializer_list<std::string_view> values);
+  void Remove(const std::vector<std::string>& values);
+
+  // Uploads a local file as this field's value. The file is copied into the spool before the
+  // call returns (it may be large: the copy is the cost of never losing it).
+  void Upload(const std::string& local_path);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class Run;
+  Field(client::RunImpl* run, std::string_view path);
+
+  client::RunImpl* run_;
+  std::string path_;
+  bool valid_;  // the path passed validation; an invalid handle reports and drops every call
+};
+
+class Run {
+ public:
+  // Creates the run's spool folder and, unless offline/debug, starts the background sender, which
+  // creates or joins the run on the server. Does no network I/O itself except in read-only mode
+  // (where it checks that the run exists). Fails when the spool folder cannot be created or an
+  // option is invalid.
+  static Result<Run> Create(RunOptions options);
+
+  Run(Run&&) noexcept;
+  Run& operator=(Run&&) noexcept;
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+  // Calls Stop(kSucceeded) if Stop was not called: waits at most stop_timeout, never forever.
+  ~Run();
+
+  // A handle on `path`. An invalid path is reported through on_error and yields a handle that
+  // drops every call.
+  Field operator[](std::string_view path);
+
+  // Blocks until everything logged before the call is acknowledged by the server, or the timeout
+  // passes (then returns kUnavailable whose message says how many records and bytes are left).
+  // Offline and debug runs return OK at once; so does a run whose sender stopped.
+  Status Wait(std::chrono::milliseconds timeout);
+
+  // Sets sys/state, flushes, waits up to stop_timeout, and stops the sender. What is left stays
+  // in the spool; the returned status (and stderr) then names the `nereid sync` command that
+  // uploads it. Calling it again returns OK and does nothing. Log calls after Stop are refused.
+  Status Stop(RunState state = RunState::kSucceeded);
+
+  // The server's run id ("SAND-7"); empty until the sender created the run (or for offline runs).
+  std::string id() const;
+  const std::string& custom_run_id() const;
+  // The folder that holds this process's spool for the run.
+  const std::string& spool_path() const;
+  RunStats stats() const;
+
+  // Read-only helpers (any mode that has a server): the JSON of GET /runs/{id}/fields?prefix= and
+  // of GET /runs/{id}/series?path=. Blocking network calls; safe from any thread.
+  Result<std::string> FetchFieldsJson(std::string_view prefix = "") const;
+  Result<std::string> FetchSeriesJson(std::string_view path) const;
+
+ private:
+  explicit Run(std::unique_ptr<client::RunImpl> impl);
+  std::unique_ptr<client::RunImpl> impl_;
+};
+
+}  // namespace nereid

@@ -1,0 +1,224 @@
+// The public Run and Field: thin glue that validates, encodes and hands records to RunImpl.
+#include "nereid/run.h"
+
+#include <time.h>
+
+#include <cmath>
+
+#include "client/run_impl.h"
+#include "common/path.h"
+
+namespace nereid {
+
+using client::EncodeAssignNumber;
+using client::EncodeAssignString;
+using client::RecordType;
+using client::ValueKind;
+
+namespace {
+
+inline int64_t NowMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t Micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+// ---- Run ----
+
+Run::Run(std::unique_ptr<client::RunImpl> impl) : impl_(std::move(impl)) {}
+Run::Run(Run&&) noexcept = default;
+Run& Run::operator=(Run&&) noexcept = default;
+Run::~Run() = default;
+
+Result<Run> Run::Create(RunOptions options) {
+  NEREID_ASSIGN_OR_RETURN(auto impl, client::RunImpl::Create(std::move(options)));
+  return Run(std::move(impl));
+}
+
+Field Run::operator[](std::string_view path) {
+  return Field(impl_.get(), path);
+}
+Status Run::Wait(std::chrono::milliseconds timeout) {
+  return impl_->Wait(timeout);
+}
+Status Run::Stop(RunState state) {
+  return impl_->Stop(state);
+}
+std::string Run::id() const {
+  return impl_->id();
+}
+const std::string& Run::custom_run_id() const {
+  return impl_->custom_run_id();
+}
+const std::string& Run::spool_path() const {
+  return impl_->spool_path();
+}
+RunStats Run::stats() const {
+  return impl_->stats();
+}
+
+Result<std::string> Run::FetchFieldsJson(std::string_view prefix) const {
+  std::string q = "/fields";
+  if (!prefix.empty()) q += "?prefix=" + client::UrlEscape(std::string(prefix));
+  return impl_->Fetch(q);
+}
+
+Result<std::string> Run::FetchSeriesJson(std::string_view path) const {
+  return impl_->Fetch("/series?path=" + client::UrlEscape(std::string(path)) + "&limit=100000");
+}
+
+// ---- Field ----
+
+Field::Field(client::RunImpl* run, std::string_view path) : run_(run), path_(path) {
+  Status s = common::ValidatePath(path);
+  valid_ = s.ok();
+  if (!valid_) run_->Report(s.WithContext("log call ignored: "));
+}
+
+Field& Field::operator=(double value) {
+  if (valid_) {
+    run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kFloat, &value));
+  }
+  return *this;
+}
+Field& Field::operator=(int value) {
+  return *this = static_cast<long long>(value);
+}
+Field& Field::operator=(long value) {
+  return *this = static_cast<long long>(value);
+}
+Field& Field::operator=(long long value) {
+  int64_t v = value;
+  if (valid_) {
+    run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kInt, &v));
+  }
+  return *this;
+}
+Field& Field::operator=(bool value) {
+  int64_t v = value ? 1 : 0;
+  if (valid_) {
+    run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kBool, &v));
+  }
+  return *this;
+}
+Field& Field::operator=(const char* value) {
+  return *this = std::string_view(value);
+}
+Field& Field::operator=(const std::string& value) {
+  return *this = std::string_view(value);
+}
+Field& Field::operator=(std::string_view value) {
+  if (valid_) run_->LogRecord(RecordType::kAssign, 0, EncodeAssignString(path_, value));
+  return *this;
+}
+Field& Field::operator=(TimePoint value) {
+  int64_t v = Micros(value);
+  if (valid_) {
+    run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kDatetimeUs, &v));
+  }
+  return *this;
+}
+Field& Field::operator=(const File& file) {
+  client::FileRefData ref;
+  if (valid_ && run_->StoreFile(file, &ref)) {
+    run_->LogRecord(RecordType::kAssign, 0, client::EncodeAssignFile(path_, ref));
+  }
+  return *this;
+}
+
+void Field::Upload(const std::string& local_path) {
+  *this = File::FromPath(local_path);
+}
+
+void Field::Append(double value) {
+  if (valid_) run_->LogFloat(path_, value, 0, false, NowMicros());
+}
+void Field::Append(double value, double step) {
+  if (!valid_) return;
+  if (!std::isfinite(step)) {
+    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
+    return;
+  }
+  run_->LogFloat(path_, value, step, true, NowMicros());
+}
+void Field::Append(double value, double step, TimePoint time) {
+  if (!valid_) return;
+  if (!std::isfinite(step)) {
+    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
+    return;
+  }
+  run_->LogFloat(path_, value, step, true, Micros(time));
+}
+void Field::Extend(std::span<const double> values) {
+  if (!valid_) return;
+  int64_t now = NowMicros();
+  for (double v : values) run_->LogFloat(path_, v, 0, false, now);
+}
+void Field::Extend(std::span<const double> values, std::span<const double> steps) {
+  if (!valid_) return;
+  if (steps.size() != values.size()) {
+    run_->Report(InvalidArgument("Extend of " + path_ + ": " + std::to_string(steps.size()) +
+                                 " steps for " + std::to_string(values.size()) +
+                                 " values; nothing logged"));
+    return;
+  }
+  int64_t now = NowMicros();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isfinite(steps[i])) run_->LogFloat(path_, values[i], steps[i], true, now);
+  }
+}
+
+void Field::Append(std::string_view value) {
+  if (!valid_) return;
+  run_->LogRecord(RecordType::kStringPoint, 0,
+                  client::EncodeStringPoint(path_, value, 0, NowMicros()));
+}
+void Field::Append(std::string_view value, double step) {
+  if (!valid_) return;
+  run_->LogRecord(RecordType::kStringPoint, client::kFlagHasStep,
+                  client::EncodeStringPoint(path_, value, step, NowMicros()));
+}
+void Field::Extend(std::span<const std::string> values) {
+  for (const std::string& v : values) Append(std::string_view(v));
+}
+
+void Field::Append(const File& file) {
+  client::FileRefData ref;
+  if (valid_ && run_->StoreFile(file, &ref)) {
+    run_->LogRecord(RecordType::kFilePoint, 0, client::EncodeFilePoint(path_, ref, 0, NowMicros()));
+  }
+}
+void Field::Append(const File& file, double step) {
+  client::FileRefData ref;
+  if (valid_ && run_->StoreFile(file, &ref)) {
+    run_->LogRecord(RecordType::kFilePoint, client::kFlagHasStep,
+                    client::EncodeFilePoint(path_, ref, step, NowMicros()));
+  }
+}
+
+void Field::Add(std::initializer_list<std::string_view> values) {
+  if (valid_) {
+    run_->LogRecord(RecordType::kAddStrings, 0, client::EncodeStrings(path_, values));
+  }
+}
+void Field::Add(const std::vector<std::string>& values) {
+  std::vector<std::string_view> v(values.begin(), values.end());
+  if (valid_) run_->LogRecord(RecordType::kAddStrings, 0, client::EncodeStrings(path_, v));
+}
+void Field::Remove(std::initializer_list<std::string_view> values) {
+  if (valid_) {
+    run_->LogRecord(RecordType::kRemoveStrings, 0, client::EncodeStrings(path_, values));
+  }
+}
+void Field::Remove(const std::vector<std::string>& values) {
+  std::vector<std::string_view> v(values.begin(), values.end());
+  if (valid_) run_->LogRecord(RecordType::kRemoveStrings, 0, client::EncodeStrings(path_, v));
+}
+
+}  // namespace nereid

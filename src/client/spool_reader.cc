@@ -1,0 +1,134 @@
+#include "client/spool_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "client/crc32c.h"
+#include "client/writer_dir.h"
+
+namespace nereid::client {
+
+SpoolReader::SpoolReader(std::string dir, bool live) : dir_(std::move(dir)), live_(live) {}
+
+SpoolReader::~SpoolReader() {
+  Unmap();
+}
+
+void SpoolReader::Unmap() {
+  if (base_ != nullptr) munmap(const_cast<char*>(base_), size_);
+  base_ = nullptr;
+  mapped_ = 0;
+  size_ = 0;
+}
+
+bool SpoolReader::SegmentExists(uint32_t segment) const {
+  return access(SegmentPath(dir_, segment).c_str(), F_OK) == 0;
+}
+
+uint32_t SpoolReader::NextSegmentFile(uint32_t segment) const {
+  for (uint32_t n : ListSegments(dir_)) {
+    if (n > segment) return n;
+  }
+  return 0;
+}
+
+bool SpoolReader::Map(uint32_t segment) {
+  if (mapped_ == segment) return true;
+  Unmap();
+  int fd = open(SegmentPath(dir_, segment).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(kSegmentHeaderBytes)) {
+    close(fd);
+    return false;
+  }
+  void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) return false;
+  if (std::memcmp(p, kSegmentMagic, 8) != 0) {
+    munmap(p, static_cast<size_t>(st.st_size));
+    return false;
+  }
+  base_ = static_cast<const char*>(p);
+  size_ = static_cast<uint64_t>(st.st_size);
+  mapped_ = segment;
+  return true;
+}
+
+bool SpoolReader::Valid(uint64_t offset, uint32_t* len) const {
+  if (offset + kRecordHeaderBytes > size_) return false;
+  const char* r = base_ + offset;
+  uint32_t crc = __atomic_load_n(reinterpret_cast<const uint32_t*>(r), __ATOMIC_ACQUIRE);
+  if (crc == 0) return false;
+  std::memcpy(len, r + 4, 4);
+  if (*len > kMaxPayloadBytes || offset + kRecordHeaderBytes + *len > size_) return false;
+  uint8_t type = static_cast<uint8_t>(r[8]);
+  if (type < 1 || type > 7) return false;
+  return MaskCrc(Crc32c(r + 4, kRecordHeaderBytes - 4 + *len)) == crc;
+}
+
+bool SpoolReader::Resync(Position* pos) {
+  uint32_t len = 0;
+  for (uint64_t off = pos->offset + kRecordAlign; off + kRecordHeaderBytes <= size_;
+       off += kRecordAlign) {
+    if (Valid(off, &len)) {
+      skipped_bytes_ += off - pos->offset;
+      pos->offset = off;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool SpoolReader::Next(Position* pos, SpoolRecord* rec) {
+  for (;;) {
+    if (!Map(pos->segment)) {
+      if (live_) return false;
+      uint32_t next = NextSegmentFile(pos->segment);
+      if (next == 0) return false;
+      *pos = Position{next, kSegmentHeaderBytes};
+      continue;
+    }
+    uint32_t len = 0;
+    bool ok = Valid(pos->offset, &len);
+    if (!ok) {
+      const char* r = base_ + pos->offset;
+      bool unwritten = pos->offset + 4 > size_ ||
+                       __atomic_load_n(reinterpret_cast<const uint32_t*>(r), __ATOMIC_ACQUIRE) == 0;
+      // Live: an unwritten record is being written by a thread of this process; wait for it.
+      if (live_ && unwritten) return false;
+      if (Resync(pos)) continue;
+      if (live_) return false;
+      // Recovered: the rest of this segment is torn or empty; go on in the next file.
+      uint32_t next = NextSegmentFile(pos->segment);
+      if (next == 0) return false;
+      *pos = Position{next, kSegmentHeaderBytes};
+      continue;
+    }
+    const char* r = base_ + pos->offset;
+    auto type = static_cast<RecordType>(r[8]);
+    if (type == RecordType::kEnd) {
+      // The writer created the next segment before sealing this one (SpoolWriter::Seal).
+      if (!SegmentExists(pos->segment + 1)) {
+        if (live_) return false;
+        uint32_t next = NextSegmentFile(pos->segment);
+        if (next == 0) return false;
+        *pos = Position{next, kSegmentHeaderBytes};
+        continue;
+      }
+      *pos = Position{pos->segment + 1, kSegmentHeaderBytes};
+      continue;
+    }
+    rec->type = type;
+    rec->flags = static_cast<uint8_t>(r[9]);
+    rec->payload = std::string_view(r + kRecordHeaderBytes, len);
+    pos->offset += RecordSpan(len);
+    return true;
+  }
+}
+
+}  // namespace nereid::client

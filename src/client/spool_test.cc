@@ -1,0 +1,252 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "client/crc32c.h"
+#include "client/ledger.h"
+#include "client/records.h"
+#include "client/spool_reader.h"
+#include "client/spool_writer.h"
+#include "client/writer_dir.h"
+#include "nereid/run.h"
+
+namespace nereid::client {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nereid-spool-" + NewWriterId());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Every float point in the folder, read in recovered mode, as value -> count.
+  std::map<double, int> ReadAll(const std::string& dir, uint64_t* skipped = nullptr) {
+    SpoolReader r(dir, false);
+    Position pos;
+    SpoolRecord rec;
+    std::map<double, int> out;
+    while (r.Next(&pos, &rec)) {
+      if (rec.type != RecordType::kFloatPoint) continue;
+      double v;
+      std::memcpy(&v, rec.payload.data(), 8);
+      out[v]++;
+    }
+    if (skipped) *skipped = r.skipped_bytes();
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST(Crc32cTest, KnownVector) {
+  EXPECT_EQ(Crc32c("123456789", 9), 0xE3069283u);
+  EXPECT_EQ(Crc32c("", 0), 0u);
+  EXPECT_NE(MaskCrc(0), 0u);
+}
+
+TEST_F(SpoolTest, RoundTripAcrossSegmentsFromManyThreads) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1ull << 30);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  constexpr int kThreads = 4, kPerThread = 20000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ASSERT_TRUE((*w)->AppendFloat("train/loss", t * 1e6 + i, i, true, 1));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(ListSegments(dir_).size(), 20u);  // 80k records of 40 bytes over 64 KiB segments
+  (*w)->ReleaseSealed();
+  auto got = ReadAll(dir_);
+  ASSERT_EQ(got.size(), size_t{kThreads * kPerThread});
+  for (auto& [v, n] : got) ASSERT_EQ(n, 1) << v;
+
+  // The live reader sees the same records, in the same order as the recovered one.
+  SpoolReader live(dir_, true);
+  Position pos;
+  SpoolRecord rec;
+  size_t n = 0;
+  while (live.Next(&pos, &rec)) ++n;
+  EXPECT_EQ(n, size_t{kThreads * kPerThread});
+  EXPECT_EQ(pos, (*w)->Frontier());
+}
+
+TEST_F(SpoolTest, TornRecordIsSkippedNeverMisread) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1ull << 30);
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*w)->AppendFloat("a", i, 0, false, 0));
+  Position mid = (*w)->Frontier();
+  for (int i = 10; i < 20; ++i) ASSERT_TRUE((*w)->AppendFloat("a", i, 0, false, 0));
+  // Tear record 10 as a kill -9 would leave it: CRC not yet stored.
+  {
+    FILE* f = std::fopen(SegmentPath(dir_, 1).c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, static_cast<long>(mid.offset), SEEK_SET);
+    uint32_t zero = 0;
+    std::fwrite(&zero, 4, 1, f);
+    // And corrupt one payload byte of record 12 (CRC no longer matches).
+    std::fseek(f, static_cast<long>(mid.offset + 2 * RecordSpan(25) + 12), SEEK_SET);
+    std::fputc(0x7f, f);
+    std::fclose(f);
+  }
+  uint64_t skipped = 0;
+  auto got = ReadAll(dir_, &skipped);
+  EXPECT_EQ(got.size(), 18u);
+  EXPECT_EQ(got.count(10.0), 0u);
+  EXPECT_EQ(got.count(12.0), 0u);
+  EXPECT_EQ(got.count(19.0), 1u);
+  EXPECT_EQ(skipped, 2 * RecordSpan(25));
+
+  // A live reader stops at the unwritten record instead of skipping it.
+  SpoolReader live(dir_, true);
+  Position pos;
+  SpoolRecord rec;
+  int n = 0;
+  while (live.Next(&pos, &rec)) ++n;
+  EXPECT_EQ(n, 10);
+  EXPECT_EQ(pos, mid);
+}
+
+TEST_F(SpoolTest, DiskCapDropsAndCountsThenResumes) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 128 << 10);  // room for two segments
+  ASSERT_TRUE(w.ok());
+  int accepted = 0;
+  for (int i = 0; i < 10000; ++i) accepted += (*w)->AppendFloat("x", i, 0, false, 0);
+  EXPECT_GT((*w)->dropped(), 0u);
+  EXPECT_EQ(accepted + (*w)->dropped(), 10000u);
+  EXPECT_EQ(ListSegments(dir_).size(), 2u);
+  EXPECT_EQ(ReadAll(dir_).size(), static_cast<size_t>(accepted));
+  (*w)->DeleteBelow(2);
+  EXPECT_TRUE((*w)->MaybeResume());
+  EXPECT_TRUE((*w)->AppendFloat("x", -1, 0, false, 0));
+}
+
+TEST_F(SpoolTest, LedgerKeepsPendingBatchAcrossReopen) {
+  {
+    auto l = Ledger::Open(dir_);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE(l->BeginBatch({1, {1, 32}, {1, 400}}).ok());
+    ASSERT_TRUE(l->AckBatch(1).ok());
+    ASSERT_TRUE(l->BeginBatch({2, {1, 400}, {2, 64}}).ok());
+  }
+  {
+    FILE* f = std::fopen((dir_ + "/ledger").c_str(), "a");
+    std::fputs("A 2 2 6", f);  // torn: no newline
+    std::fclose(f);
+  }
+  auto l = Ledger::Open(dir_);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->acked_sequence(), 1u);
+  EXPECT_EQ(l->acked_position(), (Position{1, 400}));
+  ASSERT_TRUE(l->pending().has_value());
+  EXPECT_EQ(l->pending()->sequence, 2u);
+  EXPECT_EQ(l->pending()->to, (Position{2, 64}));
+  ASSERT_TRUE(l->AckBatch(2).ok());
+  auto again = Ledger::Open(dir_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->acked_sequence(), 2u);
+  EXPECT_FALSE(again->pending().has_value());
+}
+
+TEST_F(SpoolTest, BatchBuilderMergesPointsPerPathInOrder) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1ull << 30);
+  ASSERT_TRUE(w.ok());
+  (*w)->AppendFloat("a", 1, 0, false, 10);
+  (*w)->AppendFloat("b", 2, 5, true, 11);
+  (*w)->AppendFloat("a", 3, 0, false, 12);
+  (*w)->Append(RecordType::kAssign, 0, EncodeAssignString("params/s", "x"));
+  (*w)->Append(RecordType::kAddStrings, 0, EncodeStrings("sys/tags", {"t1", "t2"}));
+  (*w)->AppendFloat("a", 4, 7, true, 13);  // explicit step: a new op for a
+  SpoolReader r(dir_, true);
+  Position pos;
+  SpoolRecord rec;
+  BatchBuilder b;
+  while (r.Next(&pos, &rec)) ASSERT_TRUE(b.Add(rec));
+  v1::Batch batch = b.Take();
+  ASSERT_EQ(batch.operations_size(), 5);
+  EXPECT_EQ(batch.operations(0).path(), "a");
+  EXPECT_EQ(batch.operations(0).append_floats().values_size(), 2);
+  EXPECT_EQ(batch.operations(0).append_floats().steps_size(), 0);
+  EXPECT_EQ(batch.operations(1).append_floats().steps(0), 5);
+  EXPECT_EQ(batch.operations(2).assign().string_value(), "x");
+  EXPECT_EQ(batch.operations(3).add_strings().values(1), "t2");
+  EXPECT_EQ(batch.operations(4).append_floats().values(0), 4);
+}
+
+// Points logged before kill -9 are all in the spool afterwards, each once.
+TEST_F(SpoolTest, LoggedPointsSurviveKill9) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    RunOptions o;
+    o.mode = Mode::kOffline;
+    o.spool_dir = dir_;
+    o.custom_run_id = "kill9";
+    o.segment_bytes = 64 << 10;
+    auto run = Run::Create(o);
+    if (!run.ok()) _exit(2);
+    auto loss = (*run)["train/loss"];
+    for (int i = 0; i < 50000; ++i) loss.Append(i);
+    char c = 'x';
+    (void)!write(fds[1], &c, 1);
+    for (int i = 50000;; ++i) loss.Append(i);  // still logging when the kill lands
+  }
+  close(fds[1]);
+  char c;
+  ASSERT_EQ(read(fds[0], &c, 1), 1);
+  usleep(20000);
+  kill(pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFSIGNALED(st));
+  auto writers = ListWriterDirs(dir_);
+  ASSERT_EQ(writers.size(), 1u);
+  auto got = ReadAll(writers[0]);
+  for (int i = 0; i < 50000; ++i) ASSERT_EQ(got[i], 1) << i;
+  // Whatever else made it is a prefix 50000..k, each once.
+  int k = 50000;
+  while (got.count(k)) ++k;
+  EXPECT_EQ(got.size(), static_cast<size_t>(k));
+}
+
+// A forked child's log calls never reach the parent's spool.
+TEST_F(SpoolTest, ForkedChildDoesNotWriteParentSpool) {
+  RunOptions o;
+  o.mode = Mode::kOffline;
+  o.spool_dir = dir_;
+  o.custom_run_id = "forked";
+  o.on_error = [](const Status&) {};
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  (*run)["x"].Append(1.0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    (*run)["x"].Append(2.0);
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  (*run)["x"].Append(3.0);
+  auto got = ReadAll(run->spool_path());
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.count(2.0), 0u);
+}
+
+}  // namespace
+}  // namespace nereid::client

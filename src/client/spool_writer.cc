@@ -1,0 +1,216 @@
+#include "client/spool_writer.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "client/crc32c.h"
+#include "client/writer_dir.h"
+
+namespace nereid::client {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SpoolWriter::SpoolWriter(std::string dir, uint64_t segment_bytes, uint64_t disk_cap_bytes)
+    : dir_(std::move(dir)),
+      segment_bytes_(segment_bytes),
+      limit_(segment_bytes - kSegmentTailReserve),
+      disk_cap_bytes_(disk_cap_bytes) {}
+
+Result<std::unique_ptr<SpoolWriter>> SpoolWriter::Open(std::string dir, uint64_t segment_bytes,
+                                                       uint64_t disk_cap_bytes) {
+  if (segment_bytes < (64u << 10) || segment_bytes % 4096 != 0) {
+    return InvalidArgument("segment_bytes must be a multiple of 4096 and at least 64 KiB");
+  }
+  std::unique_ptr<SpoolWriter> w(new SpoolWriter(std::move(dir), segment_bytes, disk_cap_bytes));
+  std::lock_guard lock(w->roll_mu_);
+  NEREID_ASSIGN_OR_RETURN(Segment * first, w->CreateSegment(1));
+  w->current_.store(first, std::memory_order_release);
+  return w;
+}
+
+SpoolWriter::~SpoolWriter() {
+  for (auto& s : segments_) {
+    if (s->base) munmap(s->base, segment_bytes_);
+  }
+}
+
+Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
+  uint64_t on_disk = uint64_t{number - lowest_on_disk_ + 1} * segment_bytes_;
+  if (on_disk > disk_cap_bytes_) {
+    return InsufficientStorage("the spool reached its disk cap of " +
+                               std::to_string(disk_cap_bytes_ >> 20) + " MiB");
+  }
+  struct statvfs fs {};
+  if (statvfs(dir_.c_str(), &fs) == 0 &&
+      uint64_t{fs.f_bavail} * fs.f_frsize < 2 * segment_bytes_ + (uint64_t{64} << 20)) {
+    return InsufficientStorage("the filesystem of " + dir_ + " is nearly full");
+  }
+  std::string path = SegmentPath(dir_, number);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot create " + path + ": " + std::strerror(errno));
+  // Allocate the blocks now: a store into a sparse mapping on a full disk would be SIGBUS.
+  int rc = posix_fallocate(fd, 0, static_cast<off_t>(segment_bytes_));
+  if (rc != 0) {
+    close(fd);
+    unlink(path.c_str());
+    return InsufficientStorage("cannot allocate " + path + ": " + std::strerror(rc));
+  }
+  void* base = mmap(nullptr, segment_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (base == MAP_FAILED) {
+    unlink(path.c_str());
+    return Internal("cannot map " + path + ": " + std::strerror(errno));
+  }
+  char* b = static_cast<char*>(base);
+  std::memcpy(b, kSegmentMagic, 8);
+  std::memcpy(b + 8, &kSegmentVersion, 4);
+  std::memcpy(b + 12, &number, 4);
+  int64_t now = NowMicros();
+  std::memcpy(b + 16, &now, 8);
+  auto seg = std::make_unique<Segment>();
+  seg->number = number;
+  seg->base = b;
+  segments_.push_back(std::move(seg));
+  return segments_.back().get();
+}
+
+char* SpoolWriter::Reserve(size_t span) {
+  for (;;) {
+    Segment* s = current_.load(std::memory_order_acquire);
+    uint64_t start = s->pos.fetch_add(span, std::memory_order_relaxed);
+    if (start + span <= limit_) return s->base + start;
+    if (start <= limit_) {
+      Seal(s, start);
+      continue;
+    }
+    // Another thread is sealing s; wait for its successor, unless the cap stopped us.
+    while (current_.load(std::memory_order_acquire) == s) {
+      if (stalled_.load(std::memory_order_acquire)) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+      }
+      std::this_thread::yield();
+    }
+  }
+}
+
+void SpoolWriter::Seal(Segment* full, uint64_t at) {
+  std::lock_guard lock(roll_mu_);
+  // The successor exists before the kEnd record is published, so a reader that sees kEnd finds
+  // the next file (unless the cap stopped us, and then the reader waits at kEnd).
+  Result<Segment*> next = CreateSegment(full->number + 1);
+  Publish(full->base + at, RecordType::kEnd, 0, 0);
+  sealed_.push_back(full);
+  if (next.ok()) {
+    current_.store(*next, std::memory_order_release);
+  } else {
+    stalled_.store(true, std::memory_order_release);
+  }
+}
+
+bool SpoolWriter::MaybeResume() {
+  if (!stalled_.load(std::memory_order_acquire)) return true;
+  std::lock_guard lock(roll_mu_);
+  Segment* s = current_.load(std::memory_order_acquire);
+  Result<Segment*> next = CreateSegment(s->number + 1);
+  if (!next.ok()) return false;
+  current_.store(*next, std::memory_order_release);
+  stalled_.store(false, std::memory_order_release);
+  return true;
+}
+
+void SpoolWriter::Publish(char* rec, RecordType type, uint8_t flags, uint32_t len) {
+  std::memcpy(rec + 4, &len, 4);
+  rec[8] = static_cast<char>(type);
+  rec[9] = static_cast<char>(flags);
+  rec[10] = rec[11] = 0;
+  uint32_t crc = MaskCrc(Crc32c(rec + 4, kRecordHeaderBytes - 4 + len));
+  // The CRC is stored last: a reader that sees it non-zero sees the whole record.
+  __atomic_store_n(reinterpret_cast<uint32_t*>(rec), crc, __ATOMIC_RELEASE);
+}
+
+bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, bool has_step,
+                              int64_t time_us) {
+  uint32_t len = static_cast<uint32_t>(24 + path.size());
+  char* rec = Reserve(RecordSpan(len));
+  if (rec == nullptr) return false;
+  char* p = rec + kRecordHeaderBytes;
+  std::memcpy(p, &value, 8);
+  std::memcpy(p + 8, &step, 8);
+  std::memcpy(p + 16, &time_us, 8);
+  std::memcpy(p + 24, path.data(), path.size());
+  Publish(rec, RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
+  records_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payload) {
+  if (payload.size() > kMaxPayloadBytes) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  uint32_t len = static_cast<uint32_t>(payload.size());
+  char* rec = Reserve(RecordSpan(len));
+  if (rec == nullptr) return false;
+  std::memcpy(rec + kRecordHeaderBytes, payload.data(), payload.size());
+  Publish(rec, type, flags, len);
+  records_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+Position SpoolWriter::Frontier() const {
+  Segment* s = current_.load(std::memory_order_acquire);
+  uint64_t pos = s->pos.load(std::memory_order_acquire);
+  if (pos > limit_) return Position{s->number + 1, kSegmentHeaderBytes};
+  return Position{s->number, pos};
+}
+
+void SpoolWriter::ReleaseSealed() {
+  std::lock_guard lock(roll_mu_);
+  for (auto it = sealed_.begin(); it != sealed_.end();) {
+    Segment* s = *it;
+    bool complete = false;
+    for (;;) {
+      const char* rec = s->base + s->released_scan;
+      uint32_t crc = __atomic_load_n(reinterpret_cast<const uint32_t*>(rec), __ATOMIC_ACQUIRE);
+      if (crc == 0) break;
+      uint32_t len;
+      std::memcpy(&len, rec + 4, 4);
+      if (static_cast<RecordType>(rec[8]) == RecordType::kEnd) {
+        complete = true;
+        break;
+      }
+      s->released_scan += RecordSpan(len);
+    }
+    if (complete) {
+      munmap(s->base, segment_bytes_);
+      s->base = nullptr;
+      it = sealed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SpoolWriter::DeleteBelow(uint32_t segment) {
+  std::lock_guard lock(roll_mu_);
+  while (lowest_on_disk_ < segment) {
+    unlink(SegmentPath(dir_, lowest_on_disk_).c_str());
+    ++lowest_on_disk_;
+  }
+}
+
+}  // namespace nereid::client

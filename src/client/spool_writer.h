@@ -1,0 +1,92 @@
+// SpoolWriter: appends records to a writer folder's memory-mapped segment files.
+//
+// Many threads append at once without a lock: a record's space is reserved with one atomic add
+// on the current segment's write offset, filled, and published by storing its CRC last (release).
+// The one thread whose reservation crosses the end of a segment seals it (kEnd record) after
+// creating the next one; the others wait for the new segment and retry there. A reader in the same
+// process stops at the first record whose CRC is still zero; after a crash such a record is torn
+// and readers skip it (SpoolReader).
+//
+// Memory: only the current segment is mapped for writing; sealed segments are unmapped by
+// ReleaseSealed() once every record in them is published. Segment structs are kept (a few dozen
+// bytes each) because a slow thread may still hold a pointer to one.
+//
+// Disk cap: a new segment is not created when the spool would exceed the cap or the filesystem
+// is nearly full; records are then dropped and counted until MaybeResume() succeeds (called by the
+// sender after it deleted acknowledged segments). See docs/client.md for why dropping, not
+// blocking.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/spool_format.h"
+#include "nereid/status.h"
+
+namespace nereid::client {
+
+class SpoolWriter {
+ public:
+  // Creates segment 1 in `dir` (which must exist). Fails if it cannot be created and mapped.
+  static Result<std::unique_ptr<SpoolWriter>> Open(std::string dir, uint64_t segment_bytes,
+                                                   uint64_t disk_cap_bytes);
+  ~SpoolWriter();
+
+  // Appends one float point. Returns false when dropped (disk cap or I/O error). Thread-safe.
+  bool AppendFloat(std::string_view path, double value, double step, bool has_step,
+                   int64_t time_us);
+  // Appends one record with an already encoded payload. Thread-safe.
+  bool Append(RecordType type, uint8_t flags, std::string_view payload);
+
+  // The position just after every record reserved so far. Thread-safe.
+  Position Frontier() const;
+  // Unmaps sealed segments whose records are all published. Thread-safe.
+  void ReleaseSealed();
+  // Deletes segment files numbered below `segment` (their records are acknowledged).
+  void DeleteBelow(uint32_t segment);
+  // After the disk cap stopped logging: starts a new segment if there is room now. Thread-safe.
+  bool MaybeResume();
+
+  uint64_t records() const { return records_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t segment_bytes() const { return segment_bytes_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Segment {
+    std::atomic<uint64_t> pos{kSegmentHeaderBytes};
+    uint32_t number = 0;
+    char* base = nullptr;                          // writable mapping; null once released
+    uint64_t released_scan = kSegmentHeaderBytes;  // ReleaseSealed's progress
+  };
+
+  SpoolWriter(std::string dir, uint64_t segment_bytes, uint64_t disk_cap_bytes);
+  // Returns where to write `span` bytes, or null when the record must be dropped.
+  char* Reserve(size_t span);
+  // Called by the one thread that crossed the end of `full` at offset `at`.
+  void Seal(Segment* full, uint64_t at);
+  Result<Segment*> CreateSegment(uint32_t number);  // requires roll_mu_
+  void Publish(char* rec, RecordType type, uint8_t flags, uint32_t len);
+
+  const std::string dir_;
+  const uint64_t segment_bytes_;
+  const uint64_t limit_;  // last offset at which a record may start: size - tail reserve
+  const uint64_t disk_cap_bytes_;
+
+  std::atomic<Segment*> current_{nullptr};
+  std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
+  std::atomic<uint64_t> records_{0};
+  std::atomic<uint64_t> dropped_{0};
+
+  std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_ and segment creation
+  std::vector<std::unique_ptr<Segment>> segments_;
+  std::vector<Segment*> sealed_;  // sealed but still mapped for writing
+  uint32_t lowest_on_disk_ = 1;
+};
+
+}  // namespace nereid::client

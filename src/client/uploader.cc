@@ -1,0 +1,294 @@
+#include "client/uploader.h"
+
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "client/spool_writer.h"
+
+namespace nereid::client {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+std::string ServerMessage(const HttpResponse& r) {
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
+    return j["error"].value("message", "") + " (" + j["error"].value("code", "") + ")";
+  }
+  return r.body.substr(0, 200);
+}
+
+StatusCode CodeFor(long status) {
+  switch (status) {
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
+    case 409:
+      return StatusCode::kTypeConflict;
+    case 413:
+      return StatusCode::kPayloadTooLarge;
+    case 429:
+      return StatusCode::kRateLimited;
+    case 507:
+      return StatusCode::kInsufficientStorage;
+    default:
+      return status >= 500 || status == 0 ? StatusCode::kUnavailable : StatusCode::kInvalidArgument;
+  }
+}
+
+}  // namespace
+
+Uploader::Uploader(UploaderConfig config, Ledger ledger, WriterInfo info,
+                   const std::atomic<bool>* abort)
+    : config_(std::move(config)),
+      ledger_(std::move(ledger)),
+      info_(std::move(info)),
+      http_(config_.url.empty() ? info_.url : config_.url, config_.token, abort),
+      reader_(config_.dir, config_.live),
+      rng_(std::random_device{}()) {}
+
+Result<std::unique_ptr<Uploader>> Uploader::Open(UploaderConfig config,
+                                                 const std::atomic<bool>* abort) {
+  NEREID_ASSIGN_OR_RETURN(WriterInfo info, ReadWriterInfo(config.dir));
+  NEREID_ASSIGN_OR_RETURN(Ledger ledger, Ledger::Open(config.dir));
+  return std::unique_ptr<Uploader>(
+      new Uploader(std::move(config), std::move(ledger), std::move(info), abort));
+}
+
+milliseconds Uploader::Backoff() {
+  // Full jitter: uniform in [0, min(cap, base * 2^n)], so many clients that failed together do
+  // not come back together.
+  int n = std::min(failures_, 20);
+  double ceiling = std::min<double>(static_cast<double>(config_.backoff_cap.count()),
+                                    static_cast<double>(config_.backoff_base.count()) * (1 << n));
+  ++failures_;
+  std::uniform_real_distribution<double> d(0, ceiling);
+  return milliseconds(static_cast<int64_t>(d(rng_)));
+}
+
+void Uploader::NotePacing(const HttpResponse& r) {
+  if (r.rl_limit <= 0 || r.rl_remaining < 0) {
+    paced_ = false;
+    next_send_ = Clock::now();
+    return;
+  }
+  // Below a fifth of the budget, spread what is left evenly over the time until the reset; the
+  // spool keeps filling meanwhile, so each request carries more (up to 4x max_batch_bytes).
+  paced_ = r.rl_remaining * 5 < r.rl_limit;
+  if (!paced_) {
+    next_send_ = Clock::now();
+    return;
+  }
+  double reset = r.rl_reset_s > 0 ? r.rl_reset_s : 60.0;
+  double interval_s = reset / static_cast<double>(r.rl_remaining + 1);
+  next_send_ = Clock::now() + milliseconds(static_cast<int64_t>(interval_s * 1000));
+}
+
+AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
+  std::string message;
+  if (r.status == 0) {
+    message = what + ": cannot reach " + http_.base_url() + ": " + r.error;
+  } else {
+    message = what + ": HTTP " + std::to_string(r.status) + ": " + ServerMessage(r);
+  }
+  last_error_ = Status(CodeFor(r.status), message);
+  bool transient = r.status == 0 || r.status >= 500 || r.status == 408;
+  if (r.status == 429) {
+    double wait = std::max(r.retry_after_s, 0.0);
+    std::uniform_real_distribution<double> jitter(0, 0.1);
+    if (wait <= 0) {
+      delay_ = Backoff();
+    } else {
+      delay_ = milliseconds(static_cast<int64_t>(wait * (1 + jitter(rng_)) * 1000));
+    }
+    std::string note = "the server's rate limit is delaying upload (retrying in " +
+                       std::to_string(delay_.count() / 1000.0).substr(0, 4) +
+                       " s); nothing is lost, the data waits in " + config_.dir;
+    if (last_reported_ != "429") {
+      last_reported_ = "429";
+      if (config_.on_error) config_.on_error(Status(StatusCode::kRateLimited, note));
+    }
+    return AttemptResult::kRetry;
+  }
+  if (transient) {
+    delay_ = Backoff();
+    return AttemptResult::kRetry;
+  }
+  // Retrying cannot fix this; say so once, keep the data, and look again at the backoff cap in
+  // case the cause is fixed (a token restored, a project created).
+  delay_ = config_.backoff_cap;
+  if (last_reported_ != message) {
+    last_reported_ = message;
+    if (config_.on_error) {
+      config_.on_error(
+          Status(CodeFor(r.status), message + ". The data stays in " + config_.dir +
+                                        "; after fixing the cause, `nereid sync` uploads it."));
+    }
+  }
+  return AttemptResult::kRetry;
+}
+
+Status Uploader::EnsureRun() {
+  if (!info_.run_id.empty()) return Status::Ok();
+  size_t slash = info_.project.find('/');
+  if (slash == std::string::npos) {
+    return InvalidArgument("project '" + info_.project + "' is not workspace/project");
+  }
+  nlohmann::json body = {{"custom_run_id", info_.custom_run_id}};
+  if (!info_.name.empty()) body["name"] = info_.name;
+  if (!info_.description.empty()) body["description"] = info_.description;
+  if (!info_.tags.empty()) body["tags"] = info_.tags;
+  std::string path = "/api/v1/projects/" + UrlEscape(info_.project.substr(0, slash)) + "/" +
+                     UrlEscape(info_.project.substr(slash + 1)) + "/runs";
+  HttpResponse r = http_.Post(path, "application/json", body.dump(), false);
+  if (r.status != 200 && r.status != 201) {
+    Fail(r, "creating the run");
+    return last_error_;
+  }
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("id")) {
+    return Internal("the server answered run creation without an id");
+  }
+  info_.run_id = j["id"].get<std::string>();
+  return WriteWriterInfo(config_.dir, info_);
+}
+
+Position Uploader::Build(Position from, const Position* to) {
+  uint64_t budget = paced_ ? 4 * config_.max_batch_bytes : config_.max_batch_bytes;
+  Position pos = from;
+  SpoolRecord rec;
+  for (;;) {
+    if (to != nullptr && !(pos < *to)) break;
+    if (to == nullptr && builder_.raw_bytes() >= budget) break;
+    Position before = pos;
+    if (!reader_.Next(&pos, &rec)) break;
+    if (to != nullptr && *to < pos) {  // cannot happen with an honest ledger
+      pos = before;
+      break;
+    }
+    builder_.Add(rec);
+  }
+  return pos;
+}
+
+Status Uploader::UploadBlobs() {
+  for (const std::string& sha : cached_blobs_) {
+    HttpResponse r = http_.PostFile("/api/v1/files", config_.dir + "/blobs/" + sha);
+    if (r.status != 200 && r.status != 201) {
+      if (r.status == 0 && r.error.rfind("cannot open", 0) == 0) {
+        return DataLoss(r.error);  // the blob vanished: nothing to retry
+      }
+      Fail(r, "uploading a file");
+      return last_error_;
+    }
+  }
+  return Status::Ok();
+}
+
+void Uploader::DeleteAcked() {
+  uint32_t below = ledger_.acked_position().segment;
+  if (config_.writer != nullptr) {
+    config_.writer->DeleteBelow(below);
+    return;
+  }
+  for (uint32_t n : ListSegments(config_.dir)) {
+    if (n < below) unlink(SegmentPath(config_.dir, n).c_str());
+  }
+}
+
+AttemptResult Uploader::Attempt() {
+  auto now = Clock::now();
+  if (now < next_send_) {
+    delay_ = std::chrono::duration_cast<milliseconds>(next_send_ - now) + milliseconds(1);
+    return AttemptResult::kRetry;
+  }
+  if (Status s = EnsureRun(); !s.ok()) {
+    last_error_ = s;
+    if (s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kRateLimited) {
+      if (delay_ < milliseconds(1)) delay_ = config_.backoff_cap;
+    }
+    return AttemptResult::kRetry;
+  }
+  if (!ledger_.pending()) {
+    Position from = ledger_.acked_position();
+    Position to = Build(from, nullptr);
+    if (builder_.empty()) {
+      builder_.Take();
+      return AttemptResult::kIdle;
+    }
+    PendingBatch b{ledger_.acked_sequence() + 1, from, to};
+    if (Status s = ledger_.BeginBatch(b); !s.ok()) {
+      builder_.Take();
+      last_error_ = s;
+      delay_ = Backoff();
+      return AttemptResult::kRetry;
+    }
+    cached_sequence_ = 0;
+  } else if (cached_sequence_ != ledger_.pending()->sequence) {
+    Position to = ledger_.pending()->to;
+    Build(ledger_.pending()->from, &to);
+  }
+  const PendingBatch& b = *ledger_.pending();
+  if (cached_sequence_ != b.sequence) {
+    cached_records_ = builder_.records();
+    cached_blobs_ = builder_.blobs();
+    v1::Batch batch = builder_.Take();
+    batch.set_writer_id(info_.writer_id);
+    batch.set_sequence(b.sequence);
+    std::string raw = batch.SerializeAsString();
+    cached_body_.resize(ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compress(cached_body_.data(), cached_body_.size(), raw.data(), raw.size(), 1);
+    if (ZSTD_isError(n)) {
+      cached_body_ = std::move(raw);  // cannot happen; send it uncompressed then
+    } else {
+      cached_body_.resize(n);
+    }
+    cached_sequence_ = b.sequence;
+  }
+  if (Status s = UploadBlobs(); !s.ok()) {
+    if (s.code() == StatusCode::kDataLoss && config_.on_error) config_.on_error(s);
+    return AttemptResult::kRetry;
+  }
+  HttpResponse r = http_.Post("/api/v1/runs/" + UrlEscape(info_.run_id) + "/batches",
+                              "application/x-protobuf", cached_body_, true);
+  if (r.status != 200) {
+    NotePacing(r);
+    return Fail(r, "sending batch " + std::to_string(b.sequence));
+  }
+  NotePacing(r);
+  failures_ = 0;
+  if (last_reported_ == "429") last_reported_.clear();
+  if (Status s = ledger_.AckBatch(b.sequence); !s.ok()) {
+    last_error_ = s;
+    if (config_.on_error) config_.on_error(s);
+  }
+  ++batches_acked_;
+  records_acked_ += cached_records_;
+  cached_sequence_ = 0;
+  cached_body_.clear();
+  cached_body_.shrink_to_fit();
+  DeleteAcked();
+  delay_ = milliseconds(0);
+  return AttemptResult::kSent;
+}
+
+void Uploader::CountPending(uint64_t* records, uint64_t* bytes) {
+  SpoolReader r(config_.dir, config_.live);
+  Position pos = ledger_.acked_position();
+  SpoolRecord rec;
+  *records = 0;
+  *bytes = 0;
+  while (r.Next(&pos, &rec)) {
+    ++*records;
+    *bytes += RecordSpan(rec.payload.size());
+  }
+}
+
+}  // namespace nereid::client

@@ -1,0 +1,100 @@
+// Uploader: moves one writer folder's spool to the server, one batch per Attempt().
+//
+// Used by the live sender thread of a Run and by `nereid sync` (recovered mode). Each Attempt
+// creates the run if needed, then sends the pending batch from the ledger (unchanged, same
+// sequence) or builds the next one from the acknowledged position, uploads the blobs it refers to,
+// posts it, and on the ack records it in the ledger and deletes fully acknowledged segments.
+// It never sleeps: it says how long the caller should wait before the next attempt (backoff with
+// full jitter, Retry-After, rate-limit pacing), so the caller can stay interruptible.
+//
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "client/http.h"
+#include "client/ledger.h"
+#include "client/records.h"
+#include "client/spool_reader.h"
+#include "client/writer_dir.h"
+#include "nereid/status.h"
+
+namespace nereid::client {
+
+class SpoolWriter;
+
+struct UploaderConfig {
+  std::string dir;  // the writer folder
+  std::string url;  // overrides writer.json's url when not empty
+  std::string token;
+  bool live = true;  // reading a folder that this process is writing
+  uint64_t max_batch_bytes = uint64_t{4} << 20;
+  SpoolWriter* writer = nullptr;  // live mode: deletes segments through it (disk accounting)
+  std::function<void(const Status&)> on_error;  // problems retrying cannot fix; rate limiting
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{30000};
+};
+
+enum class AttemptResult {
+  kSent,   // a batch was acknowledged; more may be ready at once
+  kIdle,   // nothing to send now
+  kRetry,  // a failure; wait delay() then try again
+};
+
+class Uploader {
+ public:
+  static Result<std::unique_ptr<Uploader>> Open(UploaderConfig config,
+                                                const std::atomic<bool>* abort);
+
+  AttemptResult Attempt();
+  // After kRetry (and after kSent when rate-limit pacing asks for a pause): how long to wait.
+  std::chrono::milliseconds delay() const { return delay_; }
+  // The last failure, for messages ("HTTP 503", "connection refused").
+  const Status& last_error() const { return last_error_; }
+
+  Position acked_position() const { return ledger_.acked_position(); }
+  uint64_t batches_acked() const { return batches_acked_; }
+  uint64_t records_acked() const { return records_acked_; }
+  const WriterInfo& info() const { return info_; }
+  // Counts the records and bytes not yet acknowledged (reads the spool; not cheap).
+  void CountPending(uint64_t* records, uint64_t* bytes);
+
+ private:
+  Uploader(UploaderConfig config, Ledger ledger, WriterInfo info, const std::atomic<bool>* abort);
+  Status EnsureRun();
+  // Reads records from `from` into builder_ up to `to` (when set) or the size budget.
+  Position Build(Position from, const Position* to);
+  Status UploadBlobs();
+  AttemptResult Fail(const HttpResponse& r, const std::string& what);
+  void NotePacing(const HttpResponse& r);
+  std::chrono::milliseconds Backoff();
+  void DeleteAcked();
+
+  UploaderConfig config_;
+  Ledger ledger_;
+  WriterInfo info_;
+  HttpClient http_;
+  SpoolReader reader_;
+  BatchBuilder builder_;
+  uint64_t cached_sequence_ = 0;  // the batch whose body is cached_body_
+  std::string cached_body_;
+  std::vector<std::string> cached_blobs_;
+  uint64_t cached_records_ = 0;
+  std::mt19937_64 rng_;
+  std::chrono::milliseconds delay_{0};
+  Status last_error_;
+  std::string last_reported_;  // message last given to on_error, so a storm reports once
+  int failures_ = 0;           // consecutive transient failures (backoff exponent)
+  bool paced_ = false;         // the rate-limit budget is low: fewer, larger batches
+  std::chrono::steady_clock::time_point next_send_{};
+  uint64_t batches_acked_ = 0;
+  uint64_t records_acked_ = 0;
+};
+
+}  // namespace nereid::client
