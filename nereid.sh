@@ -3,6 +3,7 @@
 #   ./nereid.sh run [server flags]   install what is missing, build, start the server
 #   ./nereid.sh test                 install what is missing, build, run every test
 #   ./nereid.sh sanitize             build and run the C++ tests under ASan+UBSan
+#   ./nereid.sh tsan                 build and run the client's tests under TSan
 #   ./nereid.sh build | deps         just build / just install packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -71,8 +72,17 @@ case "$cmd" in
        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
        ctest --output-on-failure -j "$JOBS" -LE slow "$@")
     ;;
+  tsan)
+    # Only the client library's tests: it is the multi-threaded code users run in their process.
+    deps
+    dir=${BUILD_DIR}-tsan
+    configure "$dir" -DCMAKE_BUILD_TYPE=Debug -DNEREID_SANITIZE=thread -DNEREID_BUILD_BENCH=OFF
+    cmake --build "$dir" -j "$JOBS" --target client_spool_test client_run_test
+    (cd "$dir" && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+       ctest --output-on-failure -j "$JOBS" -R '^client_' "$@")
+    ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 2
     ;;
 esac

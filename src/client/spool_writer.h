@@ -52,7 +52,6 @@ class SpoolWriter {
   // After the disk cap stopped logging: starts a new segment if there is room now. Thread-safe.
   bool MaybeResume();
 
-  uint64_t records() const { return records_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t segment_bytes() const { return segment_bytes_; }
   const std::string& dir() const { return dir_; }
@@ -80,7 +79,6 @@ class SpoolWriter {
 
   std::atomic<Segment*> current_{nullptr};
   std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
-  std::atomic<uint64_t> records_{0};
   std::atomic<uint64_t> dropped_{0};
 
   std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_ and segment creation

@@ -1,0 +1,57 @@
+// FakeServer: a minimal in-process HTTP/1.1 server that speaks just enough of Nereid's API for the
+// client's tests (run creation, batches with exactly-once by writer and sequence, file uploads),
+// and misbehaves on request: answer 503, answer 429 with Retry-After, apply a batch and then close
+// the connection without answering (a response lost after commit), or answer 401.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace nereid::client {
+
+class FakeServer {
+ public:
+  enum class Fault { kNone, k503, k429, kDropAfterCommit, k401 };
+
+  FakeServer();
+  ~FakeServer();
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The next batch requests get these faults, in order.
+  void Script(std::vector<Fault> faults);
+  void SetAlways(Fault f);
+
+  // Float values stored per path, in arrival order; batches applied and seen as duplicates.
+  std::map<std::string, std::vector<double>> floats();
+  std::map<std::string, std::string> strings();  // last assigned string per path
+  int applied() const { return applied_.load(); }
+  int duplicates() const { return duplicates_.load(); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void AcceptLoop();
+  void Serve(int fd);
+  // Returns the response to send, or empty to close without answering.
+  std::string Handle(const std::string& method, const std::string& target,
+                     const std::string& headers, const std::string& body);
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::mutex mu_;  // guards everything below
+  std::vector<std::thread> conns_;
+  std::vector<int> conn_fds_;
+  std::deque<Fault> script_;
+  Fault always_ = Fault::kNone;
+  std::map<std::string, uint64_t> last_seq_;
+  std::map<std::string, std::vector<double>> floats_;
+  std::map<std::string, std::string> strings_;
+  std::atomic<int> applied_{0}, duplicates_{0}, requests_{0};
+};
+
+}  // namespace nereid::client

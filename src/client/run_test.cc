@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "client/fake_server_test_util.h"
+#include "client/writer_dir.h"
+#include "nereid/nereid.h"
+
+namespace nereid::client {
+namespace {
+
+namespace fs = std::filesystem;
+using Fault = FakeServer::Fault;
+using namespace std::chrono_literals;
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override { home_ = fs::temp_directory_path() / ("nereid-run-" + NewWriterId()); }
+  void TearDown() override { fs::remove_all(home_); }
+
+  RunOptions Options() {
+    RunOptions o;
+    o.url = server_.url();
+    o.api_token = "t";
+    o.project = "default/sandbox";
+    o.mode = Mode::kAsync;
+    o.spool_dir = home_;
+    o.flush_period = 50ms;
+    o.segment_bytes = 256 << 10;
+    o.stop_timeout = 20s;
+    o.on_error = [this](const Status& s) {
+      std::lock_guard lk(mu_);
+      errors_.push_back(s.message());
+    };
+    return o;
+  }
+  std::string Errors() {
+    std::lock_guard lk(mu_);
+    std::string all;
+    for (auto& e : errors_) all += e + "\n";
+    return all;
+  }
+
+  FakeServer server_;
+  std::string home_;
+  std::mutex mu_;
+  std::vector<std::string> errors_;
+};
+
+TEST_F(RunTest, ManyThreadsEveryPointOnce) {
+  auto run = Run::Create(Options());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  constexpr int kThreads = 4, kPer = 20000;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      auto f = (*run)["train/loss"];
+      for (int i = 0; i < kPer; ++i) f.Append(t * kPer + i);
+    });
+  }
+  (*run)["params/name"] = "resnet";
+  for (auto& t : ts) t.join();
+  ASSERT_TRUE(run->Wait(20s).ok());
+  auto values = server_.floats()["train/loss"];
+  std::set<double> unique(values.begin(), values.end());
+  EXPECT_EQ(values.size(), size_t{kThreads * kPer});
+  EXPECT_EQ(unique.size(), size_t{kThreads * kPer});
+  EXPECT_EQ(server_.strings()["params/name"], "resnet");
+  EXPECT_EQ(run->id(), "FAKE-1");
+  std::string dir = run->spool_path();
+  ASSERT_TRUE(run->Stop().ok());
+  EXPECT_EQ(server_.strings()["sys/state"], "succeeded");
+  EXPECT_FALSE(fs::exists(dir));  // everything acknowledged: the spool is gone
+  EXPECT_EQ(server_.duplicates(), 0);
+}
+
+TEST_F(RunTest, LostAnswers503And429AreRetriedAndAppliedOnce) {
+  server_.Script({Fault::kDropAfterCommit, Fault::k503, Fault::k429, Fault::kDropAfterCommit});
+  auto run = Run::Create(Options());
+  ASSERT_TRUE(run.ok());
+  auto f = (*run)["x"];
+  for (int i = 0; i < 5000; ++i) {
+    f.Append(i);
+    if (i % 1000 == 0) std::this_thread::sleep_for(60ms);  // several batches
+  }
+  ASSERT_TRUE(run->Stop().ok()) << Errors();
+  auto values = server_.floats()["x"];
+  ASSERT_EQ(values.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) ASSERT_EQ(values[i], i);
+  EXPECT_GE(server_.duplicates(), 2);  // the two batches whose answers were lost
+  EXPECT_NE(Errors().find("rate limit is delaying upload"), std::string::npos) << Errors();
+}
+
+TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
+  server_.SetAlways(Fault::k503);
+  RunOptions o = Options();
+  o.stop_timeout = 300ms;
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 10; ++i) (*run)["y"].Append(i);
+  Status w = run->Wait(200ms);
+  EXPECT_EQ(w.code(), StatusCode::kUnavailable);
+  EXPECT_NE(w.message().find("10 records"), std::string::npos) << w.message();
+  std::string dir = run->spool_path();
+  Status s = run->Stop();
+  EXPECT_NE(s.message().find("nereid sync " + dir), std::string::npos) << s.message();
+  EXPECT_TRUE(fs::exists(dir));  // kept for `nereid sync`
+  EXPECT_TRUE(server_.floats()["y"].empty());
+}
+
+TEST_F(RunTest, UnfixableErrorIsReportedAndDataKept) {
+  server_.SetAlways(Fault::k401);
+  RunOptions o = Options();
+  o.stop_timeout = 500ms;
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  (*run)["z"].Append(1.0);
+  EXPECT_FALSE(run->Wait(400ms).ok());
+  std::string dir = run->spool_path();
+  EXPECT_FALSE(run->Stop().ok());
+  EXPECT_NE(Errors().find("unknown token"), std::string::npos) << Errors();
+  EXPECT_NE(Errors().find("nereid sync"), std::string::npos) << Errors();
+  EXPECT_TRUE(fs::exists(dir));
+}
+
+TEST_F(RunTest, InvalidCallsAreReportedAndDebugModeStoresNothing) {
+  RunOptions o = Options();
+  o.mode = Mode::kDebug;
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  (*run)["a//b"].Append(1.0);
+  (*run)["ok"].Append(1.0, std::nan(""));
+  (*run)["ok"].Append(2.0);
+  EXPECT_NE(Errors().find("empty segment"), std::string::npos) << Errors();
+  EXPECT_NE(Errors().find("finite"), std::string::npos) << Errors();
+  EXPECT_TRUE(run->Stop().ok());
+  EXPECT_FALSE(fs::exists(home_));
+  EXPECT_EQ(server_.requests(), 0);
+}
+
+TEST_F(RunTest, OptionsComeFromTheEnvironment) {
+  setenv("NEREID_PROJECT", "acme/vision", 1);
+  setenv("NEREID_MODE", "offline", 1);
+  RunOptions r = ResolveOptions(RunOptions{});
+  unsetenv("NEREID_PROJECT");
+  unsetenv("NEREID_MODE");
+  EXPECT_EQ(r.project, "acme/vision");
+  EXPECT_EQ(*r.mode, Mode::kOffline);
+  EXPECT_EQ(r.url, "http://127.0.0.1:4870");
+  EXPECT_EQ(r.spool_dir, ".nereid");
+  EXPECT_FALSE(ParseMode("fast").ok());
+}
+
+}  // namespace
+}  // namespace nereid::client
