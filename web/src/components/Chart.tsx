@@ -104,12 +104,14 @@ export function Chart(props: {
     const series: uPlot.Series[] = [{ label: xMode === "step" ? "step" : xMode === "wall" ? "time" : "seconds", value: xMode === "wall" ? (_u, v) => (v == null ? "—" : new Date(v * 1000).toISOString()) : exact }];
     const data: (number | null)[][] = [x];
     const bands: uPlot.Band[] = [];
+    const bandEdges = new Set<number>(); // series indices of min/max/raw lines
     const fix = (v: (number | null)[]) => (logY ? positiveOnly(v) : v);
     loaded.forEach((s, i) => {
       const c = props.colors?.[i] ?? colorOf(i);
       const label = props.series[i]!.label;
       const [lo, hi, line] = [ys[i * 3]!, ys[i * 3 + 1]!, ys[i * 3 + 2]!];
       const base = data.length;
+      bandEdges.add(base).add(base + 1);
       data.push(fix(lo), fix(hi));
       series.push(
         { label: `${label} min`, stroke: alpha(c, 0.25), width: 1, points: { show: false }, value: exact, show: !s.raw },
@@ -117,6 +119,7 @@ export function Chart(props: {
       );
       if (!s.raw) bands.push({ series: [base + 1, base], fill: alpha(c, single ? 0.18 : 0.08) });
       if (smoothing > 0) {
+        bandEdges.add(data.length);
         data.push(fix(line));
         series.push({ label: `${label} raw`, stroke: alpha(c, 0.25), width: 1, points: { show: false }, value: exact });
         data.push(fix(ema(line, smoothing)));
@@ -131,7 +134,7 @@ export function Chart(props: {
       height,
       series,
       bands,
-      legend: { show: single, live: true },
+      legend: { show: true, live: true },
       scales: { x: { time: xMode === "wall" }, y: logY ? { distr: 3 } : {} },
       axes: [{ stroke: "#6b7385", grid: { stroke: "#eef0f3" } }, { stroke: "#6b7385", grid: { stroke: "#eef0f3" }, size: 60 }],
       cursor: { drag: { x: true, y: false, setScale: false } },
@@ -152,6 +155,12 @@ export function Chart(props: {
     plotRef.current?.destroy();
     const plot = new uPlot(opts, data as uPlot.AlignedData, el.querySelector<HTMLElement>(".plot")!);
     plotRef.current = plot;
+    // Overlaid runs: the legend lists each run's line only (its band edges would triple it).
+    if (!single) {
+      plot.root.querySelectorAll<HTMLElement>(".u-legend .u-series").forEach((row, i) => {
+        if (bandEdges.has(i)) row.style.display = "none";
+      });
+    }
     (el as unknown as { __chart: DrawnChart }).__chart = { series: loaded, range };
     const reset = () => setRange(null);
     plot.over.addEventListener("dblclick", reset);

@@ -65,11 +65,13 @@ export function RunPage(props: { runId: string; search: string }) {
           <Link href={paths.runs(ws ?? "", project ?? "")}>{run.project}</Link> / {run.id}
           {run.name && <span class="muted"> {run.name}</span>}
         </h1>
-        <StateBadge run={run} now={now} /> <Duration run={run} now={now} />
-        <span class="muted small">
-          created {fmtTime(run.creation_time)} · last ping {fmtTime(run.ping_time)} · owner {run.owner}
-          {run.custom_run_id ? ` · custom id ${run.custom_run_id}` : ""}
-        </span>
+        <div class="badges">
+          <StateBadge run={run} now={now} /> <Duration run={run} now={now} />
+          <span class="muted small">
+            created {fmtTime(run.creation_time)} · last ping {fmtTime(run.ping_time)} · owner {run.owner}
+            {run.custom_run_id ? ` · custom id ${run.custom_run_id}` : ""}
+          </span>
+        </div>
         <div>
           <Tags runId={run.id} tags={run.tags} onChange={(tags) => setRun({ ...run, tags })} />
         </div>
