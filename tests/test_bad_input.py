@@ -287,7 +287,8 @@ def test_bad_filter_names_the_position(server, victim):
 
 
 def test_unknown_endpoint_and_wrong_method(server, victim):
-    for method, path in [("GET", "/api/v1/nope"), ("GET", "/nope/at/all"),
+    # (Other paths outside /api/ belong to the web UI: see test_web_ui.py.)
+    for method, path in [("GET", "/api/v1/nope"), ("GET", "/api/nope/at/all"),
                          ("POST", f"/api/v1/runs/{victim.run_id}/nope"),
                          ("GET", "/api/v2/workspaces"),
                          ("GET", f"/api/v1/runs/{victim.run_id}/fields/extra")]:
