@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   for (long t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (long i = t; i < points; i += threads) {
-        if (rate > 0) {
+        if (rate > 0 && (i / threads) % 100 == 0) {
           auto due = t0 + std::chrono::duration<double>(static_cast<double>(i) / rate);
           std::this_thread::sleep_until(
               std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));

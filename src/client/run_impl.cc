@@ -199,11 +199,23 @@ void RunImpl::SenderLoop() {
   auto next = std::chrono::steady_clock::now();
   bool backing_off = false;
   while (!stopping_) {
-    wake_.wait_until(lk, next, [&] { return stopping_ || (flush_requested_ && !backing_off); });
+    // Wake at least every second, even while backing off for 30 s, to unmap sealed segments:
+    // the mapped (resident) spool must not grow with the length of an outage.
+    auto housekeeping = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    wake_.wait_until(lk, std::min(next, housekeeping),
+                     [&] { return stopping_ || (flush_requested_ && !backing_off); });
     if (stopping_) break;
-    flush_requested_ = false;
+    bool due = flush_requested_ && !backing_off;
+    due = due || std::chrono::steady_clock::now() >= next;
     lk.unlock();
     writer_->ReleaseSealed();
+    if (!due) {
+      lk.lock();
+      continue;
+    }
+    lk.lock();
+    flush_requested_ = false;
+    lk.unlock();
     AttemptResult r = uploader_->Attempt();
     writer_->MaybeResume();
     uint64_t dropped = writer_->dropped();
