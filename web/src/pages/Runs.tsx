@@ -2,6 +2,7 @@
 // user scrolls; only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
 // scroll like 100.
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from "@tanstack/virtual-core";
+import { Component } from "preact";
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api/client";
 import type { Run } from "../api/types";
@@ -207,36 +208,74 @@ export function RunsPage(props: { workspace: string; project: string; search: st
           ))}
         </div>
         <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
-          {items.map((it) => {
-            const r = rows.runs[it.index];
-            return (
-              <div
-                key={it.key}
-                class={"grid-row" + (r && selected.has(r.id) ? " selected" : "")}
-                data-testid="run-row"
-                data-run-id={r?.id}
-                style={{ gridTemplateColumns: template, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT + "px", transform: `translateY(${it.start}px)` }}
-              >
-                {r ? (
-                  <>
-                    <span>
-                      <input type="checkbox" aria-label={`select ${r.id}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
-                    </span>
-                    {columns.map((c) => (
-                      <span key={c.key} class="cell">
-                        {c.cell(r) as never}
-                      </span>
-                    ))}
-                  </>
-                ) : (
-                  <span class="muted">…</span>
-                )}
-              </div>
-            );
-          })}
+          {items.map((it) => (
+            <Row
+              key={it.key}
+              run={rows.runs[it.index]}
+              start={it.start}
+              template={template}
+              columns={columns}
+              columnsKey={columnsParam}
+              selected={!!rows.runs[it.index] && selected.has(rows.runs[it.index]!.id)}
+              onToggle={toggle}
+            />
+          ))}
         </div>
         {!rows.loading && !rows.error && rows.total === 0 && <p class="muted pad">No runs match.</p>}
       </div>
     </div>
   );
+}
+
+interface RowProps {
+  run: Run | undefined;
+  start: number;
+  template: string;
+  columns: Column[];
+  columnsKey: string;
+  selected: boolean;
+  onToggle: (id: string) => void;
+}
+
+// While scrolling, rows already on screen keep their props; skipping their re-render leaves each
+// frame only the rows that scrolled in (the cell functions are rebuilt every render, so they are
+// compared through the column list's key).
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const p = this.props;
+    return (
+      next.run !== p.run ||
+      next.start !== p.start ||
+      next.selected !== p.selected ||
+      next.template !== p.template ||
+      next.columnsKey !== p.columnsKey
+    );
+  }
+
+  override render() {
+    const { run: r, start, template, columns, selected } = this.props;
+    return (
+      <div
+        class={"grid-row" + (selected ? " selected" : "")}
+        data-testid="run-row"
+        data-run-id={r?.id}
+        style={{ gridTemplateColumns: template, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT + "px", transform: `translateY(${start}px)` }}
+      >
+        {r ? (
+          <>
+            <span>
+              <input type="checkbox" aria-label={`select ${r.id}`} checked={selected} onChange={() => this.props.onToggle(r.id)} />
+            </span>
+            {columns.map((c) => (
+              <span key={c.key} class="cell">
+                {c.cell(r) as never}
+              </span>
+            ))}
+          </>
+        ) : (
+          <span class="muted">…</span>
+        )}
+      </div>
+    );
+  }
 }
