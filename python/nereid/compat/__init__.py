@@ -1,0 +1,1 @@
+"""Import shims for scripts written for other trackers; see docs/python.md."""

@@ -1,0 +1,248 @@
+"""Every call of the Neptune-shaped API against a real server, read back over HTTP."""
+
+import datetime as dt
+import math
+import zlib
+
+import numpy as np
+import pytest
+
+import nereid
+from nereid.types import File
+
+
+def test_params_series_tags_files_and_fetch(make_run, server, tmp_path):
+    run = make_run(name="api", description="d", tags=["t0"])
+    run["params"] = {"lr": 0.01, "epochs": 3, "optim": {"name": "adam", "nesterov": True},
+                     "skip": None}
+    run["notes"] = "text"
+    run["when"] = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    loss = run["train/loss"]
+    for v in (0.5, 0.4, 0.3):
+        loss.append(v)
+    run["train/acc"].append(0.9, step=10)
+    run["train/acc"].append(0.95, step=20, timestamp=1_700_000_000.5)
+    run["sys/tags"].add(["resnet", "baseline"])
+    run["sys/tags"].remove("t0")
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"\x00weights" * 100)
+    run["model/weights"].upload(str(weights))
+    run["logs"].append("line one")
+    run["logs"].append("line two")
+    run.wait()
+    rid = run.id
+    f = server.fields(rid)
+    assert f["params/lr"]["value"] == 0.01 and f["params/lr"]["type"] == "float"
+    assert f["params/epochs"]["type"] == "int" and f["params/epochs"]["value"] == 3
+    assert f["params/optim/name"]["value"] == "adam"
+    assert f["params/optim/nesterov"]["value"] is True
+    assert "params/skip" not in f
+    assert f["notes"]["value"] == "text"
+    assert f["when"]["type"] == "datetime"
+    assert sorted(f["sys/tags"]["value"]) == ["baseline", "resnet"]
+    assert f["sys/name"]["value"] == "api"
+    s = server.series(rid, "train/loss")
+    assert s["values"] == [0.5, 0.4, 0.3] and s["steps"] == [0, 1, 2]
+    acc = server.series(rid, "train/acc")
+    assert acc["steps"] == [10, 20] and acc["timestamps_us"][1] == 1_700_000_000_500_000
+    assert server.series(rid, "logs")["values"] == ["line one", "line two"]
+    r = server.get(f"/api/v1/runs/{rid}/file", params={"path": "model/weights"})
+    assert r.status_code == 200 and r.content == weights.read_bytes()
+
+    # Reads through the package.
+    assert run["params/lr"].fetch() == 0.01
+    assert run["params"].fetch() == {"lr": 0.01, "epochs": 3,
+                                     "optim": {"name": "adam", "nesterov": True}}
+    assert run["train/loss"].fetch_last() == 0.3
+    assert run["sys/tags"].fetch() == {"resnet", "baseline"}
+    assert run["sys/id"].fetch() == rid
+    df = run["train/loss"].fetch_values()
+    assert list(df.columns) == ["step", "value", "timestamp"]
+    assert df["value"].tolist() == [0.5, 0.4, 0.3] and df["step"].tolist() == [0, 1, 2]
+    assert str(df["timestamp"].dtype).startswith("datetime64")
+    out = run["model/weights"].download(str(tmp_path / "back.pt"))
+    assert open(out, "rb").read() == weights.read_bytes()
+    assert run.exists("params/optim") and not run.exists("params/nothing")
+    with pytest.raises(nereid.NotFoundError):
+        run["no/such"].fetch()
+
+
+def test_image_from_numpy_is_a_valid_png(make_run, server):
+    run = make_run()
+    gray = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    rgb = np.zeros((2, 2, 3), dtype=np.uint8)
+    rgb[0, 0] = (255, 0, 0)
+    run["eval/images"].append(File.as_image(gray))
+    run["eval/images"].append(File.as_image(rgb))
+    run.wait()
+    rid = run.id
+    s = server.series(rid, "eval/images")
+    assert s["type"] == "file_series" and len(s["values"]) == 2
+    png = server.get(f"/api/v1/runs/{rid}/file", params={"path": "eval/images", "step": 0}).content
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # Decode IHDR and the single IDAT: 4x3 gray, rows prefixed by filter byte 0.
+    assert png[16:24] == (4).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    idat_len = int.from_bytes(png[33:37], "big")
+    assert png[37:41] == b"IDAT"
+    raw = zlib.decompress(png[41:41 + idat_len])
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(3, 5)[:, 1:]
+    expect = (np.clip(gray, 0, 1) * 255 + 0.5).astype(np.uint8)
+    assert (pixels == expect).all()
+
+
+def test_type_errors_raise_at_the_call(make_run):
+    run = make_run()
+    run["train/loss"].append(1.0)
+    with pytest.raises(TypeError) as e:
+        run["train/loss"].append("not a number")
+    assert "train/loss" in str(e.value) and "float series" in str(e.value)
+    assert isinstance(e.value, nereid.NereidTypeError)
+    with pytest.raises(TypeError):
+        run["train/loss"].assign(2.0)
+    with pytest.raises(TypeError):
+        run["x"] = [1, 2, 3]
+    with pytest.raises(TypeError):
+        run["y"].append(object())
+    with pytest.raises(TypeError):
+        run["z"].extend([1.0, "a"])
+    run["name"] = "s"
+    with pytest.raises(TypeError):
+        run["name"].append(1.0)
+    with pytest.raises(ValueError) as e:
+        run["bad//path"].append(1.0)
+    assert "path" in str(e.value)
+    with pytest.raises(ValueError):
+        run["ok/path"].append(1.0, timestamp=123.0)  # a timestamp needs a step
+    # The failed calls changed nothing; the good series goes on.
+    run["train/loss"].append(2.0)
+    run.wait()
+    assert run["train/loss"].fetch_values()["value"].tolist() == [1.0, 2.0]
+
+
+def test_numpy_scalars_tensors_and_lists(make_run):
+    run = make_run()
+    run["a"].append(np.float32(0.5))
+    run["a"].append(np.int64(2))
+    run["a"].append(np.array(3.0))  # 0-d
+    run["a"].extend([4, 5.5])
+    run["b"].extend(np.arange(5, dtype=np.int32), steps=np.arange(5) * 10)
+    run["c"].extend(["x", "y"])
+    run["m"].append({"p": 1.0, "q": 2.0}, step=1)
+    run["n"] = np.float64(0.25)
+    run.wait()
+    assert run["a"].fetch_values()["value"].tolist() == [0.5, 2.0, 3.0, 4.0, 5.5]
+    b = run["b"].fetch_values()
+    assert b["step"].tolist() == [0, 10, 20, 30, 40] and b["value"].tolist() == [0, 1, 2, 3, 4]
+    assert run["c"].fetch_values()["value"].tolist() == ["x", "y"]
+    assert run["m/q"].fetch_last() == 2.0
+    assert run["n"].fetch() == 0.25
+
+
+def test_context_manager_stop_and_state(make_run, server):
+    with make_run() as run:
+        run["x"].append(1.0)
+    rid = run.id
+    f = server.fields(rid)
+    assert f["sys/state"]["value"] == "succeeded"
+    assert server.series(rid, "x")["values"] == [1.0]
+    with pytest.raises(nereid.RunStoppedError):
+        run["x"].append(2.0)
+    run.stop()  # again: nothing
+
+    with pytest.raises(ZeroDivisionError):
+        with make_run() as run2:
+            run2["y"].append(1.0)
+            1 / 0
+    f2 = server.fields(run2.id)
+    assert f2["sys/state"]["value"] == "failed" and f2["sys/failed"]["value"] is True
+
+
+def test_neptune_scale_shapes(make_run, server, tmp_path):
+    run = make_run()
+    run.log_configs({"cfg": {"bs": 32, "opt": "sgd"}})
+    run.log_metrics({"m/loss": 0.5, "m/acc": 0.1}, step=1)
+    run.log_metrics({"m/loss": 0.4, "m/acc": 0.2}, step=2,
+                    timestamp=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    run.log_string_series({"m/msg": "hello"}, step=1)
+    run.add_tags(["a", "b"])
+    run.remove_tags(["b"])
+    p = tmp_path / "cfg.yaml"
+    p.write_text("bs: 32\n")
+    run.assign_files({"files/cfg": str(p)})
+    run.log_files({"files/samples": File(content=b"abc", name="s.txt")}, step=3)
+    run.wait_for_submission()
+    run.wait_for_processing()
+    rid = run.id
+    run.close()
+    f = server.fields(rid)
+    assert f["cfg/bs"]["value"] == 32 and f["cfg/opt"]["value"] == "sgd"
+    loss = server.series(rid, "m/loss")
+    assert loss["steps"] == [1, 2] and loss["values"] == [0.5, 0.4]
+    assert loss["timestamps_us"][1] == 1767225600 * 1_000_000
+    assert server.series(rid, "m/msg")["values"] == ["hello"]
+    assert f["sys/tags"]["value"] == ["a"]
+    assert f["files/cfg"]["type"] == "file"
+    assert server.series(rid, "files/samples")["steps"] == [3]
+    with pytest.raises(TypeError):
+        run.log_configs({"x": {"y": 1}}, flatten=False)
+
+
+def test_unsupported_calls_name_the_call(make_run):
+    run = make_run()
+    with pytest.raises(NotImplementedError) as e:
+        run["x"].log(1.0)
+    assert "log" in str(e.value)
+    with pytest.raises(NotImplementedError) as e:
+        run.fetch_attribute_definitions()
+    assert "fetch_attribute_definitions" in str(e.value)
+    with pytest.raises(NotImplementedError):
+        nereid.init_run(no_such_argument=1)
+    import nereid.compat.neptune as neptune
+
+    with pytest.raises(NotImplementedError) as e:
+        neptune.init_model()
+    assert "init_model" in str(e.value)
+    with pytest.raises(NotImplementedError) as e:
+        neptune.management
+    assert "management" in str(e.value)
+
+
+def test_neptune_compat_script_runs_unmodified(server, env, monkeypatch):
+    # What a Neptune 1.x script does, with only the import line changed.
+    monkeypatch.setenv("NEPTUNE_PROJECT", "default/sandbox")
+    monkeypatch.setenv("NEPTUNE_API_TOKEN", server.token)
+    monkeypatch.delenv("NEREID_API_TOKEN")
+    import nereid.compat.neptune as neptune
+
+    run = neptune.init_run(name="compat", capture_hardware_metrics=False, capture_stdout=False,
+                           capture_stderr=False, source_files=[], git_ref=False,
+                           fail_on_exception=True)
+    run["parameters"] = {"lr": 0.1}
+    for i in range(3):
+        run["train/loss"].append(1.0 / (i + 1))
+    run["img"].upload(neptune.types.File.as_image(np.ones((2, 2))))
+    run.stop()
+    f = server.fields(run.id)
+    assert f["parameters/lr"]["value"] == 0.1 and f["train/loss"]["count"] == 3
+    assert f["img"]["type"] == "file"
+
+    from nereid.compat.neptune_scale import Run
+
+    srun = Run(run_id="scale-compat-1", experiment_name="scale",
+               enable_console_log_capture=False)
+    srun.log_metrics({"loss": 1.0}, step=0)
+    srun.close()
+    assert server.fields(srun.id)["sys/custom_run_id"]["value"] == "scale-compat-1" or \
+        server.get_json(f"/api/v1/runs/{srun.id}")["custom_run_id"] == "scale-compat-1"
+    with pytest.raises(NotImplementedError):
+        Run(run_id="x", fork_run_id="y")
+
+
+def test_nan_inf_and_negative_zero_roundtrip_single_points(make_run):
+    run = make_run()
+    vals = [math.nan, math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308]
+    for v in vals:
+        run["s"].append(v)
+    run.wait()
+    got = run["s"].fetch_values()["value"].to_numpy()
+    assert np.array_equal(got.view(np.uint64), np.array(vals).view(np.uint64))

@@ -1,0 +1,363 @@
+// nereid._core: the pybind11 module over the C++ client (include/nereid/run.h).
+//
+// There is no second spool or sender here: every call goes straight into nereid::Run. The pure-
+// Python package (python/nereid/) adds the Neptune-shaped API on top. Log calls release the GIL
+// while they are inside the core, so a training loop's other threads (DataLoader, hardware
+// monitor) keep running.
+//
+// Errors: the C++ client reports an invalid log call through RunOptions::on_error on the calling
+// thread and otherwise returns nothing. To raise in the caller's frame, each log call installs a
+// thread-local slot; the callback fills it when it runs on that thread during that call, and the
+// call raises after the core returns. Errors from the background sender (which never holds the
+// GIL) are printed to stderr and kept for Run.errors().
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nereid/run.h"
+#include "python/errors.h"
+
+namespace nereid::python {
+namespace {
+
+namespace py = pybind11;
+
+thread_local Status* t_call_error = nullptr;
+
+// Captures what the core reports synchronously during one log call on this thread.
+class CallScope {
+ public:
+  CallScope() : prev_(t_call_error) { t_call_error = &error_; }
+  ~CallScope() { t_call_error = prev_; }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+  // Raises the captured error, if any. Needs the GIL.
+  void Check() const {
+    if (!error_.ok()) ThrowStatus(error_);
+  }
+
+ private:
+  Status error_;
+  Status* prev_;
+};
+
+// Owns the nereid::Run and the errors the background thread reported. Shared by every Field
+// handle made from it, so a handle never outlives the run it points into.
+struct RunHolder {
+  std::mutex mu;
+  std::vector<std::string> async_errors;  // guarded by mu
+  pid_t owner_pid = getpid();
+  std::optional<Run> run;  // declared last: destroyed (stopped) before the members it reports into
+};
+
+void OnError(RunHolder* holder, const Status& status) {
+  // A forked child (a DataLoader worker) must not raise out of its parent's run: the core already
+  // drops its calls, so this is only a note.
+  if (t_call_error != nullptr && t_call_error->ok() && getpid() == holder->owner_pid) {
+    *t_call_error = status;
+    return;
+  }
+  std::fprintf(stderr, "nereid: %s\n", status.message().c_str());
+  std::lock_guard lk(holder->mu);
+  if (holder->async_errors.size() < 1000) holder->async_errors.push_back(status.message());
+}
+
+TimePoint ToTime(double seconds) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      std::chrono::duration<double>(seconds)));
+}
+
+std::chrono::milliseconds ToMillis(double seconds) {
+  if (!(seconds >= 0)) seconds = 0;
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(seconds, 1e9) * 1000.0));
+}
+
+// A handle on one path of a run (nereid::Field) plus what keeps the run alive.
+class PyField {
+ public:
+  PyField(std::shared_ptr<RunHolder> holder, const std::string& path) : holder_(std::move(holder)) {
+    CallScope scope;
+    field_.emplace((*holder_->run)[path]);
+    scope.Check();
+  }
+
+  const std::string& path() const { return field_->path(); }
+
+  // Runs `fn` on the field without the GIL and raises what the core reported.
+  template <typename Fn>
+  void Call(Fn&& fn) {
+    CallScope scope;
+    {
+      py::gil_scoped_release release;
+      fn(*field_);
+    }
+    scope.Check();
+  }
+
+  void AppendFloat(double value, std::optional<double> step, std::optional<double> time_s) {
+    Call([&](Field& f) {
+      if (time_s && step) {
+        f.Append(value, *step, ToTime(*time_s));
+      } else if (step) {
+        f.Append(value, *step);
+      } else {
+        f.Append(value);
+      }
+    });
+  }
+
+  void ExtendFloats(py::array_t<double, py::array::c_style | py::array::forcecast> values,
+                    std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>>
+                        steps) {
+    if (values.ndim() != 1) throw py::value_error("extend: values must be one-dimensional");
+    std::span<const double> v(values.data(), static_cast<size_t>(values.size()));
+    if (steps) {
+      if (steps->ndim() != 1 || steps->size() != values.size())
+        throw py::value_error("extend: steps must be one-dimensional and as long as values");
+      std::span<const double> s(steps->data(), static_cast<size_t>(steps->size()));
+      Call([&](Field& f) { f.Extend(v, s); });
+    } else {
+      Call([&](Field& f) { f.Extend(v); });
+    }
+  }
+
+  void AppendString(const std::string& value, std::optional<double> step) {
+    Call([&](Field& f) {
+      if (step) {
+        f.Append(std::string_view(value), *step);
+      } else {
+        f.Append(std::string_view(value));
+      }
+    });
+  }
+
+  void ExtendStrings(const std::vector<std::string>& values) {
+    Call([&](Field& f) { f.Extend(std::span<const std::string>(values)); });
+  }
+
+  void AppendFile(py::bytes data, const std::string& name, const std::string& content_type,
+                  std::optional<double> step) {
+    File file = File::FromBytes(std::string(data), name, content_type);
+    Call([&](Field& f) {
+      if (step) {
+        f.Append(file, *step);
+      } else {
+        f.Append(file);
+      }
+    });
+  }
+
+  void AssignFileBytes(py::bytes data, const std::string& name, const std::string& content_type) {
+    File file = File::FromBytes(std::string(data), name, content_type);
+    Call([&](Field& f) { f = file; });
+  }
+
+  void AssignFilePath(const std::string& local_path, const std::string& name) {
+    Call([&](Field& f) { f = File::FromPath(local_path, name); });
+  }
+
+  void Upload(const std::string& local_path) {
+    Call([&](Field& f) { f.Upload(local_path); });
+  }
+
+  void AssignFloat(double v) {
+    Call([&](Field& f) { f = v; });
+  }
+  void AssignInt(long long v) {
+    Call([&](Field& f) { f = v; });
+  }
+  void AssignBool(bool v) {
+    Call([&](Field& f) { f = v; });
+  }
+  void AssignString(const std::string& v) {
+    Call([&](Field& f) { f = v; });
+  }
+  void AssignDatetime(double seconds) {
+    Call([&](Field& f) { f = ToTime(seconds); });
+  }
+  void Add(const std::vector<std::string>& values) {
+    Call([&](Field& f) { f.Add(values); });
+  }
+  void Remove(const std::vector<std::string>& values) {
+    Call([&](Field& f) { f.Remove(values); });
+  }
+
+ private:
+  std::shared_ptr<RunHolder> holder_;
+  std::optional<Field> field_;
+};
+
+std::optional<Mode> ModeOrNull(const std::string& mode) {
+  if (mode.empty()) return std::nullopt;
+  Result<Mode> m = ParseMode(mode);
+  if (!m.ok()) ThrowStatus(m.status());
+  return *m;
+}
+
+RunOptions MakeOptions(const py::dict& kw) {
+  RunOptions o;
+  auto str = [&](const char* key, std::string* out) {
+    if (kw.contains(key) && !kw[key].is_none()) *out = py::cast<std::string>(kw[key]);
+  };
+  str("url", &o.url);
+  str("api_token", &o.api_token);
+  str("project", &o.project);
+  str("custom_run_id", &o.custom_run_id);
+  str("run_id", &o.run_id);
+  str("name", &o.name);
+  str("description", &o.description);
+  str("spool_dir", &o.spool_dir);
+  std::string mode;
+  str("mode", &mode);
+  o.mode = ModeOrNull(mode);
+  if (kw.contains("tags") && !kw["tags"].is_none())
+    o.tags = py::cast<std::vector<std::string>>(kw["tags"]);
+  if (kw.contains("flush_period") && !kw["flush_period"].is_none())
+    o.flush_period = ToMillis(py::cast<double>(kw["flush_period"]));
+  if (kw.contains("stop_timeout") && !kw["stop_timeout"].is_none())
+    o.stop_timeout = ToMillis(py::cast<double>(kw["stop_timeout"]));
+  return o;
+}
+
+class PyRun {
+ public:
+  explicit PyRun(const py::dict& kw) : holder_(std::make_shared<RunHolder>()) {
+    RunOptions o = MakeOptions(kw);
+    RunHolder* h = holder_.get();
+    o.on_error = [h](const Status& s) { OnError(h, s); };
+    Result<Run> run = [&] {
+      py::gil_scoped_release release;
+      return Run::Create(std::move(o));
+    }();
+    if (!run.ok()) ThrowStatus(run.status());
+    holder_->run.emplace(std::move(*run));
+  }
+
+  PyField Field(const std::string& path) { return PyField(holder_, path); }
+
+  void Wait(double timeout_s) {
+    Status s;
+    {
+      py::gil_scoped_release release;
+      s = holder_->run->Wait(ToMillis(timeout_s));
+    }
+    if (!s.ok()) ThrowStatus(s);
+  }
+
+  // Returns the stop status message ("" when everything reached the server) rather than raising:
+  // a stop that leaves data in the spool is not an error of the caller's program.
+  std::string Stop(const std::string& state) {
+    RunState st = RunState::kSucceeded;
+    if (state == "failed") {
+      st = RunState::kFailed;
+    } else if (state == "aborted") {
+      st = RunState::kAborted;
+    } else if (state != "succeeded") {
+      throw py::value_error("stop: state must be succeeded, failed or aborted, not " + state);
+    }
+    Status s;
+    {
+      py::gil_scoped_release release;
+      s = holder_->run->Stop(st);
+    }
+    return s.ok() ? std::string() : s.message();
+  }
+
+  std::string Id() const { return holder_->run->id(); }
+  std::string CustomRunId() const { return holder_->run->custom_run_id(); }
+  std::string SpoolPath() const { return holder_->run->spool_path(); }
+
+  py::dict Stats() const {
+    RunStats s = holder_->run->stats();
+    py::dict d;
+    d["records_logged"] = s.records_logged;
+    d["records_dropped"] = s.records_dropped;
+    d["bytes_pending"] = s.bytes_pending;
+    d["batches_acked"] = s.batches_acked;
+    return d;
+  }
+
+  std::vector<std::string> Errors() const {
+    std::lock_guard lk(holder_->mu);
+    return holder_->async_errors;
+  }
+
+  std::string FetchFieldsJson(const std::string& prefix) const {
+    Result<std::string> r = [&] {
+      py::gil_scoped_release release;
+      return holder_->run->FetchFieldsJson(prefix);
+    }();
+    if (!r.ok()) ThrowStatus(r.status());
+    return *r;
+  }
+
+ private:
+  std::shared_ptr<RunHolder> holder_;
+};
+
+py::dict Resolve(const py::dict& kw) {
+  RunOptions o = ResolveOptions(MakeOptions(kw));
+  py::dict d;
+  d["url"] = o.url;
+  d["api_token"] = o.api_token;
+  d["project"] = o.project;
+  d["mode"] = std::string(ModeName(o.mode.value_or(Mode::kAsync)));
+  d["spool_dir"] = o.spool_dir;
+  return d;
+}
+
+}  // namespace
+}  // namespace nereid::python
+
+PYBIND11_MODULE(_core, m) {
+  namespace py = pybind11;
+  using namespace nereid::python;  // NOLINT: the module init only wires the classes above
+  m.doc() = "Private native core of the nereid package (the C++ client). Use `nereid` instead.";
+  RegisterExceptions(m);
+
+  py::class_<PyField>(m, "Field")
+      .def_property_readonly("path", &PyField::path)
+      .def("append_float", &PyField::AppendFloat, py::arg("value"), py::arg("step") = py::none(),
+           py::arg("timestamp") = py::none())
+      .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none())
+      .def("append_string", &PyField::AppendString, py::arg("value"), py::arg("step") = py::none())
+      .def("extend_strings", &PyField::ExtendStrings)
+      .def("append_file", &PyField::AppendFile, py::arg("data"), py::arg("name"),
+           py::arg("content_type") = "", py::arg("step") = py::none())
+      .def("assign_file_bytes", &PyField::AssignFileBytes, py::arg("data"), py::arg("name"),
+           py::arg("content_type") = "")
+      .def("assign_file_path", &PyField::AssignFilePath, py::arg("path"), py::arg("name") = "")
+      .def("upload", &PyField::Upload)
+      .def("assign_float", &PyField::AssignFloat)
+      .def("assign_int", &PyField::AssignInt)
+      .def("assign_bool", &PyField::AssignBool)
+      .def("assign_string", &PyField::AssignString)
+      .def("assign_datetime", &PyField::AssignDatetime)
+      .def("add", &PyField::Add)
+      .def("remove", &PyField::Remove);
+
+  py::class_<PyRun>(m, "Run")
+      .def(py::init<const py::dict&>())
+      .def("field", &PyRun::Field)
+      .def("wait", &PyRun::Wait, py::arg("timeout"))
+      .def("stop", &PyRun::Stop, py::arg("state") = "succeeded")
+      .def_property_readonly("id", &PyRun::Id)
+      .def_property_readonly("custom_run_id", &PyRun::CustomRunId)
+      .def_property_readonly("spool_path", &PyRun::SpoolPath)
+      .def("stats", &PyRun::Stats)
+      .def("errors", &PyRun::Errors)
+      .def("fetch_fields_json", &PyRun::FetchFieldsJson, py::arg("prefix") = "");
+
+  m.def("resolve_options", &Resolve,
+        "The URL, token, project, mode and spool folder a run with these options would use.");
+}
