@@ -16,6 +16,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-requests zstd
   chromium
+  python3-dev python3-pip python3-venv pybind11-dev python3-numpy python3-pandas python3-psutil
+  python3-torch
 )
 BUILD_DIR=${NEREID_BUILD_DIR:-build}
 JOBS=${NEREID_JOBS:-$(nproc)}

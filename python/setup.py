@@ -26,7 +26,7 @@ class CMakeBuild(build_ext):
         os.makedirs(build_dir, exist_ok=True)
         generator = ["-G", "Ninja"] if shutil.which("ninja") else []
         subprocess.check_call(
-            ["cmake", "-S", ROOT, "-B", build_dir, *generator, "-DCMAKE_BUILD_TYPE=Release",
+            ["cmake", "-S", ROOT, "-B", build_dir, *generator, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
              "-DNEREID_BUILD_TESTS=OFF", "-DNEREID_BUILD_BENCH=OFF", "-DNEREID_BUILD_PYTHON=ON",
              f"-DPython_EXECUTABLE={sys.executable}", f"-DNEREID_PYTHON_PACKAGE_DIR={pkg_dir}"])
         jobs = os.environ.get("NEREID_JOBS", str(os.cpu_count() or 2))

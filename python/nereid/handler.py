@@ -132,11 +132,15 @@ class Handler:
         if t is float or t is int:  # the hot path: no isinstance chain
             if self._kind is not FLOAT_SERIES:
                 self._claim(FLOAT_SERIES, "append a number")
-            if timestamp is not None:
-                if step is None:
-                    raise exc.NereidValueError("append: a timestamp needs a step as well")
-                timestamp = _seconds(timestamp)
-            (self._core or self._field()).append_float(value, step, timestamp)
+            f = self._core or self._field()
+            if step is None and timestamp is None:
+                f.append_value(value)
+            else:
+                if timestamp is not None:
+                    if step is None:
+                        raise exc.NereidValueError("append: a timestamp needs a step as well")
+                    timestamp = _seconds(timestamp)
+                f.append_float(value, step, timestamp)
         elif t is dict:
             for k, v in value.items():
                 self[str(k)].append(v, step=step, timestamp=timestamp)

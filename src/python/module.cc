@@ -104,6 +104,11 @@ class PyField {
     scope.Check();
   }
 
+  // The training loop's hot call: one double, no optional arguments to convert.
+  void AppendValue(double value) {
+    Call([&](Field& f) { f.Append(value); });
+  }
+
   void AppendFloat(double value, std::optional<double> step, std::optional<double> time_s) {
     Call([&](Field& f) {
       if (time_s && step) {
@@ -327,6 +332,7 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PyField>(m, "Field")
       .def_property_readonly("path", &PyField::path)
+      .def("append_value", &PyField::AppendValue)
       .def("append_float", &PyField::AppendFloat, py::arg("value"), py::arg("step") = py::none(),
            py::arg("timestamp") = py::none())
       .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none())

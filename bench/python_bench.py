@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Per-call cost of the Python package (docs/performance.md, "Python client").
+
+    cmake --build build --target nereid nereid_python
+    PYTHONPATH=build/python NEREID_BIN=build/nereid /usr/bin/python3 bench/python_bench.py
+
+Measures, as medians over repeats: run["x"].append(v) per call (async mode against a real server
+started on a free port), Handler.extend of a 1 M-point numpy array (points/s), and init_run to the
+first point acknowledged by the server."""
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_server(tmp):
+    spec = importlib.util.spec_from_file_location("sysconf", os.path.join(ROOT, "tests",
+                                                                          "conftest.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    os.makedirs(os.path.join(tmp, "data"))
+    return mod.Server(os.path.join(tmp, "data"), tmp)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=200_000, help="append calls per repeat")
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+    import nereid
+
+    tmp = tempfile.mkdtemp(prefix="nereid-pybench-")
+    server = start_server(tmp)
+    os.environ.update(NEREID_URL=server.base_url, NEREID_API_TOKEN=server.token,
+                      NEREID_HOME=os.path.join(tmp, "spool"))
+    quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False,
+                 source_files=[], git_ref=False)
+    try:
+        run = nereid.init_run(**quiet)
+        h = run["bench/append"]
+        per_call = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            for i in range(args.calls):
+                h.append(0.5)
+            per_call.append((time.perf_counter() - t0) / args.calls * 1e9)
+        run.wait()
+        print(f"append (run[path] kept in a variable): median {statistics.median(per_call):.0f} "
+              f"ns/call over {args.repeats}x{args.calls} calls")
+        per_call = []
+        for _ in range(args.repeats):
+            n = args.calls // 4
+            t0 = time.perf_counter()
+            for i in range(n):
+                run["bench/append2"].append(0.5)
+            per_call.append((time.perf_counter() - t0) / n * 1e9)
+        print(f"append (run['bench/append2'].append each time): median "
+              f"{statistics.median(per_call):.0f} ns/call")
+        data = np.random.default_rng(1).standard_normal(1_000_000)
+        rates = []
+        for r in range(args.repeats):
+            t0 = time.perf_counter()
+            run[f"bench/extend{r}"].extend(data)
+            rates.append(len(data) / (time.perf_counter() - t0))
+        print(f"extend 1M numpy float64: median {statistics.median(rates) / 1e6:.1f} M points/s "
+              f"(call returns; upload continues in the background)")
+        t0 = time.perf_counter()
+        run.wait()
+        print(f"wait() for the {args.repeats}M extended points to be acknowledged: "
+              f"{time.perf_counter() - t0:.2f} s")
+        run.stop()
+        firsts, returns = [], []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            r2 = nereid.init_run(**quiet)
+            r2["first"].append(1.0)
+            returns.append(time.perf_counter() - t0)
+            r2.wait()
+            firsts.append(time.perf_counter() - t0)
+            r2.stop()
+        print(f"init_run + first append returned: median {statistics.median(returns) * 1e3:.1f} ms;"
+              f" first point acknowledged by the server: median "
+              f"{statistics.median(firsts) * 1e3:.1f} ms")
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
