@@ -122,12 +122,10 @@ class Handler:
         getattr(self._field(), method)(arg)
 
     def append(self, value: Any, step: Optional[float] = None, timestamp: Any = None,
-               wait: bool = False, **kwargs: Any) -> None:
+               wait: bool = False) -> None:
         """Appends one point. Numbers go to a float series, str to a string series, File to a
         file series; a dict appends each of its entries under this path. Without step, the point
         takes the step after the series' last one."""
-        if kwargs:
-            raise exc.unsupported(f"run[{self._path!r}].append(..., {', '.join(kwargs)}=)")
         t = type(value)
         if t is float or t is int:  # the hot path: no isinstance chain
             if self._kind is not FLOAT_SERIES:
