@@ -1,10 +1,13 @@
 #include "query/filter.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <functional>
 #include <random>
 #include <string>
+
+#include "query/regex_check.h"
 
 namespace nereid::query {
 namespace {
@@ -240,11 +243,11 @@ TEST(FilterTest, HostileRegexShapesAreRefusedBeforeCompiling) {
 TEST(FilterTest, DepthLimit) {
   const std::string deep(10000, '(');
   EXPECT_EQ(ErrorOf(deep),
-            "filter: at position 64: the filter nests deeper than 64 levels of '(' and 'not'");
+            "filter: at position 16: the filter nests deeper than 16 levels of '(' and 'not'");
   std::string nots;
   for (int i = 0; i < 3000; ++i) nots += "not ";
   EXPECT_EQ(ErrorOf(nots + "a = 1"),
-            "filter: at position 256: the filter nests deeper than 64 levels of '(' and 'not'");
+            "filter: at position 64: the filter nests deeper than 16 levels of '(' and 'not'");
   // Exactly at the limit is fine, and its canonical form reads back.
   const std::string ok =
       std::string(kMaxFilterDepth, '(') + "a = 1" + std::string(kMaxFilterDepth, ')');
@@ -405,6 +408,70 @@ TEST(FieldRefTest, Parses) {
   EXPECT_EQ(ParseFieldRef("(").status().message(),
             "field reference: at position 0: expected a field such as params/lr or "
             "train/loss:last, found '('");
+}
+
+}  // namespace
+}  // namespace nereid::query
+
+namespace nereid::query {
+namespace {
+
+TEST(FilterRegexTest, SearchSemantics) {
+  std::string problem;
+  auto re = [&](std::string_view p) {
+    auto r = FilterRegex::Compile(p, &problem);
+    EXPECT_NE(r, nullptr) << p << ": " << problem;
+    return r;
+  };
+  EXPECT_TRUE(re("res")->Search("resnet50"));
+  EXPECT_TRUE(re("net")->Search("resnet50"));
+  EXPECT_FALSE(re("^net")->Search("resnet50"));
+  EXPECT_TRUE(re("^res")->Search("resnet50"));
+  EXPECT_TRUE(re("50$")->Search("resnet50"));
+  EXPECT_FALSE(re("res$")->Search("resnet50"));
+  EXPECT_TRUE(re("a|zzz")->Search("xa"));
+  EXPECT_TRUE(re("^(a|b)+$")->Search("abba"));
+  EXPECT_FALSE(re("^(a|b)+$")->Search("abca"));
+  EXPECT_TRUE(re("b.c")->Search("a\nb\nc b-c"));
+  EXPECT_FALSE(re("x")->Search(""));
+  EXPECT_TRUE(re("")->Search(""));
+  EXPECT_EQ(FilterRegex::Compile("a)|(b", &problem), nullptr);
+  EXPECT_EQ(FilterRegex::Compile("(a)\\1", &problem), nullptr);
+  EXPECT_TRUE(problem.starts_with("invalid regular expression")) << problem;
+}
+
+// Found by tests/test_hostile_input.py: `(a|b)*c` against a 100 KB value overflowed the stack of
+// a handler thread (libstdc++'s backtracking executor recurses per character) and killed the
+// server. Run on a thread with a small stack, so a regression crashes here too.
+TEST(FilterRegexTest, LongSubjectsNeitherOverflowTheStackNorBacktrack) {
+  std::string problem;
+  const std::string subject(50000, 'a');
+  for (const char* p : {"(a|b)*c", "(a+)+c", "((a*)*)*c", "^(a|aa)*$"}) {
+    auto re = FilterRegex::Compile(p, &problem);
+    ASSERT_NE(re, nullptr) << problem;
+    bool matched = false;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    struct Arg {
+      const FilterRegex* re;
+      const std::string* s;
+      bool* out;
+    } arg{re.get(), &subject, &matched};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(
+                  &t, &attr,
+                  [](void* a) -> void* {
+                    auto* x = static_cast<Arg*>(a);
+                    *x->out = x->re->Search(*x->s);
+                    return nullptr;
+                  },
+                  &arg),
+              0);
+    pthread_join(t, nullptr);
+    pthread_attr_destroy(&attr);
+    EXPECT_EQ(matched, std::string_view(p) == "^(a|aa)*$") << p;
+  }
 }
 
 }  // namespace

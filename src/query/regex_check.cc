@@ -9,8 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "query/filter.h"
-
 namespace nereid::query {
 namespace {
 
@@ -24,8 +22,8 @@ std::string ShapeProblem(std::string_view re) {
     if (c == '\\') {
       ++i;
     } else if (c == '(') {
-      if (++depth > kMaxFilterDepth) {
-        return fmt::format("the regular expression nests more than {} groups", kMaxFilterDepth);
+      if (++depth > kMaxRegexGroups) {
+        return fmt::format("the regular expression nests more than {} groups", kMaxRegexGroups);
       }
     } else if (c == ')') {
       if (depth > 0) --depth;
@@ -47,16 +45,50 @@ std::string ShapeProblem(std::string_view re) {
   return {};
 }
 
+// __polynomial selects libstdc++'s breadth-first executor (and refuses back-references, which
+// it cannot run). Searching is done as one whole-subject match of `[\s\S]*(?:p)[\s\S]*`: a
+// regex_search would restart the executor at every position, quadratic in the subject.
+constexpr auto kFlags =
+    std::regex::ECMAScript | std::regex::nosubs | std::regex_constants::__polynomial;
+
 }  // namespace
 
-std::string RegexProblem(std::string_view pattern) {
-  if (std::string problem = ShapeProblem(pattern); !problem.empty()) return problem;
-  try {
-    std::regex re(pattern.begin(), pattern.end(), std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return fmt::format("invalid regular expression: {}", e.what());
+struct FilterRegex::Impl {
+  std::regex re;
+};
+
+FilterRegex::FilterRegex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FilterRegex::~FilterRegex() = default;
+
+std::unique_ptr<FilterRegex> FilterRegex::Compile(std::string_view pattern, std::string* problem) {
+  if (std::string p = ShapeProblem(pattern); !p.empty()) {
+    *problem = std::move(p);
+    return nullptr;
   }
-  return {};
+  try {
+    // The pattern's own alternation stays inside the group, so `a|b` still means either.
+    std::string wrapped = "[\\s\\S]*(?:";
+    wrapped.append(pattern);
+    wrapped += ")[\\s\\S]*";
+    // Compile the bare pattern too: an unbalanced ')' in it would otherwise close our group and
+    // be accepted.
+    std::regex bare(pattern.begin(), pattern.end(), kFlags);
+    return std::unique_ptr<FilterRegex>(
+        new FilterRegex(std::make_unique<Impl>(Impl{std::regex(wrapped, kFlags)})));
+  } catch (const std::regex_error& e) {
+    *problem = fmt::format("invalid regular expression: {}", e.what());
+    return nullptr;
+  }
+}
+
+bool FilterRegex::Search(std::string_view subject) const {
+  return std::regex_match(subject.begin(), subject.end(), impl_->re);
+}
+
+std::string RegexProblem(std::string_view pattern) {
+  std::string problem;
+  FilterRegex::Compile(pattern, &problem);
+  return problem;
 }
 
 }  // namespace nereid::query

@@ -4,9 +4,9 @@
 // last in both directions, then orders by run number; pages continue from a keyset cursor.
 #include <cstdio>
 #include <cstdlib>
-#include <regex>
 #include <variant>
 
+#include "query/regex_check.h"
 #include "store/sys_fields.h"
 #include "store_sqlite/codec.h"
 #include "store_sqlite/sqlite_store_impl.h"
@@ -179,10 +179,9 @@ class Translator {
 
  private:
   Status CheckRegex(const std::string& pattern) {
-    try {
-      std::regex re(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return InvalidArgument("filter: invalid regular expression '" + pattern + "': " + e.what());
+    std::string problem;
+    if (query::FilterRegex::Compile(pattern, &problem) == nullptr) {
+      return InvalidArgument("filter: invalid regular expression '" + pattern + "': " + problem);
     }
     return Status();
   }
@@ -539,24 +538,24 @@ namespace {
 void RegexpFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   // `X REGEXP Y` calls regexp(Y, X): argv[0] is the pattern. The compiled pattern is kept as
   // auxdata, so a query compiles it once, not once per row.
-  auto* re = static_cast<std::regex*>(sqlite3_get_auxdata(ctx, 0));
+  // query::FilterRegex, not a bare std::regex: its matcher cannot overflow the stack on a long
+  // value or backtrack exponentially.
+  auto* re = static_cast<query::FilterRegex*>(sqlite3_get_auxdata(ctx, 0));
   if (re == nullptr) {
     const unsigned char* pattern = sqlite3_value_text(argv[0]);
     if (pattern == nullptr) return sqlite3_result_null(ctx);
-    try {
-      re = new std::regex(reinterpret_cast<const char*>(pattern), std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return sqlite3_result_error(ctx, "invalid regular expression", -1);
-    }
-    sqlite3_set_auxdata(ctx, 0, re, [](void* p) { delete static_cast<std::regex*>(p); });
-    re = static_cast<std::regex*>(sqlite3_get_auxdata(ctx, 0));
+    std::string problem;
+    re = query::FilterRegex::Compile(reinterpret_cast<const char*>(pattern), &problem).release();
+    if (re == nullptr) return sqlite3_result_error(ctx, "invalid regular expression", -1);
+    sqlite3_set_auxdata(ctx, 0, re, [](void* p) { delete static_cast<query::FilterRegex*>(p); });
+    re = static_cast<query::FilterRegex*>(sqlite3_get_auxdata(ctx, 0));
     if (re == nullptr) return sqlite3_result_error_nomem(ctx);
   }
   const unsigned char* text = sqlite3_value_text(argv[1]);
   if (text == nullptr) return sqlite3_result_null(ctx);
   std::string_view s(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(sqlite3_value_bytes(argv[1])));
-  sqlite3_result_int(ctx, std::regex_search(s.begin(), s.end(), *re) ? 1 : 0);
+  sqlite3_result_int(ctx, re->Search(s) ? 1 : 0);
 }
 
 }  // namespace

@@ -114,7 +114,7 @@ Result<int64_t> ResolveProject(Db& db, std::string_view project);
 store::Value DecodeFieldValue(store::FieldType type, const Stmt& q, int first_col);
 // Decodes series columns (count, first_step, last_step, last_ts, last, min, max, last_text).
 store::SeriesSummary ReadSeriesSummary(store::FieldType type, const Stmt& q, int first_col);
-// Registers the REGEXP function (std::regex ECMAScript, compiled once per statement).
+// Registers the REGEXP function (query::FilterRegex, compiled once per statement).
 void RegisterRegexp(sqlite3* db);
 
 }  // namespace nereid::store_sqlite
