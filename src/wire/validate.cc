@@ -164,6 +164,12 @@ Status CheckValue(const std::string& path, v1::Value* value) {
   }
 }
 
+Status TooManyOperations(size_t n) {
+  return PayloadTooLarge("the batch has " + std::to_string(n) + " operations (after flattening " +
+                         "nested dicts); the limit is " + std::to_string(kMaxOperations) +
+                         ": split it into several batches");
+}
+
 // Appends one assign per leaf of a nested dict to `out`.
 Status Flatten(const std::string& path, v1::Value&& value, int depth,
                std::vector<v1::Operation>* out) {
@@ -172,6 +178,7 @@ Status Flatten(const std::string& path, v1::Value&& value, int depth,
                            std::to_string(kMaxNestingDepth) + " levels");
   }
   if (value.kind_case() != v1::Value::kNested) {
+    if (out->size() >= kMaxOperations) return TooManyOperations(out->size() + 1);
     v1::Operation op;
     op.set_path(path);
     *op.mutable_assign() = std::move(value);
@@ -248,6 +255,8 @@ Status ValidateBatch(v1::Batch& batch, int64_t now_us) {
     if (c < 0x21 || c > 0x7e) return InvalidArgument("writer_id must be printable ASCII");
   }
   if (batch.sequence() == 0) return InvalidArgument("sequence must be 1 or more");
+  const size_t ops = static_cast<size_t>(batch.operations_size());
+  if (ops > kMaxOperations) return TooManyOperations(ops);
 
   bool has_nested = false;
   for (const auto& op : batch.operations()) {

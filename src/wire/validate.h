@@ -1,6 +1,7 @@
 // Checks and normalises a decoded Batch before it reaches the store, so that every backend can
 // trust what it is given. After ValidateBatch returns OK:
 //  - writer_id is 1..64 printable ASCII characters and sequence >= 1;
+//  - at most kMaxOperations operations once nested dicts are flattened (PayloadTooLarge beyond);
 //  - every operation has a valid path (common::ValidatePath) and exactly one op set;
 //  - no Value holds `nested`: nested dicts were flattened into one assign per leaf
 //    (path + "/" + key), each leaf path valid;
@@ -28,6 +29,10 @@ namespace nereid::wire {
 
 inline constexpr size_t kMaxStringBytes = 1 << 20;
 inline constexpr size_t kMaxWriterIdLength = 64;
+// Operations per batch. A batch of a million tiny assigns held the store's writer (and so every
+// other client's ingest) for minutes; series points are not operations, so bulk appends of
+// millions of points in one operation are not limited by this.
+inline constexpr size_t kMaxOperations = 100000;
 
 Status ValidateBatch(v1::Batch& batch, int64_t now_us);
 

@@ -97,6 +97,37 @@ TEST(Validate, FillsTimestampsAndChecksColumns) {
   EXPECT_NE(ValidateBatch(b, 777).message().find("NaN"), std::string::npos);
 }
 
+// Found by tests/test_hostile_input.py: a million one-field assigns held the store writer for
+// minutes. The limit counts leaves of nested dicts too; points inside one op are not counted.
+TEST(Validate, LimitsOperationsPerBatch) {
+  v1::Batch at_limit = MakeBatch();
+  for (size_t i = 0; i < kMaxOperations; ++i) {
+    auto* op = at_limit.add_operations();
+    op->set_path("f" + std::to_string(i));
+    op->mutable_assign()->set_float_value(1);
+  }
+  v1::Batch over = at_limit;
+  EXPECT_TRUE(ValidateBatch(at_limit, 1).ok());
+  over.add_operations()->set_path("one_more");
+  over.mutable_operations(static_cast<int>(kMaxOperations))->mutable_assign()->set_bool_value(true);
+  EXPECT_EQ(ValidateBatch(over, 1).code(), StatusCode::kPayloadTooLarge);
+
+  v1::Batch nested = MakeBatch();
+  auto* op = nested.add_operations();
+  op->set_path("p");
+  auto& fields = *op->mutable_assign()->mutable_nested()->mutable_fields();
+  for (size_t i = 0; i <= kMaxOperations; ++i) fields["k" + std::to_string(i)].set_int_value(1);
+  Status s = ValidateBatch(nested, 1);
+  EXPECT_EQ(s.code(), StatusCode::kPayloadTooLarge);
+  EXPECT_NE(s.message().find("split it"), std::string::npos) << s.message();
+
+  v1::Batch bulk = MakeBatch();
+  auto* points = bulk.add_operations();
+  points->set_path("loss");
+  for (size_t i = 0; i < 2 * kMaxOperations; ++i) points->mutable_append_floats()->add_values(1);
+  EXPECT_TRUE(ValidateBatch(bulk, 1).ok());
+}
+
 TEST(Validate, RefusesBadInput) {
   auto check = [](auto mutate, std::string_view expect) {
     v1::Batch b = MakeBatch();
