@@ -59,6 +59,12 @@ ByteRange ParseRange(std::string_view header, uint64_t size) {
 }
 
 std::string ContentDisposition(std::string_view name) {
+  // A download name is a file name, never a path: a client that trusted "../../x" could write
+  // outside its download folder. Found by tests/test_hostile_input.py (?name=../../x).
+  if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) {
+    name.remove_prefix(slash + 1);
+  }
+  if (name.empty() || name == "." || name == "..") name = "download";
   std::string fallback;
   std::string encoded;
   bool plain = true;

@@ -24,8 +24,9 @@ struct ByteRange {
 // a syntactically invalid header is ignored, as RFC 9110 allows.
 ByteRange ParseRange(std::string_view header, uint64_t size);
 
-// `attachment; filename="..."` with an ASCII fallback, plus `filename*=UTF-8''...` when the name
-// holds anything the quoted form cannot carry faithfully.
+// `attachment; filename="..."` for the last component of `name` (a path is never sent back;
+// "download" when nothing is left), with an ASCII fallback, plus `filename*=UTF-8''...` when the
+// name holds anything the quoted form cannot carry faithfully.
 std::string ContentDisposition(std::string_view name);
 
 }  // namespace nereid::http::internal

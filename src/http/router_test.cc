@@ -90,5 +90,14 @@ TEST(ContentDispositionTest, AsciiAndUtf8Names) {
             "filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.txt");
 }
 
+TEST(ContentDispositionTest, NamesArePlainFileNamesNeverPaths) {
+  EXPECT_EQ(ContentDisposition("../../etc/passwd"), "attachment; filename=\"passwd\"");
+  EXPECT_EQ(ContentDisposition("a\\b.txt"), "attachment; filename=\"b.txt\"");
+  EXPECT_EQ(ContentDisposition("dir/"), "attachment; filename=\"download\"");
+  EXPECT_EQ(ContentDisposition(".."), "attachment; filename=\"download\"");
+  EXPECT_EQ(ContentDisposition("x\r\nSet-Cookie: a"),
+            "attachment; filename=\"x__Set-Cookie: a\"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20a");
+}
+
 }  // namespace
 }  // namespace nereid::http::internal
