@@ -18,6 +18,7 @@ PACKAGES=(
   chromium
   python3-dev python3-pip python3-venv pybind11-dev python3-numpy python3-pandas python3-psutil
   python3-torch
+  clang libclang-rt-14-dev
 )
 BUILD_DIR=${NEREID_BUILD_DIR:-build}
 JOBS=${NEREID_JOBS:-$(nproc)}
