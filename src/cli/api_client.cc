@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 
 namespace nereid::cli {
@@ -35,14 +37,35 @@ std::string ApiClient::Escape(const std::string& s) {
 }
 
 Result<nlohmann::json> ApiClient::Get(const std::string& path_and_query) const {
+  return SendRaw("GET", path_and_query, "", "");
+}
+
+Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::string& path_and_query,
+                                       const nlohmann::json& body) const {
+  if (body.is_null()) return SendRaw(method, path_and_query, "", "");
+  return SendRaw(method, path_and_query, body.dump(), "application/json");
+}
+
+Result<nlohmann::json> ApiClient::SendRaw(const std::string& method,
+                                          const std::string& path_and_query,
+                                          const std::string& request_body,
+                                          const std::string& content_type) const {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return Internal("cannot initialise libcurl");
   std::string url = base_url_ + path_and_query;
   std::string body;
   std::string auth = "Authorization: Bearer " + token_;
   curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+  std::string type_header = "Content-Type: " + content_type;
+  if (!content_type.empty()) headers = curl_slist_append(headers, type_header.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+  if (method != "GET") {
+    curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request_body.data());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request_body.size()));
+  }
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 5L);
@@ -61,13 +84,36 @@ Result<nlohmann::json> ApiClient::Get(const std::string& path_and_query) const {
       message = j["error"].value("message", message);
     }
     StatusCode code = status == 401   ? StatusCode::kUnauthenticated
+                      : status == 403 ? StatusCode::kPermissionDenied
                       : status == 404 ? StatusCode::kNotFound
+                      : status == 409 ? StatusCode::kAlreadyExists
+                      : status == 429 ? StatusCode::kRateLimited
+                      : status == 507 ? StatusCode::kQuotaExceeded
                       : status < 500  ? StatusCode::kInvalidArgument
                                       : StatusCode::kUnavailable;
     return Status(code, message);
   }
   if (j.is_discarded()) return Internal("the server sent a body that is not JSON");
   return j;
+}
+
+Result<ApiClient> ConnectApi(std::string url, std::string token, const std::string& data_dir) {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  if (url.empty()) url = env("NEREID_URL");
+  if (url.empty()) url = "http://127.0.0.1:4870";
+  if (token.empty()) token = env("NEREID_API_TOKEN");
+  if (token.empty()) {
+    std::ifstream in(data_dir + "/admin.token");
+    std::getline(in, token);
+  }
+  if (token.empty()) {
+    return Unauthenticated("no API token: pass --token, set NEREID_API_TOKEN, or run where " +
+                           data_dir + "/admin.token is readable");
+  }
+  return ApiClient(url, token);
 }
 
 }  // namespace nereid::cli

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/admin_commands.h"
 #include "cli/api_client.h"
+#include "cli/notebook_commands.h"
 #include "cli/runs_commands.h"
 #include "cli/sync_command.h"
 #include "server/app.h"
@@ -75,6 +77,18 @@ int main(int argc, char** argv) {
   server->add_option("--upload-limit", config.upload_limit, "File upload limit in bytes")
       ->capture_default_str();
   server->add_option("--threads", config.io_threads, "Network threads (0: one per core)");
+  server
+      ->add_option("--rate-limit", config.rate_limit,
+                   "Requests per minute per user unless the user or workspace sets one (0: none)")
+      ->capture_default_str();
+  server->add_option("--rate-burst", config.rate_burst, "Requests a user may send at once")
+      ->capture_default_str();
+  server->add_flag("--secure-cookies", config.secure_cookies,
+                   "Mark the web session cookie Secure (when served through HTTPS)");
+  server
+      ->add_option("--not-responding-after", config.not_responding_after_s,
+                   "Seconds without a ping after which a running run is 'not responding'")
+      ->capture_default_str();
   bool quiet = false;
   server->add_flag("--no-access-log", quiet, "Do not log a line per request");
 
@@ -93,6 +107,10 @@ int main(int argc, char** argv) {
 
   nereid::cli::SyncOptions sync_options;
   nereid::cli::AddSyncCommand(&app, &sync_options);
+  int admin_exit = 0;
+  CLI::App* admin = nereid::cli::AddAdminCommands(&app, &admin_exit);
+  int notebook_exit = 0;
+  CLI::App* notebook = nereid::cli::AddNotebookCommands(&app, &notebook_exit);
 
   app.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "nereid " << kVersion << "\n";
@@ -107,6 +125,8 @@ int main(int argc, char** argv) {
     config.access_log = !quiet;
     return RunServer(config);
   }
+  if (admin->parsed()) return admin_exit;
+  if (notebook->parsed()) return notebook_exit;
   if (ls->parsed()) return nereid::cli::ListRuns(runs_options);
   if (show->parsed()) return nereid::cli::ShowRun(runs_options);
   if (app.got_subcommand("sync")) return nereid::cli::Sync(sync_options);

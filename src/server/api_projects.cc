@@ -5,6 +5,7 @@
 #include "query/filter.h"
 #include "server/context.h"
 #include "server/json_render.h"
+#include "server/liveness.h"
 
 namespace nereid::server {
 namespace {
@@ -98,8 +99,11 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
   server->Route("GET", "/api/v1/workspaces",
                 Authed(ctx, [st](http::Request&) -> Result<http::Response> {
                   NEREID_ASSIGN_OR_RETURN(auto list, st->ListWorkspaces());
+                  const Principal* who = CurrentPrincipal();
                   json a = json::array();
-                  for (const auto& w : list) a.push_back({{"name", w.name}});
+                  for (const auto& w : list) {
+                    if (who->SeesWorkspace(w.name)) a.push_back({{"name", w.name}});
+                  }
                   return JsonResponse(200, {{"workspaces", a}});
                 }));
 
@@ -112,14 +116,21 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                   return JsonResponse(201, {{"name", w.name}});
                 }));
 
-  server->Route("GET", "/api/v1/workspaces/{workspace}/projects",
-                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
-                  NEREID_ASSIGN_OR_RETURN(auto list,
-                                          st->ListProjects(r.path_params.at("workspace")));
-                  json a = json::array();
-                  for (const auto& p : list) a.push_back(ProjectJson(p));
-                  return JsonResponse(200, {{"projects", a}});
-                }));
+  server->Route(
+      "GET", "/api/v1/workspaces/{workspace}/projects",
+      Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+        NEREID_ASSIGN_OR_RETURN(auto list, st->ListProjects(r.path_params.at("workspace")));
+        // Workspace members see every project name; others only their projects.
+        const Principal* who = CurrentPrincipal();
+        bool member = who->is_admin || who->workspaces.count(r.path_params.at("workspace"));
+        json a = json::array();
+        for (const auto& p : list) {
+          if (member || who->ProjectRoleIn(p.workspace + "/" + p.name)) {
+            a.push_back(ProjectJson(p));
+          }
+        }
+        return JsonResponse(200, {{"projects", a}});
+      }));
 
   server->Route("POST", "/api/v1/workspaces/{workspace}/projects",
                 Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
@@ -141,7 +152,7 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
 
   server->Route(
       "POST", "/api/v1/projects/{workspace}/{project}/runs",
-      Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+      Authed(ctx, [ctx, st](http::Request& r) -> Result<http::Response> {
         NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
         store::CreateRunRequest req;
         req.project = ProjectOf(r);
@@ -157,20 +168,22 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
             req.tags.push_back(t.get<std::string>());
           }
         }
-        req.owner = "admin";
+        req.owner = CurrentPrincipal()->user;
         NEREID_ASSIGN_OR_RETURN(auto created, st->CreateRun(req));
         json j = RunJson(created.run);
+        ApplyLiveness(j, created.run, ctx->now_us(), ctx->config.NotRespondingUs());
         j["created"] = created.created;
         return JsonResponse(created.created ? 201 : 200, j);
       }));
 
   server->Route("GET", "/api/v1/projects/{workspace}/{project}/runs",
-                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                Authed(ctx, [ctx, st](http::Request& r) -> Result<http::Response> {
                   store::ListRunsQuery q;
                   q.project = ProjectOf(r);
                   std::unique_ptr<query::Expr> filter;
                   if (auto text = r.Query("filter")) {
                     NEREID_ASSIGN_OR_RETURN(filter, query::ParseFilter(*text));
+                    RewriteLivenessFilter(filter, ctx->now_us() - ctx->config.NotRespondingUs());
                     q.filter = filter.get();
                   }
                   if (auto sort = r.Query("sort"); sort && !sort->empty()) {
@@ -197,6 +210,7 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                   json runs = json::array();
                   for (const auto& row : page.rows) {
                     json j = RunJson(row.run);
+                    ApplyLiveness(j, row.run, ctx->now_us(), ctx->config.NotRespondingUs());
                     json cols = json::object();
                     for (size_t i = 0; i < q.columns.size() && i < row.cells.size(); ++i) {
                       cols[ColumnName(q.columns[i])] = ValueJson(row.cells[i]);
@@ -211,18 +225,21 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                 }));
 
   server->Route("GET", "/api/v1/runs/{run_id}",
-                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                Authed(ctx, [ctx, st](http::Request& r) -> Result<http::Response> {
                   NEREID_ASSIGN_OR_RETURN(auto run, st->GetRun(r.path_params.at("run_id")));
-                  return JsonResponse(200, RunJson(run));
+                  json j = RunJson(run);
+                  ApplyLiveness(j, run, ctx->now_us(), ctx->config.NotRespondingUs());
+                  return JsonResponse(200, j);
                 }));
 
   server->Route("GET", "/api/v1/runs/{run_id}/fields",
-                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                Authed(ctx, [ctx, st](http::Request& r) -> Result<http::Response> {
                   std::string prefix = r.Query("prefix").value_or("");
                   NEREID_ASSIGN_OR_RETURN(auto fields,
                                           st->GetFields(r.path_params.at("run_id"), prefix));
                   json a = json::array();
                   for (const auto& f : fields) a.push_back(FieldJson(f));
+                  ApplyLivenessToFields(a, fields, ctx->now_us(), ctx->config.NotRespondingUs());
                   return JsonResponse(200, {{"run_id", r.path_params.at("run_id")}, {"fields", a}});
                 }));
 }

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "http/server.h"
 #include "server/context.h"
@@ -18,6 +20,21 @@ int64_t WallClockUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Test-only (not a documented flag): NEREID_TEST_CLOCK_SKEW_FILE names a file holding a number
+// of seconds added to the server's wall clock, re-read on every use, so a system test can move
+// time forward (run liveness) without sleeping. Unset in production: the plain wall clock.
+std::function<int64_t()> MakeClock() {
+  const char* skew_file = std::getenv("NEREID_TEST_CLOCK_SKEW_FILE");
+  if (skew_file == nullptr || *skew_file == '\0') return WallClockUs;
+  spdlog::warn("test clock: adding the seconds in {} to the wall clock", skew_file);
+  return [path = std::string(skew_file)] {
+    std::ifstream in(path);
+    int64_t seconds = 0;
+    if (!(in >> seconds)) seconds = 0;
+    return WallClockUs() + seconds * 1'000'000;
+  };
 }
 
 // First start of an empty server: a workspace and a project to log into at once.
@@ -46,7 +63,7 @@ Status App::Start() {
   }
   ctx_ = std::make_unique<Context>();
   ctx_->config = config_;
-  ctx_->now_us = WallClockUs;
+  ctx_->now_us = MakeClock();
 
   store_sqlite::Register();
   store::StoreOptions options;
@@ -57,7 +74,20 @@ Status App::Start() {
   NEREID_ASSIGN_OR_RETURN(ctx_->store, store::OpenStore(options));
   NEREID_ASSIGN_OR_RETURN(ctx_->blobs, store::BlobStore::Open(config_.data_dir));
   NEREID_RETURN_IF_ERROR(EnsureDefaults(ctx_->store.get()));
-  NEREID_RETURN_IF_ERROR(ctx_->auth.Init(ctx_->store.get(), config_.data_dir, &created_token_));
+  NEREID_RETURN_IF_ERROR(ctx_->auth.Init(ctx_->store.get(), config_.data_dir,
+                                         RateLimit{config_.rate_limit, config_.rate_burst},
+                                         &created_token_));
+  ctx_->limiter = std::make_unique<RateLimiter>([] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  });
+  ctx_->login_limiter = std::make_unique<RateLimiter>([] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  });
+  ctx_->project_keys = std::make_unique<ProjectKeys>(ctx_->store.get());
 
   http::ServerOptions http_options;
   http_options.host = config_.host;
@@ -97,6 +127,9 @@ Status App::Start() {
   AddProjectRoutes(ctx, http_.get());
   AddIngestRoutes(ctx, http_.get());
   AddSeriesRoutes(ctx, http_.get());
+  AddAccountRoutes(ctx, http_.get());
+  AddNotebookRoutes(ctx, http_.get());
+  AddLoginRoutes(ctx, http_.get());
   http_->SetNotFound([](http::Request& r) {
     if (webui::IsUiPath(r.path)) return webui::ServeUi(r);
     return ErrorResponse(
@@ -115,6 +148,7 @@ void App::Stop() {
     http_.reset();
   }
   if (ctx_ && ctx_->store) {
+    ctx_->auth.FlushTouches();  // last-used times of the final seconds
     ctx_->store->Close();
   }
   ctx_.reset();

@@ -19,6 +19,16 @@ struct Config {
   std::string synchronous = "full";        // "full" (survives power loss) or "normal"
   std::chrono::seconds shutdown_grace{30};
   bool access_log = true;
+  // Requests per minute per user when neither the user nor a workspace sets one (0: unlimited),
+  // and how many may come at once from idle.
+  uint32_t rate_limit = 1000;
+  uint32_t rate_burst = 200;
+  // A running run whose last ping is older than this is reported as "not responding".
+  uint32_t not_responding_after_s = 300;
+  // Mark the session cookie Secure (browsers then send it over HTTPS only): set when the server
+  // is reached through a TLS proxy.
+  bool secure_cookies = false;
+  int64_t NotRespondingUs() const { return int64_t{not_responding_after_s} * 1'000'000; }
 };
 
 }  // namespace nereid::server

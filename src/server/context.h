@@ -11,6 +11,8 @@
 #include "http/server.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/project_keys.h"
+#include "server/ratelimit.h"
 #include "store/blob_store.h"
 #include "store/store.h"
 
@@ -23,9 +25,17 @@ struct Context {
   common::Metrics metrics;
   Authenticator auth;
   std::function<int64_t()> now_us;
+  std::unique_ptr<RateLimiter> limiter;        // per user, on a monotonic clock
+  std::unique_ptr<RateLimiter> login_limiter;  // login attempts per user name and address
+  std::unique_ptr<ProjectKeys> project_keys;
 };
 
-// Wraps a handler with the bearer-token check and Status -> HTTP translation.
+// The authenticated caller of the request this thread is handling inside Authed(), else null.
+const Principal* CurrentPrincipal();
+
+// Wraps a handler with the bearer-token check, the user's rate limit (RateLimit-* headers on
+// every response; 429 when over), the route's permission rule (auth_policy.h) and
+// Status -> HTTP translation.
 using ApiHandler = std::function<Result<http::Response>(http::Request&)>;
 http::Handler Authed(Context* ctx, ApiHandler handler);
 
@@ -35,6 +45,9 @@ http::Response JsonResponse(int status, const nlohmann::json& body);
 void AddProjectRoutes(Context* ctx, http::Server* server);
 void AddIngestRoutes(Context* ctx, http::Server* server);
 void AddSeriesRoutes(Context* ctx, http::Server* server);
+void AddAccountRoutes(Context* ctx, http::Server* server);
+void AddNotebookRoutes(Context* ctx, http::Server* server);
+void AddLoginRoutes(Context* ctx, http::Server* server);
 
 // Query parameter helpers: InvalidArgument naming the parameter on a bad value.
 Result<std::optional<double>> QueryDouble(const http::Request& r, std::string_view name);

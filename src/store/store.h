@@ -15,6 +15,8 @@
 
 #include "nereid/status.h"
 #include "query/filter.h"
+#include "store/accounts.h"
+#include "store/notebooks.h"
 #include "store/types.h"
 
 namespace nereid::v1 {
@@ -97,6 +99,12 @@ class Store {
   virtual Status SetSetting(std::string_view key, std::string_view value) = 0;
 
   virtual StoreStats Stats() = 0;
+
+  // --- accounts (users, tokens, memberships, limits): store/accounts.h ---
+  // Owned by the store; valid until it is destroyed.
+  virtual AccountStore* Accounts() = 0;
+  // --- notebooks and their checkpoints: store/notebooks.h --- (owned by the store)
+  virtual NotebookStore* Notebooks() = 0;
 
   // Finishes queued writes and closes. Later calls fail with Unavailable.
   virtual void Close() = 0;

@@ -10,6 +10,7 @@
 
 #include "nereid/v1/batch.pb.h"
 #include "store_sqlite/codec.h"
+#include "store_sqlite/quota.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
 namespace nereid::store_sqlite {
@@ -426,6 +427,7 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
       return result;
     }
   }
+  NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(db, run));  // quota.h
   Applier applier(db, series_cache_, run, NowUs());
   Status s;
   for (const v1::Operation& op : batch.operations()) {
@@ -433,6 +435,7 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
     if (!s.ok()) break;
   }
   if (s.ok()) s = applier.Finish();
+  if (s.ok()) s = quota.Check(db, run);
   if (s.ok()) {
     auto q = db.Cached(
         "INSERT INTO writers(run_id, writer_id, last_sequence) VALUES(?, ?, ?) "

@@ -43,6 +43,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const store::StoreOptions
   SqliteStore* raw = store.get();
   store->writer_ =
       std::make_unique<Writer>(std::move(db), kMaxGroup, [raw] { raw->series_cache_.Clear(); });
+  store->accounts_ = std::make_unique<SqliteAccounts>(raw);
+  NEREID_RETURN_IF_ERROR(store->accounts_->Init());
+  store->notebooks_ = std::make_unique<SqliteNotebooks>(raw);
+  NEREID_RETURN_IF_ERROR(store->notebooks_->Init());
   return store;
 }
 

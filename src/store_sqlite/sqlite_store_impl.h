@@ -16,7 +16,9 @@
 
 #include "store/blob_store.h"
 #include "store/store.h"
+#include "store_sqlite/accounts.h"
 #include "store_sqlite/db.h"
+#include "store_sqlite/notebooks.h"
 #include "store_sqlite/series_cache.h"
 #include "store_sqlite/writer.h"
 
@@ -62,9 +64,14 @@ class SqliteStore final : public store::Store {
   Status SetSetting(std::string_view key, std::string_view value) override;
 
   store::StoreStats Stats() override;
+  store::AccountStore* Accounts() override { return accounts_.get(); }
+  store::NotebookStore* Notebooks() override { return notebooks_.get(); }
   void Close() override;
 
  private:
+  friend class SqliteAccounts;   // accounts.cc: uses the writer and the reader pool
+  friend class SqliteNotebooks;  // notebooks.cc: likewise
+
   // A reader connection borrowed from the pool for one operation, inside one read transaction
   // (one snapshot). Returned to the pool on destruction.
   class Reader {
@@ -93,6 +100,8 @@ class SqliteStore final : public store::Store {
   std::filesystem::path dir_;
   std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SqliteAccounts> accounts_;
+  std::unique_ptr<SqliteNotebooks> notebooks_;
   SeriesCache series_cache_{1 << 21};  // used by the writer thread only
   uint64_t jobs_since_trim_ = 0;       // writer thread only
 

@@ -1,0 +1,99 @@
+"""Workspace storage quotas: fill, refuse whole (507 quota_exceeded with used / limit), raise,
+finish; exact under concurrent ingest; usage via API and CLI."""
+
+import subprocess
+import threading
+
+from accounts_util import admin_call, make_user
+from conftest import NEREID_BIN, assert_error, new_writer
+
+
+def floats_batch(writer, seq, n, base=0.0):
+    return {"writerId": writer, "sequence": str(seq),
+            "operations": [{"path": "data", "appendFloats": {
+                "values": [base + i * 0.37 for i in range(n)]}}]}
+
+
+def usage(s, ws):
+    return admin_call(s, "GET", f"/api/v1/workspaces/{ws}/usage")
+
+
+def test_fill_refuse_raise_finish(start_server):
+    s = start_server()
+    admin_call(s, "POST", "/api/v1/workspaces", json={"name": "q"})
+    admin_call(s, "POST", "/api/v1/workspaces/q/projects", json={"name": "p", "key": "QP"})
+    run = s.create_run(project="q/p")["id"]
+    w = new_writer()
+    s.post_batch(run, floats_batch(w, 1, 2000))
+    used = usage(s, "q")["used_bytes"]
+    assert used > 0
+    admin_call(s, "PUT", "/api/v1/workspaces/q/limits", json={"quota_bytes": used + 100})
+    # A batch that would take the workspace past the quota is refused whole.
+    r = s.post_batch_raw(run, floats_batch(w, 2, 20000, base=1e6))
+    err = assert_error(r, 507, "quota_exceeded")
+    assert f"{used} of {used + 100} bytes used" in err["message"]
+    assert usage(s, "q")["used_bytes"] == used
+    assert s.fields(run)["data"]["count"] == 2000
+    # Other workspaces are not affected.
+    other = s.create_run()["id"]
+    s.post_batch(other, floats_batch(new_writer(), 1, 20000))
+    # Raise the quota: the same batch (same sequence, as a client retrying from its spool) lands.
+    admin_call(s, "PUT", "/api/v1/workspaces/q/limits", json={"quota_bytes": None})
+    ack = s.post_batch(run, floats_batch(w, 2, 20000, base=1e6))
+    assert ack["duplicate"] is False
+    assert s.fields(run)["data"]["count"] == 22000
+    u = usage(s, "q")
+    assert u["used_bytes"] > used and u["quota_bytes"] is None
+    assert u["projects"] == [{"project": "q/p", "runs": 1, "used_bytes": u["used_bytes"]}]
+    p = subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token, "usage", "q"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert f"{u['used_bytes']} bytes used of unlimited" in p.stdout and "q/p" in p.stdout
+
+
+def test_quota_exact_under_concurrent_ingest(start_server):
+    s = start_server()
+    admin_call(s, "POST", "/api/v1/workspaces", json={"name": "cq"})
+    admin_call(s, "POST", "/api/v1/workspaces/cq/projects", json={"name": "p", "key": "CQP"})
+    runs = [s.create_run(project="cq/p")["id"] for _ in range(4)]
+    # Measure one batch's size on a scratch run, then allow about 10 of the 40 we will send.
+    probe = s.create_run(project="cq/p")["id"]
+    s.post_batch(probe, floats_batch(new_writer(), 1, 500))
+    one = usage(s, "cq")["used_bytes"]
+    quota = one * 11
+    admin_call(s, "PUT", "/api/v1/workspaces/cq/limits", json={"quota_bytes": quota})
+    accepted = []
+    refused = []
+    lock = threading.Lock()
+
+    def writer(run):
+        w = new_writer()
+        for seq in range(1, 11):
+            r = s.session.post(s.url(f"/api/v1/runs/{run}/batches"),
+                               json=floats_batch(w, seq, 500, base=seq * 1000), timeout=60)
+            with lock:
+                (accepted if r.status_code == 200 else refused).append((run, r.status_code))
+
+    threads = [threading.Thread(target=writer, args=(run,)) for run in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(code == 507 for _, code in refused), refused
+    assert refused, "the quota should have refused some batches"
+    u = usage(s, "cq")
+    assert u["used_bytes"] <= quota
+    # Usage is exactly the sum of the accepted batches' runs, and every accepted point is there.
+    total_points = sum(s.fields(run)["data"]["count"] for run in runs if "data" in s.fields(run))
+    assert total_points == 500 * len(accepted)
+
+
+def test_usage_permissions(start_server):
+    s = start_server()
+    admin_call(s, "POST", "/api/v1/workspaces", json={"name": "uw"})
+    member = make_user(s, "m", workspace_role=("uw", "member"))
+    stranger = make_user(s, "x")
+    assert member.get("/api/v1/workspaces/uw/usage").status_code == 200
+    assert_error(stranger.get("/api/v1/workspaces/uw/usage"), 403, "permission_denied")
+    assert_error(member.request("PUT", "/api/v1/workspaces/uw/limits", json={"quota_bytes": 5}),
+                 403, "permission_denied")
