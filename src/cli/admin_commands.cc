@@ -17,7 +17,7 @@ struct AdminState {
   // Positional arguments and options shared by the leaves (each leaf uses a few).
   std::string a, b, c;
   std::string name, key, kind = "user";
-  bool admin_flag = false, clear = false;
+  bool admin_flag = false, clear = false, service = false;
   int64_t rpm = -1, burst = -1;
   int* exit_code = nullptr;
 };
@@ -81,9 +81,9 @@ CLI::App* AddAdminCommands(CLI::App* app, int* exit_code) {
   auto* add = users->add_subcommand("add", "Add a user (or --service account)");
   add->add_option("name", s->a, "User name")->required();
   add->add_flag("--admin", s->admin_flag, "Make a server administrator");
-  auto* service = add->add_flag("--service", "A service account (for CI jobs)");
-  add->callback([s, service] {
-    s->kind = service->count() ? "service" : "user";
+  add->add_flag("--service", s->service, "A service account (for CI jobs)");
+  add->callback([s] {
+    s->kind = s->service ? "service" : "user";
     Action(s, [s](const ApiClient& c) -> Result<std::string> {
       NEREID_ASSIGN_OR_RETURN(
           auto u, c.Send("POST", "/api/v1/users",
