@@ -24,7 +24,7 @@ def world(start_server_module):
     run = s.create_run(name="matrix")["id"]
     blob = s.upload(b"matrix file")
     s.post_ops(run, [{"path": "loss", "appendFloats": {"values": [1.0, 0.5]}},
-                     {"path": "f", "assign": {"fileValue": {"sha256": blob["sha256"],
+                     {"path": "f", "assign": {"file": {"sha256": blob["sha256"],
                                                             "name": "f.txt"}}}])
     users = {
         "viewer": make_user(s, "viewer", project_roles=[("default/sandbox", "viewer")]),
