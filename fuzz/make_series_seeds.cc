@@ -1,6 +1,6 @@
 // Writes the seed corpus of the series_chunk fuzzer: real float and string chunks (a training
-// curve, awkward doubles, repeated and decreasing steps, empty and long strings). Built only with
-// NEREID_FUZZ; run as `build-fuzz/fuzz/make_series_seeds fuzz/corpus/series_chunk`.
+// curve, awkward doubles, repeated and decreasing steps, empty and long strings). Run as
+// `build/fuzz/make_series_seeds fuzz/corpus/series_chunk` after a chunk format change.
 #include <cmath>
 #include <cstdio>
 #include <fstream>

@@ -1,6 +1,7 @@
 """Workspace storage quotas: fill, refuse whole (507 quota_exceeded with used / limit), raise,
 finish; exact under concurrent ingest; usage via API and CLI."""
 
+import random
 import subprocess
 import threading
 
@@ -8,10 +9,13 @@ from accounts_util import admin_call, make_user
 from conftest import NEREID_BIN, assert_error, new_writer
 
 
-def floats_batch(writer, seq, n, base=0.0):
+def floats_batch(writer, seq, n, base=0.0, noisy=False):
+    """noisy: values that do not compress, so that every batch costs about the same bytes (a
+    linear ramp appended to an open chunk costs almost nothing after the first batch)."""
+    rng = random.Random(f"{writer}:{seq}")
+    values = [rng.random() if noisy else base + i * 0.37 for i in range(n)]
     return {"writerId": writer, "sequence": str(seq),
-            "operations": [{"path": "data", "appendFloats": {
-                "values": [base + i * 0.37 for i in range(n)]}}]}
+            "operations": [{"path": "data", "appendFloats": {"values": values}}]}
 
 
 def usage(s, ws):
@@ -70,7 +74,7 @@ def test_quota_exact_under_concurrent_ingest(start_server):
         w = new_writer()
         for seq in range(1, 11):
             r = s.session.post(s.url(f"/api/v1/runs/{run}/batches"),
-                               json=floats_batch(w, seq, 500, base=seq * 1000), timeout=60)
+                               json=floats_batch(w, seq, 500, noisy=True), timeout=60)
             with lock:
                 (accepted if r.status_code == 200 else refused).append((run, r.status_code))
 

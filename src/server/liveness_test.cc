@@ -5,7 +5,7 @@
 namespace nereid::server {
 namespace {
 
-store::RunInfo Run(store::RunState state, int64_t ping_us) {
+store::RunInfo MakeRun(store::RunState state, int64_t ping_us) {
   store::RunInfo r;
   r.state = state;
   r.ping_time_us = ping_us;
@@ -15,11 +15,13 @@ store::RunInfo Run(store::RunState state, int64_t ping_us) {
 TEST(Liveness, OnlyRunningRunsWithOldPingsAreNotResponding) {
   const int64_t threshold = 300'000'000;
   const int64_t now = 1'000'000'000'000;
-  EXPECT_FALSE(IsNotResponding(Run(store::RunState::kRunning, now - threshold), now, threshold));
-  EXPECT_TRUE(IsNotResponding(Run(store::RunState::kRunning, now - threshold - 1), now, threshold));
-  EXPECT_FALSE(IsNotResponding(Run(store::RunState::kSucceeded, 0), now, threshold));
+  EXPECT_FALSE(
+      IsNotResponding(MakeRun(store::RunState::kRunning, now - threshold), now, threshold));
+  EXPECT_TRUE(
+      IsNotResponding(MakeRun(store::RunState::kRunning, now - threshold - 1), now, threshold));
+  EXPECT_FALSE(IsNotResponding(MakeRun(store::RunState::kSucceeded, 0), now, threshold));
   nlohmann::json j = {{"state", "running"}};
-  ApplyLiveness(j, Run(store::RunState::kRunning, 0), now, threshold);
+  ApplyLiveness(j, MakeRun(store::RunState::kRunning, 0), now, threshold);
   EXPECT_EQ(j["state"], "not responding");
 }
 
