@@ -134,6 +134,9 @@ Result<std::vector<FloatPoint>> DecodeFloatChunk(std::string_view blob) {
   if (h.kind != format::kKindFloat) return DataLoss("series chunk: not a float chunk");
   ByteReader r(h.body);
   std::vector<FloatPoint> points(h.count);
+  // An empty chunk's vector has no storage: offsetting its null data() is undefined (found by the
+  // series_chunk fuzzer), so give it one element's room.
+  points.reserve(std::max<size_t>(h.count, 1));
   auto* base = reinterpret_cast<uint8_t*>(points.data());
   constexpr size_t kStride = sizeof(FloatPoint);
   if (!internal::DecodeStepColumn(r, h.count, base + offsetof(FloatPoint, step), kStride) ||
