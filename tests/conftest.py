@@ -46,8 +46,12 @@ def new_writer() -> str:
 class Server:
     """A running `nereid server` and an authenticated requests.Session to it."""
 
-    def __init__(self, data_dir, log_dir, extra_args=()):
+    def __init__(self, data_dir, log_dir, extra_args=(), port=0, prefix=(), seen_data_dir=None):
         self.data_dir = str(data_dir)
+        self.port = port  # 0: a free one, new at every start
+        self.prefix = list(prefix)  # e.g. nsenter into the namespace that holds data_dir
+        # Where this process sees data_dir (it differs when only the server's namespace has it).
+        self.seen_data_dir = str(seen_data_dir or data_dir)
         self.log_dir = str(log_dir)
         self.extra_args = list(extra_args)
         self.proc = None
@@ -68,8 +72,8 @@ class Server:
         # block the server.
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [NEREID_BIN, "server", "--data", self.data_dir, "--port", "0", "--host",
-                 "127.0.0.1", "--no-access-log", *self.extra_args],
+                [*self.prefix, NEREID_BIN, "server", "--data", self.data_dir, "--port",
+                 str(self.port), "--host", "127.0.0.1", "--no-access-log", *self.extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
@@ -97,7 +101,7 @@ class Server:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"/api/v1/health never answered 200: {self.logs()}")
             time.sleep(0.02)
-        with open(os.path.join(self.data_dir, "admin.token")) as f:
+        with open(os.path.join(self.seen_data_dir, "admin.token")) as f:
             self.token = f.read().strip()
         self.session = requests.Session()
         self.session.headers["Authorization"] = "Bearer " + self.token

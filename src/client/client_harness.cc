@@ -4,13 +4,23 @@
 //   client_harness --project P --custom-id C [--mode async] [--points N] [--start K]
 //                  [--path train/loss] [--rate PTS_PER_S] [--hang] [--flush-ms 200]
 //                  [--stop-timeout-ms 60000] [--segment-bytes B] [--threads T] [--extras]
+//                  [--chunk N [--ack] [--until-stdin-closes]]
 //
 // URL, token and spool root come from NEREID_URL, NEREID_API_TOKEN, NEREID_HOME. Point i has the
 // value and step start+i. Prints "LOGGED <n>" once every point is logged (kill -9 after it: they
 // must all arrive after `nereid sync`), then, unless --hang, stops the run and prints
 // "STOP <ok|message>" and "ID <run id>". Every error callback prints "ERROR <message>".
+//
+// With --chunk N (one thread; for the crash tests, tests/test_crash_consistency.py) the points are
+// logged N at a time: "INTENT <k>" is printed before the chunk that ends at point k and "DONE <k>"
+// once its log calls returned, so after a kill -9 the points [0, DONE) must survive and none at or
+// past INTENT can exist. --ack then waits (retrying while the server is down) until the chunk is
+// acknowledged and prints "ACKED <k>". --until-stdin-closes keeps logging past --points until
+// stdin reaches EOF, then stops the run as usual.
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,11 +31,60 @@
 
 #include "nereid/nereid.h"
 
+namespace {
+
+void PrintLine(const char* tag, long k) {
+  std::printf("%s %ld\n", tag, k);
+  std::fflush(stdout);
+}
+
+// The --chunk mode; returns how many points were logged.
+long LogInChunks(nereid::Run& run, nereid::Field& field, long chunk, long points, long start,
+                 double rate, bool ack, bool until_stdin_closes) {
+  std::atomic<bool> stdin_closed{false};
+  std::thread watcher;
+  if (until_stdin_closes) {
+    watcher = std::thread([&] {
+      char buf[256];
+      while (read(0, buf, sizeof buf) > 0) {
+      }
+      stdin_closed.store(true);
+    });
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  long i = 0;
+  while (until_stdin_closes ? !stdin_closed.load() : i < points) {
+    long end = until_stdin_closes ? i + chunk : std::min(points, i + chunk);
+    PrintLine("INTENT", end);
+    for (; i < end; ++i) {
+      double v = static_cast<double>(start + i);
+      field.Append(v, v);
+    }
+    PrintLine("DONE", end);
+    if (ack) {
+      bool acked = false;
+      while (!(acked = run.Wait(std::chrono::milliseconds(2000)).ok()) && !stdin_closed.load()) {
+      }
+      if (acked) PrintLine("ACKED", end);
+    }
+    if (rate > 0) {
+      auto due = t0 + std::chrono::duration<double>(static_cast<double>(i) / rate);
+      std::this_thread::sleep_until(
+          std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+    }
+  }
+  if (watcher.joinable()) watcher.join();
+  return i;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   nereid::RunOptions o;
   long points = 1000, start = 0, threads = 1;
   double rate = 0;
-  bool hang = false, extras = false;
+  long chunk = 0;
+  bool hang = false, extras = false, ack = false, until_stdin_closes = false;
   std::string path = "train/loss";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -48,6 +107,12 @@ int main(int argc, char** argv) {
       hang = true;
     else if (a == "--extras")
       extras = true;
+    else if (a == "--chunk")
+      chunk = std::atol(next().c_str());
+    else if (a == "--ack")
+      ack = true;
+    else if (a == "--until-stdin-closes")
+      until_stdin_closes = true;
     else if (a == "--threads")
       threads = std::atol(next().c_str());
     else if (a == "--flush-ms")
@@ -82,6 +147,10 @@ int main(int argc, char** argv) {
   }
   auto field = run[path];
   auto t0 = std::chrono::steady_clock::now();
+  if (chunk > 0) {
+    points = LogInChunks(run, field, chunk, points, start, rate, ack, until_stdin_closes);
+    threads = 0;
+  }
   std::vector<std::thread> pool;
   for (long t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
