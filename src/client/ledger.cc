@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -86,9 +87,20 @@ Result<Ledger> Ledger::Open(const std::string& dir) {
 }
 
 Status Ledger::AppendLine(const std::string& line) {
+  off_t end = lseek(fd_, 0, SEEK_END);
   ssize_t n = write(fd_, line.data(), line.size());
   if (n != static_cast<ssize_t>(line.size())) {
-    return Internal("cannot write " + path_ + ": " + std::strerror(errno));
+    int err = n < 0 ? errno : ENOSPC;  // a short write is what a full disk does at a page edge
+    // Cut the torn part off: the next line would otherwise glue onto it and be misread
+    // ("B 5 1 100 1 2B 5 1 100 1 200" reads as a batch ending at offset 2). Shrinking a file
+    // needs no free space.
+    if (n > 0 && end >= 0 && ftruncate(fd_, end) != 0) {
+      return Internal("cannot write " + path_ +
+                      " and cannot undo a torn line: " + std::strerror(errno));
+    }
+    return Status(err == ENOSPC || err == EDQUOT || err == EFBIG ? StatusCode::kInsufficientStorage
+                                                                 : StatusCode::kInternal,
+                  "cannot write " + path_ + ": " + std::strerror(err));
   }
   bytes_ += line.size();
   return Status::Ok();
@@ -121,6 +133,7 @@ Status Ledger::Compact() {
   bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   close(fd);
   if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0) {
+    unlink(tmp.c_str());  // the old ledger stays in use and complete
     return Internal("cannot compact " + path_);
   }
   close(fd_);

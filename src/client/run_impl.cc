@@ -140,6 +140,24 @@ RunImpl::~RunImpl() {
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
+void RunImpl::CheckSpool() {
+  // Also while the sender backs off from a failing server: a disk that was full may have room
+  // again long before the next upload attempt.
+  writer_->MaybeResume();
+  uint64_t dropped = writer_->dropped();
+  if (dropped != reported_dropped_) {
+    reported_dropped_ = dropped;
+    reported_stall_ = true;
+    Report(InsufficientStorage(std::to_string(dropped) + " records dropped so far: " +
+                               writer_->stall_reason() + " (spool " + dir_ + ")"));
+  }
+  if (reported_stall_ && !writer_->stalled()) {
+    reported_stall_ = false;
+    Report(InsufficientStorage("the spool " + dir_ + " has room again: logging resumed after " +
+                               std::to_string(dropped) + " records were lost"));
+  }
+}
+
 void RunImpl::Report(const Status& status) {
   if (options_.on_error) {
     options_.on_error(status);
@@ -209,6 +227,7 @@ void RunImpl::SenderLoop() {
     due = due || std::chrono::steady_clock::now() >= next;
     lk.unlock();
     writer_->ReleaseSealed();
+    CheckSpool();
     if (!due) {
       lk.lock();
       continue;
@@ -217,15 +236,7 @@ void RunImpl::SenderLoop() {
     flush_requested_ = false;
     lk.unlock();
     AttemptResult r = uploader_->Attempt();
-    writer_->MaybeResume();
-    uint64_t dropped = writer_->dropped();
-    if (dropped != reported_dropped_) {
-      reported_dropped_ = dropped;
-      Report(InsufficientStorage(
-          std::to_string(dropped) + " records dropped so far: the spool " + dir_ +
-          " is at its disk cap (" + std::to_string(options_.disk_cap_bytes >> 20) +
-          " MiB) or the disk is full, because the server has not taken the data yet"));
-    }
+    CheckSpool();
     lk.lock();
     acked_pos_ = uploader_->acked_position();
     batches_acked_ = uploader_->batches_acked();

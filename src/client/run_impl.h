@@ -30,6 +30,9 @@ class RunImpl {
   // Copies the file into blobs/ and returns its reference; reports and returns false on failure.
   bool StoreFile(const File& file, FileRefData* ref);
   void Report(const Status& status);
+  // Sender thread, every wake: restarts a stopped spool when there is room again, and reports
+  // drops and the resumption through on_error.
+  void CheckSpool();
 
   Status Wait(std::chrono::milliseconds timeout);
   Status Stop(RunState state);
@@ -75,6 +78,7 @@ class RunImpl {
   std::string run_id_;             // guarded by mu_
   Status last_error_;              // guarded by mu_
   uint64_t reported_dropped_ = 0;  // sender thread only
+  bool reported_stall_ = false;    // sender thread only: "dropping" said, "resumed" not yet
   std::once_flag forked_warning_;
   bool stopped_ = false;  // Stop() ran; guarded by stop_mu_
   std::mutex stop_mu_;

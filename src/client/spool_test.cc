@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +160,35 @@ TEST_F(SpoolTest, LedgerKeepsPendingBatchAcrossReopen) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->acked_sequence(), 2u);
   EXPECT_FALSE(again->pending().has_value());
+}
+
+// A full disk can cut a ledger line short (tmpfs does at a page edge). The next line must not glue
+// onto the torn part: "B 2 1 400 2" + "B 2 1 400 2 64" would read as a batch ending at offset 2,
+// and a resend from there would store points twice. RLIMIT_FSIZE makes the short write on demand.
+TEST_F(SpoolTest, LedgerWriteCutShortByAFullDiskLeavesNoTornLine) {
+  auto l = Ledger::Open(dir_);
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE(l->BeginBatch({1, {1, 32}, {1, 400}}).ok());
+  ASSERT_TRUE(l->AckBatch(1).ok());
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  rlimit low = old;
+  low.rlim_cur = fs::file_size(dir_ + "/ledger") + 7;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
+  Status cut = l->BeginBatch({2, {1, 400}, {2, 64}});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(cut.code(), StatusCode::kInsufficientStorage) << cut.ToString();
+  EXPECT_FALSE(l->pending().has_value());
+
+  ASSERT_TRUE(l->BeginBatch({2, {1, 400}, {2, 64}}).ok());
+  auto again = Ledger::Open(dir_);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again->pending().has_value());
+  EXPECT_EQ(again->pending()->sequence, 2u);
+  EXPECT_EQ(again->pending()->from, (Position{1, 400}));
+  EXPECT_EQ(again->pending()->to, (Position{2, 64}));
 }
 
 TEST_F(SpoolTest, BatchBuilderMergesPointsPerPathInOrder) {

@@ -51,12 +51,15 @@ Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
   uint64_t on_disk = uint64_t{number - lowest_on_disk_ + 1} * segment_bytes_;
   if (on_disk > disk_cap_bytes_) {
     return InsufficientStorage("the spool reached its disk cap of " +
-                               std::to_string(disk_cap_bytes_ >> 20) + " MiB");
+                               std::to_string(disk_cap_bytes_ >> 20) +
+                               " MiB: the server has not taken the data yet");
   }
   struct statvfs fs {};
   if (statvfs(dir_.c_str(), &fs) == 0 &&
       uint64_t{fs.f_bavail} * fs.f_frsize < 2 * segment_bytes_ + (uint64_t{64} << 20)) {
-    return InsufficientStorage("the filesystem of " + dir_ + " is nearly full");
+    return InsufficientStorage("the disk is full: the filesystem of " + dir_ + " has " +
+                               std::to_string((uint64_t{fs.f_bavail} * fs.f_frsize) >> 20) +
+                               " MiB free, the spool keeps 64 MiB free for the system");
   }
   std::string path = SegmentPath(dir_, number);
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -117,8 +120,14 @@ void SpoolWriter::Seal(Segment* full, uint64_t at) {
   if (next.ok()) {
     current_.store(*next, std::memory_order_release);
   } else {
+    stall_reason_ = next.status().message();
     stalled_.store(true, std::memory_order_release);
   }
+}
+
+std::string SpoolWriter::stall_reason() const {
+  std::lock_guard lock(roll_mu_);
+  return stall_reason_;
 }
 
 bool SpoolWriter::MaybeResume() {
@@ -126,7 +135,10 @@ bool SpoolWriter::MaybeResume() {
   std::lock_guard lock(roll_mu_);
   Segment* s = current_.load(std::memory_order_acquire);
   Result<Segment*> next = CreateSegment(s->number + 1);
-  if (!next.ok()) return false;
+  if (!next.ok()) {
+    stall_reason_ = next.status().message();
+    return false;
+  }
   current_.store(*next, std::memory_order_release);
   stalled_.store(false, std::memory_order_release);
   return true;

@@ -49,8 +49,14 @@ class SpoolWriter {
   void ReleaseSealed();
   // Deletes segment files numbered below `segment` (their records are acknowledged).
   void DeleteBelow(uint32_t segment);
-  // After the disk cap stopped logging: starts a new segment if there is room now. Thread-safe.
+  // After the disk cap or a full disk stopped logging: starts a new segment if there is room
+  // now. Returns true when logging is not stopped (any more). Thread-safe.
   bool MaybeResume();
+  // True while records are dropped for want of a segment. Thread-safe.
+  bool stalled() const { return stalled_.load(std::memory_order_acquire); }
+  // Why the last segment could not be created ("the filesystem of ... is nearly full: 3 MiB
+  // free"); empty before any failure. Thread-safe.
+  std::string stall_reason() const;
 
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t segment_bytes() const { return segment_bytes_; }
@@ -81,7 +87,9 @@ class SpoolWriter {
   std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
   std::atomic<uint64_t> dropped_{0};
 
-  std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_ and segment creation
+  mutable std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_, stall_reason_ and
+                                // segment creation
+  std::string stall_reason_;
   std::vector<std::unique_ptr<Segment>> segments_;
   std::vector<Segment*> sealed_;  // sealed but still mapped for writing
   uint32_t lowest_on_disk_ = 1;
