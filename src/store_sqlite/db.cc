@@ -10,7 +10,8 @@ Status SqliteError(int rc, std::string_view context, sqlite3* db) {
                         (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
     case SQLITE_FULL:
-      return InsufficientStorage(message);
+      // Said plainly: this reaches users as the message of a 507.
+      return InsufficientStorage("the server's disk is full (" + message + ")");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Unavailable(message);
