@@ -203,8 +203,6 @@ def test_server_kill9_cycles_keep_every_acknowledged_point(crash_server, harness
               f"{statistics.median(startups) * 1000:.0f} ms, max {max(startups) * 1000:.0f} ms; "
               f"points per writer: {[w.progress()['DONE'] for w in writers]}")
     print(report)
-    with open(os.path.join(str(tmp_path), "..", "crash-report.txt"), "a") as f:
-        f.write(report + "\n")
 
 
 def assert_prefix_superset(values, acked, intent, who):
