@@ -62,6 +62,9 @@ bool RunImpl::StoreFile(const File& file, FileRefData* ref) {
       EVP_DigestUpdate(ctx.get(), file.bytes().data(), file.bytes().size());
       out.write(file.bytes().data(), static_cast<std::streamsize>(file.bytes().size()));
     }
+    // Close before checking: a small write sits in the stream's buffer, and a full disk refuses
+    // it only at the flush (checking earlier stored a short blob under the full content's hash).
+    out.close();
     if (!out) {
       std::remove(tmp.c_str());
       Report(InsufficientStorage("cannot copy " + file.name() + " into " + dir_));

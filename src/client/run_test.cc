@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <filesystem>
@@ -140,6 +142,39 @@ TEST_F(RunTest, InvalidCallsAreReportedAndDebugModeStoresNothing) {
   EXPECT_TRUE(run->Stop().ok());
   EXPECT_FALSE(fs::exists(home_));
   EXPECT_EQ(server_.requests(), 0);
+}
+
+// A file copied into a spool on a full disk: the copy must fail loudly, never leave a short blob
+// under the full content's sha256 (std::ofstream reports the failure only when it flushes). The
+// full disk is RLIMIT_FSIZE, which cuts writes short the same way.
+TEST_F(RunTest, FileCopyOnAFullDiskIsReportedNotTruncated) {
+  RunOptions o = Options();
+  o.mode = Mode::kOffline;
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  std::string content(500, 'x');  // below libstdc++'s 1 KiB: buffered, written at close
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  rlimit low = old;
+  low.rlim_cur = 100;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
+  (*run)["f"] = File::FromBytes(content, "f.bin");
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_NE(Errors().find("cannot copy f.bin"), std::string::npos) << Errors();
+  for (const auto& e : fs::directory_iterator(run->spool_path() + "/blobs")) {
+    ADD_FAILURE() << "left in the spool: " << e.path() << " (" << fs::file_size(e.path())
+                  << " bytes)";
+  }
+  (*run)["f"] = File::FromBytes(content, "f.bin");
+  size_t blobs = 0;
+  for (const auto& e : fs::directory_iterator(run->spool_path() + "/blobs")) {
+    EXPECT_EQ(fs::file_size(e.path()), content.size());
+    ++blobs;
+  }
+  EXPECT_EQ(blobs, 1u);
+  (void)run->Stop();
 }
 
 TEST_F(RunTest, OptionsComeFromTheEnvironment) {
