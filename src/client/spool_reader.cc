@@ -59,11 +59,15 @@ bool SpoolReader::Map(uint32_t segment) {
   return true;
 }
 
-bool SpoolReader::Valid(uint64_t offset, uint32_t* len) const {
+bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
+  if (unwritten != nullptr) *unwritten = offset + kRecordHeaderBytes > size_;
   if (offset + kRecordHeaderBytes > size_) return false;
   const char* r = base_ + offset;
   uint32_t crc = __atomic_load_n(reinterpret_cast<const uint32_t*>(r), __ATOMIC_ACQUIRE);
-  if (crc == 0) return false;
+  if (crc == 0) {
+    if (unwritten != nullptr) *unwritten = true;
+    return false;
+  }
   std::memcpy(len, r + 4, 4);
   if (*len > kMaxPayloadBytes || offset + kRecordHeaderBytes + *len > size_) return false;
   uint8_t type = static_cast<uint8_t>(r[8]);
@@ -94,11 +98,12 @@ bool SpoolReader::Next(Position* pos, SpoolRecord* rec) {
       continue;
     }
     uint32_t len = 0;
-    bool ok = Valid(pos->offset, &len);
+    bool unwritten = false;
+    bool ok = Valid(pos->offset, &len, &unwritten);
     if (!ok) {
-      const char* r = base_ + pos->offset;
-      bool unwritten = pos->offset + 4 > size_ ||
-                       __atomic_load_n(reinterpret_cast<const uint32_t*>(r), __ATOMIC_ACQUIRE) == 0;
+      // `unwritten` comes from the same load of the CRC that made the record invalid. Loading it
+      // again here (as before) raced with the logging thread: a record published between the two
+      // loads looked torn, and Resync skipped it, losing one point in a live run.
       // Live: an unwritten record is being written by a thread of this process; wait for it.
       if (live_ && unwritten) return false;
       if (Resync(pos)) continue;

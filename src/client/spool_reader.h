@@ -43,7 +43,9 @@ class SpoolReader {
   void Unmap();
   // Recovered mode: moves *pos to the next valid record in the mapped segment. False if none.
   bool Resync(Position* pos);
-  bool Valid(uint64_t offset, uint32_t* len) const;
+  // Whether a whole, intact record starts at `offset`. *unwritten (if given) says whether its CRC
+  // was zero, i.e. not published yet, as seen by the one load that decided.
+  bool Valid(uint64_t offset, uint32_t* len, bool* unwritten = nullptr) const;
   bool SegmentExists(uint32_t segment) const;
   // The smallest segment file numbered above `segment`, or 0.
   uint32_t NextSegmentFile(uint32_t segment) const;
