@@ -31,6 +31,12 @@ STARTUP_BOUND_S = 10.0
 PATH = "c/x"
 
 
+def seeded_rng():
+    seed = int(os.environ.get("NEREID_CRASH_SEED", time.time_ns() % 1_000_000_007))
+    print(f"NEREID_CRASH_SEED={seed}")  # shown with a failure, to replay its random moments
+    return random.Random(seed)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,8 +63,9 @@ def integrity_check(data_dir, prefix=()):
     `prefix` runs the check inside another mount namespace (tests/small_disk.py): SQLite resolves
     symlinks, so a /proc/<pid>/root path would lead it back to this namespace."""
     if prefix:
-        r = subprocess.run([*prefix, sys.executable, "-c", INTEGRITY_CHECK, data_dir + "/nereid.db"],
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [*prefix, sys.executable, "-c", INTEGRITY_CHECK, data_dir + "/nereid.db"],
+            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == "[('ok',)]", f"integrity_check: {r.stdout[:2000]}"
         return
@@ -154,7 +161,7 @@ def crash_server(tmp_path, nereid_bin):
 
 def test_server_kill9_cycles_keep_every_acknowledged_point(crash_server, harness_bin, tmp_path):
     s = crash_server
-    rng = random.Random(int(os.environ.get("NEREID_CRASH_SEED", time.time_ns())))
+    rng = seeded_rng()
     home = tmp_path / "spool"
     tag = uuid.uuid4().hex[:8]
     # Two writers wait for every chunk's ack (their ACKED lines are the ack ledger); the third
@@ -223,7 +230,7 @@ def test_writer_kill9_then_sync_delivers_every_returned_log_call(fresh_server, h
     skipped. With one logging thread that means: the stored points are 0..m-1 with
     DONE <= m <= INTENT."""
     s = fresh_server
-    rng = random.Random(int(os.environ.get("NEREID_CRASH_SEED", time.time_ns())))
+    rng = seeded_rng()
     dead_url = f"http://127.0.0.1:{free_port()}"  # nobody listens: the whole run stays spooled
     rounds = 4
     for rnd in range(rounds):

@@ -10,7 +10,6 @@ import subprocess
 import time
 
 import pytest
-import requests
 
 from client_helpers import (HARNESS, assert_exact_points, client_env, harness_bin,  # noqa: F401
                             new_custom_id, run_id_of, wait_for_line)
@@ -203,8 +202,8 @@ def test_client_spool_on_full_disk(small_disk_factory, server, harness_bin):
     assert all(0 <= v < last["INTENT"] for v in values), "points never logged"
     missing = [i for i in range(done_before_full) if i not in have]
     assert not missing, (f"points logged before the disk filled are lost: {len(missing)}, "
-                         f"{missing[:3]}..{missing[-3:]}; stored {len(values)}: {values[:3]}..{values[-3:]} "
-                         + "".join(lines[-8:]) + p.stdout)
+                         f"{missing[:3]}..{missing[-3:]}; stored {len(values)}: "
+                         f"{values[:3]}..{values[-3:]} " + "".join(lines[-8:]) + p.stdout)
     first_kept = first_after - 100
     assert all(i in have for i in range(first_kept, last["DONE"])), "points logged after it"
     print(f"spool on a full disk: {dropped} records dropped, {len(values)} stored of "
