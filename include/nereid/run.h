@@ -44,6 +44,9 @@ struct RunStats {
   uint64_t records_dropped = 0;  // records refused because the spool was at its disk cap
   uint64_t bytes_pending = 0;    // spool bytes written but not yet acknowledged (approximate)
   uint64_t batches_acked = 0;    // batches the server acknowledged
+  // Records of this process's spool the server acknowledged. Records are sent in the order they
+  // were logged, so the n-th record logged is acknowledged once records_acked >= n.
+  uint64_t records_acked = 0;
 };
 
 using TimePoint = std::chrono::system_clock::time_point;

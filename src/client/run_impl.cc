@@ -240,6 +240,7 @@ void RunImpl::SenderLoop() {
     lk.lock();
     acked_pos_ = uploader_->acked_position();
     batches_acked_ = uploader_->batches_acked();
+    records_acked_ = uploader_->records_acked();
     run_id_ = uploader_->info().run_id;
     if (r == AttemptResult::kRetry) last_error_ = uploader_->last_error();
     acked_.notify_all();
@@ -342,9 +343,11 @@ RunStats RunImpl::stats() const {
   RunStats s;
   if (!writer_) return s;
   s.records_dropped = writer_->dropped();
+  s.records_logged = writer_->written();
   Position f = writer_->Frontier();
   std::lock_guard lk(mu_);
   s.batches_acked = batches_acked_;
+  s.records_acked = records_acked_;
   Position a = uploader_ ? acked_pos_ : Position{};
   if (a < f) {
     s.bytes_pending = (f.segment - a.segment) * writer_->segment_bytes() + f.offset - a.offset;

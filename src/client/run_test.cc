@@ -56,6 +56,7 @@ class RunTest : public ::testing::Test {
 TEST_F(RunTest, ManyThreadsEveryPointOnce) {
   auto run = Run::Create(Options());
   ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const uint64_t logged_before = run->stats().records_logged;  // records Create wrote
   constexpr int kThreads = 4, kPer = 20000;
   std::vector<std::thread> ts;
   for (int t = 0; t < kThreads; ++t) {
@@ -67,6 +68,11 @@ TEST_F(RunTest, ManyThreadsEveryPointOnce) {
   (*run)["params/name"] = "resnet";
   for (auto& t : ts) t.join();
   ASSERT_TRUE(run->Wait(20s).ok());
+  // stats() counts what this process logged and what the server acknowledged of it.
+  RunStats stats = run->stats();
+  EXPECT_EQ(stats.records_logged - logged_before, uint64_t{kThreads * kPer + 1});
+  EXPECT_EQ(stats.records_acked, stats.records_logged);
+  EXPECT_GT(stats.batches_acked, 0u);
   auto values = server_.floats()["train/loss"];
   std::set<double> unique(values.begin(), values.end());
   EXPECT_EQ(values.size(), size_t{kThreads * kPer});

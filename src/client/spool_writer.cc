@@ -165,6 +165,7 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
   std::memcpy(p + 16, &time_us, 8);
   std::memcpy(p + 24, path.data(), path.size());
   Publish(rec, RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
+  written_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -178,6 +179,7 @@ bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payloa
   if (rec == nullptr) return false;
   std::memcpy(rec + kRecordHeaderBytes, payload.data(), payload.size());
   Publish(rec, type, flags, len);
+  written_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 

@@ -59,6 +59,8 @@ class SpoolWriter {
   std::string stall_reason() const;
 
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Records appended (not dropped) by this writer so far.
+  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t segment_bytes() const { return segment_bytes_; }
   const std::string& dir() const { return dir_; }
 
@@ -86,6 +88,7 @@ class SpoolWriter {
   std::atomic<Segment*> current_{nullptr};
   std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> written_{0};
 
   mutable std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_, stall_reason_ and
                                 // segment creation

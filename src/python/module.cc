@@ -289,6 +289,7 @@ class PyRun {
     d["records_dropped"] = s.records_dropped;
     d["bytes_pending"] = s.bytes_pending;
     d["batches_acked"] = s.batches_acked;
+    d["records_acked"] = s.records_acked;
     return d;
   }
 
