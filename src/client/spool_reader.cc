@@ -37,6 +37,8 @@ uint32_t SpoolReader::NextSegmentFile(uint32_t segment) const {
 }
 
 bool SpoolReader::Map(uint32_t segment) {
+  // Segment numbers start at 1; 0 means "nothing mapped" (a ledger line can still say 0).
+  if (segment == 0) return false;
   if (mapped_ == segment) return true;
   Unmap();
   int fd = open(SegmentPath(dir_, segment).c_str(), O_RDONLY | O_CLOEXEC);
@@ -60,8 +62,11 @@ bool SpoolReader::Map(uint32_t segment) {
 }
 
 bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
-  if (unwritten != nullptr) *unwritten = offset + kRecordHeaderBytes > size_;
-  if (offset + kRecordHeaderBytes > size_) return false;
+  // Written as subtractions: offset comes from the ledger file and may be anything, and
+  // offset + n could wrap around (found by the spool fuzzer).
+  const bool beyond = offset > size_ || size_ - offset < kRecordHeaderBytes;
+  if (unwritten != nullptr) *unwritten = beyond;
+  if (beyond) return false;
   const char* r = base_ + offset;
   uint32_t crc = __atomic_load_n(reinterpret_cast<const uint32_t*>(r), __ATOMIC_ACQUIRE);
   if (crc == 0) {
@@ -69,7 +74,7 @@ bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
     return false;
   }
   std::memcpy(len, r + 4, 4);
-  if (*len > kMaxPayloadBytes || offset + kRecordHeaderBytes + *len > size_) return false;
+  if (*len > kMaxPayloadBytes || size_ - offset - kRecordHeaderBytes < *len) return false;
   uint8_t type = static_cast<uint8_t>(r[8]);
   if (type < 1 || type > 7) return false;
   return MaskCrc(Crc32c(r + 4, kRecordHeaderBytes - 4 + *len)) == crc;
@@ -77,7 +82,8 @@ bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
 
 bool SpoolReader::Resync(Position* pos) {
   uint32_t len = 0;
-  for (uint64_t off = pos->offset + kRecordAlign; off + kRecordHeaderBytes <= size_;
+  if (pos->offset >= size_) return false;
+  for (uint64_t off = pos->offset + kRecordAlign; off <= size_ && size_ - off >= kRecordHeaderBytes;
        off += kRecordAlign) {
     if (Valid(off, &len)) {
       skipped_bytes_ += off - pos->offset;
@@ -96,6 +102,15 @@ bool SpoolReader::Next(Position* pos, SpoolRecord* rec) {
       if (next == 0) return false;
       *pos = Position{next, kSegmentHeaderBytes};
       continue;
+    }
+    // A position no record can start at (from a corrupt ledger: inside the header, not 8-aligned)
+    // moves forward to the next place one can; one past the end is left alone and reads nothing.
+    // Records are read with aligned atomic loads, so a misaligned offset would be undefined
+    // behaviour (found by the spool fuzzer).
+    if (pos->offset < kSegmentHeaderBytes) {
+      pos->offset = kSegmentHeaderBytes;
+    } else if (pos->offset % kRecordAlign != 0 && pos->offset < size_) {
+      pos->offset += kRecordAlign - pos->offset % kRecordAlign;
     }
     uint32_t len = 0;
     bool unwritten = false;

@@ -21,6 +21,15 @@ Result<std::string> MultilineText(const json& j, const std::string& what) {
   return out;
 }
 
+// An optional string member: "" when absent. json::value() would throw for any other type, which
+// the server turned into a 500 (found by the notebook fuzzer: `"evalue": {}`).
+Result<std::string> OptionalString(const json& o, const char* key, const std::string& what) {
+  auto it = o.find(key);
+  if (it == o.end()) return std::string();
+  if (!it->is_string()) return InvalidArgument(what + ": '" + key + "' must be a string");
+  return it->get<std::string>();
+}
+
 Result<std::vector<std::string>> OutputTexts(const json& outputs, const std::string& where) {
   std::vector<std::string> out;
   if (!outputs.is_array()) return InvalidArgument(where + ": 'outputs' must be a list");
@@ -43,7 +52,9 @@ Result<std::vector<std::string>> OutputTexts(const json& outputs, const std::str
         out.push_back("[" + type + " without text]");
       }
     } else if (type == "error") {
-      out.push_back(o.value("ename", std::string()) + ": " + o.value("evalue", std::string()));
+      NEREID_ASSIGN_OR_RETURN(std::string ename, OptionalString(o, "ename", what));
+      NEREID_ASSIGN_OR_RETURN(std::string evalue, OptionalString(o, "evalue", what));
+      out.push_back(ename + ": " + evalue);
     } else {
       return InvalidArgument(what + " has an unknown output_type '" + type + "'");
     }

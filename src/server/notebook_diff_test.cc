@@ -52,6 +52,12 @@ TEST(ParseNotebook, RefusesWhatIsNotAnNbformat4Notebook) {
   EXPECT_FALSE(
       ParseNotebook(R"({"nbformat": 4, "cells": [{"cell_type": "x", "source": ""}]})").ok());
   EXPECT_FALSE(ParseNotebook(R"({"nbformat": 4})").ok());
+  // A non-string error name or value is a 400, not an exception (was a 500; notebook fuzzer).
+  auto bad_error = ParseNotebook(Notebook(json::array(
+      {Cell("code", "x", json::array({{{"output_type", "error"}, {"evalue", json::object()}}}))})));
+  ASSERT_FALSE(bad_error.ok());
+  EXPECT_EQ(bad_error.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_error.status().message().find("'evalue' must be a string"), std::string::npos);
 }
 
 std::vector<NotebookCell> Cells(std::vector<std::pair<std::string, std::string>> v) {
