@@ -20,7 +20,8 @@
 // the children start logging together at a time the parent picked.
 //
 // Usage: load_bench --nereid build/src/cli/nereid [--runs 200] [--seconds 60] [--rate 100]
-//                   [--readers 4] [--flush-ms 1000] [--poll-ms 10] [--keep]
+//                   [--readers 4] [--flush-ms 1000] [--poll-ms 10] [--server-arg FLAG]...
+//                   [--keep]
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,8 +61,9 @@ struct Options {
   double seconds = 60;
   double rate = 100;  // points per second per run
   int readers = 4;
-  int flush_ms = 1000;  // RunOptions::flush_period (the library default)
-  int poll_ms = 10;     // how often a child checks for acks (latency resolution)
+  int flush_ms = 1000;                   // RunOptions::flush_period (the library default)
+  int poll_ms = 10;                      // how often a child checks for acks (latency resolution)
+  std::vector<std::string> server_args;  // extra `nereid server` flags (--server-arg)
   bool keep = false;
 };
 
@@ -289,8 +291,13 @@ pid_t StartServer(const Options& o, const std::string& data, int* port) {
     FILE* err = std::freopen((data + "/../server.err").c_str(), "w", stderr);
     (void)out;
     (void)err;
-    execl(o.nereid.c_str(), o.nereid.c_str(), "server", "--data", data.c_str(), "--port", "0",
-          "--host", "127.0.0.1", "--no-access-log", static_cast<char*>(nullptr));
+    std::vector<std::string> args = {o.nereid, "server",    "--data",         data, "--port", "0",
+                                     "--host", "127.0.0.1", "--no-access-log"};
+    args.insert(args.end(), o.server_args.begin(), o.server_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(o.nereid.c_str(), argv.data());
     _exit(127);
   }
   std::regex port_line("http://127\\.0\\.0\\.1:([0-9]+)/");
@@ -370,24 +377,29 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--nereid")
+    if (a == "--nereid") {
       o.nereid = next();
-    else if (a == "--runs")
+    } else if (a == "--runs") {
       o.runs = std::stoi(next());
-    else if (a == "--seconds")
+    } else if (a == "--seconds") {
       o.seconds = std::stod(next());
-    else if (a == "--rate")
+    } else if (a == "--rate") {
       o.rate = std::stod(next());
-    else if (a == "--readers")
+    } else if (a == "--readers") {
       o.readers = std::stoi(next());
-    else if (a == "--flush-ms")
+    } else if (a == "--flush-ms") {
       o.flush_ms = std::stoi(next());
-    else if (a == "--keep")
+    } else if (a == "--poll-ms") {
+      o.poll_ms = std::stoi(next());
+    } else if (a == "--server-arg") {
+      o.server_args.push_back(next());
+    } else if (a == "--keep") {
       o.keep = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: load_bench --nereid PATH [--runs N] [--seconds S] [--rate P] "
-                   "[--readers N] [--flush-ms MS] [--poll-ms MS] [--keep]\n");
+    } else {
+      std::fprintf(
+          stderr,
+          "usage: load_bench --nereid PATH [--runs N] [--seconds S] [--rate P] "
+          "[--readers N] [--flush-ms MS] [--poll-ms MS] [--server-arg FLAG]... [--keep]\n");
       return 2;
     }
   }
@@ -484,10 +496,13 @@ int main(int argc, char** argv) {
   waitpid(server, &st, 0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) ++errors["server did not exit cleanly on SIGTERM"];
 
+  std::string extra;
+  for (const auto& a : o.server_args) extra += " " + a;
   std::printf(
-      "load_bench: %d runs x %.0f s at %.0f points/s each, %d readers, flush %d ms; "
-      "load average at start %.2f, %u cpus\n",
-      o.runs, o.seconds, o.rate, o.readers, o.flush_ms, load1, std::thread::hardware_concurrency());
+      "load_bench: %d runs x %.0f s at %.0f points/s each, %d readers, flush %d ms, server "
+      "flags:%s; load average at start %.2f, %u cpus\n",
+      o.runs, o.seconds, o.rate, o.readers, o.flush_ms,
+      extra.empty() ? " (defaults)" : extra.c_str(), load1, std::thread::hardware_concurrency());
   std::printf("points: %llu logged, %llu acknowledged; accepted %.0f points/s (offered %.0f)\n",
               static_cast<unsigned long long>(logged), static_cast<unsigned long long>(acked),
               static_cast<double>(acked) / o.seconds, o.rate * o.runs);
