@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "server/session.h"
 
@@ -53,12 +54,16 @@ RateLimit ToLimit(const store::RateSetting& s) {
 
 }  // namespace
 
-std::string NewToken() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    std::abort();  // no randomness: never hand out a guessable token
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
+    std::abort();  // no randomness: never hand out a guessable secret
   }
-  return std::string(kTokenPrefix) + Hex(bytes.data(), bytes.size());
+  return Hex(buf.data(), buf.size());
+}
+
+std::string NewToken() {
+  return std::string(kTokenPrefix) + RandomHex(32);
 }
 
 std::string TokenHash(std::string_view token) {

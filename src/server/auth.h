@@ -31,6 +31,8 @@ namespace nereid::server {
 
 // 256 random bits, URL-safe: "nrd_" + 64 hex characters.
 std::string NewToken();
+// Lowercase hex of `bytes` bytes from the OS's CSPRNG (aborts rather than return weak randomness).
+std::string RandomHex(size_t bytes);
 std::string TokenHash(std::string_view token);  // lowercase hex SHA-256
 // True if `token` has the shape of a token (does not say it exists).
 bool IsWellFormedToken(std::string_view token);

@@ -18,16 +18,6 @@ void InitSodium() {
   });
 }
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::string> HashPassword(std::string_view password) {
@@ -61,10 +51,7 @@ const std::string& DummyPasswordHash() {
 }
 
 std::string NewSessionId() {
-  InitSodium();
-  std::array<unsigned char, 32> bytes{};
-  randombytes_buf(bytes.data(), bytes.size());
-  return "nrs_" + Hex(bytes.data(), bytes.size());
+  return "nrs_" + RandomHex(32);
 }
 
 bool IsWellFormedSessionId(std::string_view id) {
