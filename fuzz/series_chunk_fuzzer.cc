@@ -1,6 +1,6 @@
 // Fuzzes the series chunk decoders over arbitrary blobs (a corrupt database page, a bad backup):
-// DecodeFloatChunk, DecodeFloatChunkStepsValues, FloatChunkCount and DecodeStringChunk must return
-// DataLoss, never crash or over-allocate. A float chunk that decodes must re-encode to a blob that
+// DecodeFloatChunk, DecodeFloatChunkStepsValues, FloatChunkCount, DecodeStringChunk and the
+// partial FloatChunkReader must return DataLoss, never crash or over-allocate. A float chunk that decodes must re-encode to a blob that
 // decodes to the same points, bit for bit.
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "series/buckets.h"
 #include "series/float_chunk.h"
 
 namespace {
@@ -25,7 +26,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<double> steps, values;
   (void)DecodeFloatChunkStepsValues(blob, &steps, &values);
   (void)DecodeStringChunk(blob);
+  // The partial decoder a chart read uses: any range it accepts must equal the full decode's.
+  FloatChunkReader reader;
+  bool opened = reader.Open(blob).ok();
   auto points = DecodeFloatChunk(blob);
+  if (opened != points.ok()) std::abort();
+  if (opened) {
+    uint32_t n = reader.count();
+    uint32_t begin = n ? static_cast<uint32_t>(size % (n + 1)) : 0;
+    uint32_t end = begin + (n - begin) / 2;
+    if (!reader.Values(begin, end, &values).ok() || values.size() != end - begin) std::abort();
+    for (uint32_t i = begin; i < end; ++i) {
+      if (!SameBits(values[i - begin], (*points)[i].value)) std::abort();
+    }
+    nereid::series::BucketBuilder buckets(0, 1e6, 100);
+    std::vector<nereid::series::BucketBuilder::Part> parts;
+    (void)buckets.SplitChunkIntoParts(reader, &values, &parts);
+  }
   if (!points.ok()) return 0;
   auto again = DecodeFloatChunk(EncodeFloatChunk(*points));
   if (!again.ok() || again->size() != points->size()) std::abort();

@@ -138,6 +138,52 @@ void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<cons
   }
 }
 
+Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk,
+                                          std::vector<double>* values,
+                                          std::vector<Part>* parts) const {
+  std::span<const double> steps = chunk.steps();
+  std::span<const FloatBlock> blocks = chunk.blocks();
+  // Block summaries stand for runs of points only when steps are in StepLess order, as the store
+  // writes every chunk; anything else (an old or odd chunk) is decoded whole.
+  bool sorted = !blocks.empty();
+  for (size_t i = 1; i < steps.size() && sorted; ++i) {
+    double a = steps[i - 1], b = steps[i];
+    sorted = std::isnan(b) || (!std::isnan(a) && a <= b);
+  }
+  auto decode = [&](uint32_t begin, uint32_t end) -> Status {
+    if (begin == end) return Status();
+    NEREID_RETURN_IF_ERROR(chunk.Values(begin, end, values));
+    SplitIntoParts(steps.subspan(begin, end - begin), *values, parts);
+    return Status();
+  };
+  if (!sorted) return decode(0, chunk.count());
+  uint32_t pending = 0;  // points [pending, block.begin) still to decode
+  for (const FloatBlock& b : blocks) {
+    double first_step = steps[b.begin], last_step = steps[b.end - 1];
+    if (last_step < from_ || first_step > to_) {  // wholly outside the range: not even decoded
+      NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
+      pending = b.end;
+      continue;
+    }
+    int64_t k = IndexOf(first_step);
+    if (k < 0 || k != IndexOf(last_step)) continue;  // decoded with its neighbours below
+    NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
+    pending = b.end;
+    Acc a;
+    a.count = b.end - b.begin;
+    a.nan_count = b.nan_count;
+    a.min = b.min;
+    a.max = b.max;
+    a.sum = b.sum;
+    a.first = b.first;
+    a.last = b.last;
+    a.first_step = first_step;
+    a.last_step = last_step;
+    parts->push_back(Part{k, a});
+  }
+  return decode(pending, chunk.count());
+}
+
 void BucketBuilder::AddParts(std::span<const Part> parts) {
   for (const Part& p : parts) Merge(p.index, p.acc);
 }

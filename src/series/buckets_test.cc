@@ -211,3 +211,46 @@ TEST(Buckets, PartsAgreeWithPoints) {
 
 }  // namespace
 }  // namespace nereid::series
+
+namespace nereid::series {
+namespace {
+
+// Block summaries must give the same buckets as folding every point: chunks of several blocks
+// with runs of equal steps, NaN values, all-NaN blocks, and ranges that cut through blocks,
+// cover a few blocks, or hold many buckets per block.
+TEST(Buckets, ChunkBlocksAgreeWithPoints) {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 60; ++trial) {
+    std::vector<FloatPoint> pts(1 + rng() % 3000);
+    double step = static_cast<double>(rng() % 100);
+    bool all_nan_run = trial % 4 == 0;
+    for (size_t i = 0; i < pts.size(); ++i) {
+      step += rng() % 5 == 0 ? 0 : 1 + (rng() % 3 == 0 ? 0.25 : 0);  // ties and fractions
+      pts[i].step = step;
+      double v = std::sin(static_cast<double>(i) / 40) + static_cast<double>(rng() % 100) / 1e3;
+      if (rng() % 30 == 0) v = std::nan("");
+      if (all_nan_run && i >= 512 && i < 1100) v = std::nan("");
+      pts[i].value = v;
+    }
+    if (trial % 10 == 0) pts.back().step = std::nan("");  // a NaN step sorts last
+    SortByStep(pts);
+    std::string blob = EncodeFloatChunk(pts);
+    FloatChunkReader chunk;
+    ASSERT_TRUE(chunk.Open(blob).ok());
+    ASSERT_EQ(chunk.blocks().size(), (pts.size() + 511) / 512);
+    double lo = pts.front().step, hi = std::isnan(pts.back().step) ? step : pts.back().step;
+    double from = lo + (hi - lo) * (rng() % 3 == 0 ? 0 : static_cast<double>(rng() % 50) / 100);
+    double to = from + (hi - from) * static_cast<double>(1 + rng() % 100) / 100;
+    uint32_t n = 1 + rng() % (trial % 2 ? 8 : 400);
+    BucketBuilder by_point(from, to, n), by_chunk(from, to, n);
+    by_point.AddPoints(pts);
+    std::vector<double> scratch;
+    std::vector<BucketBuilder::Part> parts;
+    ASSERT_TRUE(by_chunk.SplitChunkIntoParts(chunk, &scratch, &parts).ok());
+    by_chunk.AddParts(parts);
+    ExpectSameBuckets(by_point.Finish(), by_chunk.Finish());
+  }
+}
+
+}  // namespace
+}  // namespace nereid::series

@@ -9,7 +9,19 @@
 namespace nereid::series::format {
 
 inline constexpr uint8_t kMagic = 0x4E;  // 'N'
+// Float chunks are written as version 2 (version 1 plus a block index); string chunks as version 1.
+// Decoders accept both versions for float chunks.
 inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersionBlockIndex = 2;
+
+// Points per block of a version-2 float chunk's index. A chart bucket edge inside a chunk costs
+// the decode of one block, not of the whole chunk; 512 keeps the index at ~0.09 bytes per point.
+inline constexpr uint32_t kBlockPoints = 512;
+// Decoders refuse smaller blocks, which bounds the inflated index at 2^14 entries (704 KiB).
+inline constexpr uint32_t kMinBlockPoints = 64;
+// One index entry: uint32 nan_count, then min, max, sum, first, last as IEEE-754 doubles, all
+// little-endian.
+inline constexpr size_t kBlockEntryBytes = 4 + 5 * 8;
 
 // Byte 2 of a chunk: what its points hold.
 inline constexpr uint8_t kKindFloat = 1;

@@ -78,6 +78,53 @@ void Rebuild(int order, const uint8_t* const* planes, size_t m, uint64_t v0, uin
   }
 }
 
+template <int W>
+inline uint64_t Residual(const uint8_t* const* planes, size_t j) {
+  uint64_t z = 0;
+  for (int b = 0; b < W; ++b) z |= uint64_t{planes[b][j]} << (8 * b);
+  return UnZigZag(z);
+}
+
+// Rebuild restricted to points [begin, end), written at out + (i - begin) * stride. The state
+// before residual t0 follows in closed form (mod 2^64) from S0 = sum r_j and S1 = sum j * r_j over
+// j < t0: order 1 v = v0 + S0; order 2 d = d1 + S0 and v = v0 + (t0 + 1) d1 + t0 S0 - S1.
+template <int W, typename F>
+void RebuildRange(int order, const uint8_t* const* planes, size_t m, uint64_t v0, uint64_t d1,
+                  size_t n, size_t begin, size_t end, uint8_t* out, size_t stride, F f) {
+  auto put = [out, stride, begin, f](size_t i, uint64_t v) {
+    uint64_t x = f(v);
+    std::memcpy(out + (i - begin) * stride, &x, sizeof x);
+  };
+  if (begin >= end) return;
+  size_t head = n - m;
+  if (order == 0) {
+    for (size_t i = begin; i < end; ++i) put(i, Residual<W>(planes, i));
+    return;
+  }
+  size_t i = begin;
+  if (i == 0) put(i++, v0);
+  if (order == 2 && i == 1 && i < end) put(i++, v0 + d1);
+  if (i >= end) return;
+  size_t t0 = i - head;
+  uint64_t s0 = 0, s1 = 0;
+  for (size_t j = 0; j < t0; ++j) {
+    uint64_t r = Residual<W>(planes, j);
+    s0 += r;
+    s1 += j * r;
+  }
+  if (order == 1) {
+    uint64_t v = v0 + s0;
+    for (size_t j = t0; j + head < end; ++j) put(j + head, v += Residual<W>(planes, j));
+    return;
+  }
+  uint64_t d = d1 + s0;
+  uint64_t v = v0 + (t0 + 1) * d1 + t0 * s0 - s1;
+  for (size_t j = t0; j + head < end; ++j) {
+    d += Residual<W>(planes, j);
+    put(j + head, v += d);
+  }
+}
+
 template <typename F>
 void RebuildAnyWidth(int width, int order, const uint8_t* const* planes, size_t m, uint64_t v0,
                      uint64_t d1, size_t n, uint8_t* out, size_t stride, F f) {
@@ -149,6 +196,48 @@ bool DecodeMapped(ByteReader& in, size_t n, uint8_t* out, size_t stride, F f) {
     if (!ReadSection(in, m, scratch + b * m, &planes[b])) return false;
   }
   RebuildAnyWidth(width, order, planes, m, v0, d1, n, out, stride, f);
+  return true;
+}
+
+// DecodeMapped for points [begin, end) only.
+template <typename F>
+bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8_t* out,
+                       size_t stride, F f) {
+  uint8_t order = 0, width = 0;
+  uint64_t v0 = 0, d1 = 0;
+  if (begin > end || end > n) return false;
+  if (!in.ReadByte(&order) || order > format::kMaxOrder) return false;
+  if (order >= 1 && n >= 1) {
+    if (!in.ReadVarint(&v0)) return false;
+    v0 = UnZigZag(v0);
+  }
+  if (order == 2 && n >= 2) {
+    if (!in.ReadVarint(&d1)) return false;
+    d1 = UnZigZag(d1);
+  }
+  if (!in.ReadByte(&width) || width > 8) return false;
+  size_t m = n - std::min<size_t>(order, n);
+  const uint8_t* planes[8] = {};
+  uint8_t* scratch = PlaneScratch(m * width);
+  for (int b = 0; b < width; ++b) {
+    if (!ReadSection(in, m, scratch + b * m, &planes[b])) return false;
+  }
+  switch (width) {
+#define NEREID_REBUILD_RANGE_CASE(w)                                                   \
+  case w:                                                                              \
+    RebuildRange<w>(order, planes, m, v0, d1, n, begin, end, out, stride, f);          \
+    break;
+    NEREID_REBUILD_RANGE_CASE(0)
+    NEREID_REBUILD_RANGE_CASE(1)
+    NEREID_REBUILD_RANGE_CASE(2)
+    NEREID_REBUILD_RANGE_CASE(3)
+    NEREID_REBUILD_RANGE_CASE(4)
+    NEREID_REBUILD_RANGE_CASE(5)
+    NEREID_REBUILD_RANGE_CASE(6)
+    NEREID_REBUILD_RANGE_CASE(7)
+    NEREID_REBUILD_RANGE_CASE(8)
+#undef NEREID_REBUILD_RANGE_CASE
+  }
   return true;
 }
 
@@ -336,6 +425,19 @@ bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {
   uint8_t shift = 0;
   if (!in.ReadByte(&shift) || shift > 62) return false;
   return DecodeMapped(in, n, out, stride, UnmapDouble{shift});
+}
+
+bool DecodeDoubleColumnRange(ByteReader& in, size_t n, size_t begin, size_t end, double* out) {
+  uint8_t shift = 0;
+  if (!in.ReadByte(&shift) || shift > 62) return false;
+  return DecodeMappedRange(in, n, begin, end, reinterpret_cast<uint8_t*>(out), sizeof(double),
+                           UnmapDouble{shift});
+}
+
+bool SkipDoubleColumn(ByteReader& in, size_t n) {
+  uint8_t shift = 0;
+  if (!in.ReadByte(&shift) || shift > 62) return false;
+  return SkipIntColumn(in, n);
 }
 
 bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {

@@ -68,6 +68,13 @@ void EncodeStepColumn(std::span<const double> steps, std::string& out);
 bool DecodeIntColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+// Decodes only values [begin, end) (begin <= end <= n) of a double column of n values into
+// out[0, end - begin), and moves *in past the whole column. The predictor state at `begin` comes
+// from sums over the earlier residuals (vectorizable) rather than the serial rebuild, so a range
+// of a long column costs little more than the range.
+bool DecodeDoubleColumnRange(ByteReader& in, size_t n, size_t begin, size_t end, double* out);
+// Moves past a double column without decoding it. False on malformed input.
+bool SkipDoubleColumn(ByteReader& in, size_t n);
 // Moves past an integer column without decoding it (reads that need no timestamps skip them).
 // False on malformed input.
 bool SkipIntColumn(ByteReader& in, size_t n);

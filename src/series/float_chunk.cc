@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 
 #include "series/chunk_format.h"
@@ -15,10 +16,10 @@ namespace {
 using internal::ByteReader;
 using internal::PutVarint;
 
-std::string Frame(uint8_t kind, size_t count, const std::string& body) {
+std::string Frame(uint8_t kind, uint8_t version, size_t count, const std::string& body) {
   std::string out;
   out.push_back(static_cast<char>(format::kMagic));
-  out.push_back(static_cast<char>(format::kVersion));
+  out.push_back(static_cast<char>(version));
   out.push_back(static_cast<char>(kind));
   out.push_back(0);  // flags
   PutVarint(out, count);
@@ -28,27 +29,69 @@ std::string Frame(uint8_t kind, size_t count, const std::string& body) {
 
 struct Header {
   uint8_t kind = 0;
+  uint8_t version = 0;
   uint8_t flags = 0;
   uint32_t count = 0;
-  std::string_view body;
+  uint32_t block_points = 0;  // version 2: points per index block
+  std::string_view index;     // version 2: the block index entries
+  std::string_view body;      // the columns
 };
 
-Result<Header> ParseHeader(std::string_view blob) {
+void PutLE(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t GetLE(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
+  return v;
+}
+
+// Reads the header; for a version-2 float chunk also the block index, inflated into
+// *index_storage (h.index points at the entries), or skipped when index_storage is null.
+Result<Header> ParseHeader(std::string_view blob, std::string* index_storage = nullptr) {
   ByteReader r(blob);
   uint8_t magic = 0, version = 0;
   Header h;
+  // Version 2 exists for float chunks only; the kind is checked by each decoder.
   uint64_t count = 0;
   if (!r.ReadByte(&magic) || !r.ReadByte(&version) || !r.ReadByte(&h.kind) ||
       !r.ReadByte(&h.flags) || !r.ReadVarint(&count)) {
     return DataLoss("series chunk: truncated header");
   }
   if (magic != format::kMagic) return DataLoss("series chunk: bad magic byte");
-  if (version != format::kVersion) {
+  if (version != format::kVersion &&
+      !(version == format::kVersionBlockIndex && h.kind == format::kKindFloat)) {
     return DataLoss("series chunk: unknown version " + std::to_string(version));
   }
+  h.version = version;
   if (h.flags != 0) return DataLoss("series chunk: unknown flags");
   if (count > format::kMaxChunkPoints) return DataLoss("series chunk: point count above maximum");
   h.count = static_cast<uint32_t>(count);
+  if (version == format::kVersionBlockIndex) {
+    uint64_t block = 0;
+    if (!r.ReadVarint(&block) || block < format::kMinBlockPoints ||
+        block > format::kMaxChunkPoints) {
+      return DataLoss("series chunk: bad block size");
+    }
+    h.block_points = static_cast<uint32_t>(block);
+    size_t bytes = (h.count + block - 1) / block * format::kBlockEntryBytes;
+    const uint8_t* index = nullptr;
+    bool ok = false;
+    if (index_storage == nullptr) {  // skip the section without inflating it
+      uint8_t tag = 0;
+      uint64_t frame = 0;
+      ok = r.ReadByte(&tag) && (tag == 0 ? r.ReadBytes(bytes, &index)
+                                         : tag == 1 && r.ReadVarint(&frame) &&
+                                               r.ReadBytes(frame, &index));
+    } else {
+      index_storage->resize(std::max<size_t>(bytes, 1));
+      ok = internal::ReadSection(r, bytes, reinterpret_cast<uint8_t*>(index_storage->data()),
+                                 &index);
+      if (ok) h.index = std::string_view(reinterpret_cast<const char*>(index), bytes);
+    }
+    if (!ok) return DataLoss("series chunk: malformed block index");
+  }
   h.body = blob.substr(blob.size() - r.remaining());
   return h;
 }
@@ -115,12 +158,34 @@ ChunkSummary Summarize(std::span<const FloatPoint> points) {
 }
 
 std::string EncodeFloatChunk(std::span<const FloatPoint> points) {
-  std::string body;
+  std::string body, index;
+  PutVarint(body, format::kBlockPoints);
+  for (size_t b = 0; b < points.size(); b += format::kBlockPoints) {
+    size_t e = std::min(points.size(), b + format::kBlockPoints);
+    // The same left-to-right fold BucketBuilder applies to decoded points, so a bucket merged
+    // from blocks equals one folded from points.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+    uint32_t nans = 0;
+    for (size_t i = b; i < e; ++i) {
+      double v = points[i].value;
+      bool nan = v != v;
+      nans += nan ? 1 : 0;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+      sum += nan ? 0.0 : v;
+    }
+    if (nans == e - b) lo = hi = points[b].value;
+    PutLE(index, nans, 4);
+    for (double d : {lo, hi, sum, points[b].value, points[e - 1].value}) {
+      PutLE(index, std::bit_cast<uint64_t>(d), 8);
+    }
+  }
+  internal::PutSection(body, index);  // noise stays raw; a flat series' index shrinks to bytes
   EncodeStepsAndTimes(points, body);
   std::vector<uint64_t> values(points.size());
   for (size_t i = 0; i < points.size(); ++i) values[i] = std::bit_cast<uint64_t>(points[i].value);
   internal::EncodeDoubleColumn(values, body);
-  return Frame(format::kKindFloat, points.size(), body);
+  return Frame(format::kKindFloat, format::kVersionBlockIndex, points.size(), body);
 }
 
 Result<uint32_t> FloatChunkCount(std::string_view blob) {
@@ -164,6 +229,50 @@ Status DecodeFloatChunkStepsValues(std::string_view blob, std::vector<double>* s
   return Status();
 }
 
+Status FloatChunkReader::Open(std::string_view blob) {
+  NEREID_ASSIGN_OR_RETURN(Header h, ParseHeader(blob, &index_));
+  if (h.kind != format::kKindFloat) return DataLoss("series chunk: not a float chunk");
+  count_ = h.count;
+  blocks_.clear();
+  for (size_t b = 0, at = 0; h.block_points > 0 && b < h.count;
+       b += h.block_points, at += format::kBlockEntryBytes) {
+    const char* e = h.index.data() + at;
+    FloatBlock f;
+    f.begin = static_cast<uint32_t>(b);
+    f.end = static_cast<uint32_t>(std::min<size_t>(h.count, b + h.block_points));
+    f.nan_count = static_cast<uint32_t>(GetLE(e, 4));
+    if (f.nan_count > f.end - f.begin) return DataLoss("series chunk: bad block index");
+    f.min = std::bit_cast<double>(GetLE(e + 4, 8));
+    f.max = std::bit_cast<double>(GetLE(e + 12, 8));
+    f.sum = std::bit_cast<double>(GetLE(e + 20, 8));
+    f.first = std::bit_cast<double>(GetLE(e + 28, 8));
+    f.last = std::bit_cast<double>(GetLE(e + 36, 8));
+    blocks_.push_back(f);
+  }
+  ByteReader r(h.body);
+  steps_.resize(h.count);
+  if (!internal::DecodeStepColumn(r, h.count, reinterpret_cast<uint8_t*>(steps_.data()), 8) ||
+      !internal::SkipIntColumn(r, h.count)) {
+    return DataLoss("series chunk: malformed column");
+  }
+  size_t at = h.body.size() - r.remaining();
+  if (!internal::SkipDoubleColumn(r, h.count)) return DataLoss("series chunk: malformed column");
+  if (r.remaining() != 0) return DataLoss("series chunk: trailing bytes");
+  value_column_ = h.body.substr(at);
+  return Status();
+}
+
+Status FloatChunkReader::Values(uint32_t begin, uint32_t end, std::vector<double>* values) const {
+  if (begin > end || end > count_) return InvalidArgument("series chunk: range out of bounds");
+  values->resize(std::max<size_t>(end - begin, 1));  // never offset a null data()
+  values->resize(end - begin);
+  ByteReader r(value_column_);
+  if (!internal::DecodeDoubleColumnRange(r, count_, begin, end, values->data())) {
+    return DataLoss("series chunk: malformed column");
+  }
+  return Status();
+}
+
 std::string EncodeStringChunk(std::span<const StringPoint> points) {
   std::string body;
   EncodeStepsAndTimes(points, body);
@@ -174,7 +283,7 @@ std::string EncodeStringChunk(std::span<const StringPoint> points) {
   }
   PutVarint(body, values.size());
   internal::PutSection(body, values);
-  return Frame(format::kKindString, points.size(), body);
+  return Frame(format::kKindString, format::kVersion, points.size(), body);
 }
 
 Result<std::vector<StringPoint>> DecodeStringChunk(std::string_view blob) {

@@ -70,6 +70,39 @@ Status DecodeFloatChunkStepsValues(std::string_view blob, std::vector<double>* s
 // Reads only the point count from a chunk header, without decoding.
 Result<uint32_t> FloatChunkCount(std::string_view blob);
 
+// One block of a float chunk's block index (format version 2): points [begin, end) and their
+// summary as BucketBuilder folds a run of points: min, max and sum ignore NaN, sum adds left to
+// right; when every value is NaN, min = max = first.
+struct FloatBlock {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint32_t nan_count = 0;
+  double min = 0, max = 0, sum = 0, first = 0, last = 0;
+};
+
+// Partial decoding of one float chunk, for reads that need few of its values (a chart bucket edge
+// inside a chunk): parses the header and block index, decodes the steps, and decodes the values
+// of a point range on request. Version-1 chunks (no index) open too, with no blocks.
+//
+// Thread-safety: one thread at a time. Borrows the blob, which must outlive the reader.
+class FloatChunkReader {
+ public:
+  // DataLoss on a corrupt or truncated blob, as DecodeFloatChunk.
+  Status Open(std::string_view blob);
+  uint32_t count() const { return count_; }
+  std::span<const double> steps() const { return steps_; }
+  std::span<const FloatBlock> blocks() const { return blocks_; }
+  // Values of points [begin, end) into *values (resized to end - begin).
+  Status Values(uint32_t begin, uint32_t end, std::vector<double>* values) const;
+
+ private:
+  uint32_t count_ = 0;
+  std::vector<double> steps_;
+  std::vector<FloatBlock> blocks_;
+  std::string_view value_column_;
+  std::string index_;  // the inflated block index
+};
+
 // String series chunks (also used for file series, whose values are serialized file references).
 std::string EncodeStringChunk(std::span<const StringPoint> points);
 Result<std::vector<StringPoint>> DecodeStringChunk(std::string_view blob);

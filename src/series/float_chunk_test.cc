@@ -9,6 +9,7 @@
 #include <random>
 
 #include "series/chunk_format.h"
+#include "series/column_codec.h"
 
 namespace nereid::series {
 namespace {
@@ -273,6 +274,113 @@ TEST(StringChunk, RoundTripAndCorruption) {
   EXPECT_TRUE(DecodeStringChunk(EncodeStringChunk({})).ok());
   p.resize(20);
   Torture(EncodeStringChunk(p), false);
+}
+
+// A version-1 blob of the same points: the version-2 one without its block index.
+std::string WithoutIndex(const std::string& v2, size_t count) {
+  internal::ByteReader r(v2);
+  uint8_t byte = 0;
+  uint64_t n = 0, block = 0;
+  for (int i = 0; i < 4; ++i) r.ReadByte(&byte);
+  r.ReadVarint(&n);
+  size_t header = v2.size() - r.remaining();
+  r.ReadVarint(&block);
+  const uint8_t* skipped = nullptr;
+  uint64_t frame = 0;
+  r.ReadByte(&byte);
+  if (byte == 0) {
+    r.ReadBytes((count + block - 1) / block * format::kBlockEntryBytes, &skipped);
+  } else {
+    r.ReadVarint(&frame);
+    r.ReadBytes(frame, &skipped);
+  }
+  std::string v1 = v2.substr(0, header) + v2.substr(v2.size() - r.remaining());
+  v1[1] = static_cast<char>(format::kVersion);
+  return v1;
+}
+
+TEST(FloatChunkReader, RangesDecodeLikeTheWholeChunk) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> noise(0, 0.01);
+  for (int shape = 0; shape < 6; ++shape) {
+    std::vector<FloatPoint> pts(shape == 5 ? 2 : 3000 + rng() % 1200);
+    for (size_t i = 0; i < pts.size(); ++i) {
+      double x = static_cast<double>(i);
+      double v = shape == 0   ? FromBits(rng())                                  // order 0
+                 : shape == 1 ? static_cast<double>(static_cast<float>(          // order 1
+                                    2.5 * std::exp(-x / 2000) + 0.05 + noise(rng)))
+                 : shape == 2 ? 1000 + 3 * x                                     // order 2
+                 : shape == 3 ? (i % 7 == 0 ? std::nan("") : -x / 8)
+                              : 0.5 * x;
+      double step = shape == 4 ? x * 0.1 : shape == 3 ? x * 3 : x + 100;  // all step modes
+      pts[i] = {step, static_cast<int64_t>(i) * 1000, v};
+    }
+    std::string blob = EncodeFloatChunk(pts);
+    for (const std::string& b : {blob, WithoutIndex(blob, pts.size())}) {
+      auto whole = DecodeFloatChunk(b);
+      ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+      ExpectBitExact(pts, *whole);
+      FloatChunkReader chunk;
+      ASSERT_TRUE(chunk.Open(b).ok());
+      ASSERT_EQ(chunk.count(), pts.size());
+      for (size_t i = 0; i < pts.size(); ++i) ASSERT_EQ(Bits(chunk.steps()[i]), Bits(pts[i].step));
+      std::vector<double> values;
+      for (int trial = 0; trial < 40; ++trial) {
+        uint32_t begin = static_cast<uint32_t>(rng() % (pts.size() + 1));
+        uint32_t end = begin + static_cast<uint32_t>(rng() % (pts.size() - begin + 1));
+        if (trial == 0) begin = 0, end = static_cast<uint32_t>(pts.size());
+        ASSERT_TRUE(chunk.Values(begin, end, &values).ok());
+        ASSERT_EQ(values.size(), end - begin);
+        for (uint32_t i = begin; i < end; ++i) {
+          ASSERT_EQ(Bits(values[i - begin]), Bits(pts[i].value)) << shape << " at " << i;
+        }
+      }
+      EXPECT_FALSE(chunk.Values(1, 0, &values).ok());
+      EXPECT_FALSE(chunk.Values(0, static_cast<uint32_t>(pts.size()) + 1, &values).ok());
+      if (b != blob) {
+        EXPECT_TRUE(chunk.blocks().empty());
+        continue;
+      }
+      // The index holds each block's fold: counts, NaN counts, first and last exactly.
+      ASSERT_EQ(chunk.blocks().size(), (pts.size() + 511) / 512);
+      for (const FloatBlock& fb : chunk.blocks()) {
+        ASSERT_EQ(fb.end - fb.begin, std::min<size_t>(512, pts.size() - fb.begin));
+        uint32_t nans = 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (uint32_t i = fb.begin; i < fb.end; ++i) {
+          double v = pts[i].value;
+          if (std::isnan(v)) {
+            ++nans;
+            continue;
+          }
+          lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+        EXPECT_EQ(fb.nan_count, nans);
+        EXPECT_EQ(Bits(fb.first), Bits(pts[fb.begin].value));
+        EXPECT_EQ(Bits(fb.last), Bits(pts[fb.end - 1].value));
+        if (nans < fb.end - fb.begin) {
+          EXPECT_EQ(fb.min, lo);
+          EXPECT_EQ(fb.max, hi);
+        }
+      }
+    }
+  }
+}
+
+TEST(FloatChunkReader, RejectsCorruptIndexAndTinyBlocks) {
+  std::vector<FloatPoint> pts;
+  for (int i = 0; i < 1000; ++i) pts.push_back({double(i), i, double(i % 10)});
+  std::string blob = EncodeFloatChunk(pts);
+  FloatChunkReader chunk;
+  for (size_t len = 0; len < blob.size(); len += 7) {
+    EXPECT_FALSE(chunk.Open(blob.substr(0, len)).ok()) << len;
+  }
+  // A block size below the minimum would let a hostile header inflate a huge index.
+  std::string tiny = blob;
+  ASSERT_EQ(static_cast<uint8_t>(tiny[6]), 0x80);  // varint 512 after the 2-byte count
+  tiny[6] = 1, tiny[7] = 0;
+  EXPECT_EQ(chunk.Open(tiny).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeFloatChunk(tiny).status().code(), StatusCode::kDataLoss);
 }
 
 }  // namespace
