@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cmath>
 #include <numeric>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "store_sqlite/codec.h"
@@ -161,8 +163,9 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
   double to = query.step_to.value_or(series.last_step);
   if (!(from <= to)) return InvalidArgument("step_from must not exceed step_to");
   series::BucketBuilder builder(from, to, query.buckets);
-  // Chunks that straddle a bucket boundary must be decoded; that is nearly all the cost. They are
-  // gathered in batches, decoded on two threads into per-bucket parts, and every chunk's
+  // Chunks that straddle a bucket boundary must be opened; that is nearly all the cost. Within
+  // one, only the 512-point blocks that straddle an edge are decoded (the rest merge from the
+  // chunk's block index). They are gathered in batches, split on two threads into per-bucket parts, and every chunk's
   // contribution (summary or parts) is then merged in arrival order, so ties resolve first/last
   // exactly as a point-by-point pass would.
   struct Item {
@@ -170,27 +173,60 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     int64_t job = -1;  // index into jobs, or -1 for a summary
   };
   struct Job {
-    std::string blob;
+    size_t offset = 0, size = 0;  // the chunk's blob within scratch.blobs
     std::vector<series::BucketBuilder::Part> parts;
     Status status;
   };
-  std::vector<Item> items;
-  std::vector<Job> jobs;
-  size_t blob_bytes = 0;
+  // Per-thread buffers kept across requests: allocating megabytes afresh per request cost more
+  // (page faults on new heap pages) than decoding.
+  struct Scratch {
+    std::vector<Item> items;
+    std::vector<Job> jobs;
+    std::string blobs;  // the blobs of jobs, end to end: one buffer that keeps its capacity
+    series::FloatChunkReader chunk;  // for the requesting thread; the helper has its own
+    std::vector<double> values;
+  };
+  // Requests run on any of the HTTP handler pool's threads, so the buffers are pooled here
+  // rather than kept per thread.
+  static std::mutex pool_mu;
+  static std::vector<std::unique_ptr<Scratch>> pool;
+  std::unique_ptr<Scratch> taken;
+  {
+    std::lock_guard lock(pool_mu);
+    if (!pool.empty()) taken = std::move(pool.back()), pool.pop_back();
+  }
+  if (!taken) taken = std::make_unique<Scratch>();
+  struct GiveBack {
+    std::unique_ptr<Scratch>& s;
+    ~GiveBack() {
+      std::lock_guard lock(pool_mu);
+      if (pool.size() < 4) pool.push_back(std::move(s));  // bounds what idle buffers hold
+    }
+  } give_back{taken};
+  Scratch& scratch = *taken;
+  std::vector<Item>& items = scratch.items;
+  std::vector<Job>& jobs = scratch.jobs;
+  std::string& blobs = scratch.blobs;  // the helper thread sees only these names
+  items.clear();
+  size_t njobs = 0;
+  blobs.clear();
   auto flush = [&]() -> Status {
     std::atomic<size_t> next{0};
-    auto work = [&] {
-      std::vector<double> steps, values;  // reused across chunks
-      for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+    const std::thread::id requester = std::this_thread::get_id();
+    std::function<void()> work = [&] {
+      thread_local series::FloatChunkReader helper_chunk;
+      thread_local std::vector<double> helper_values;
+      bool mine = std::this_thread::get_id() == requester;
+      series::FloatChunkReader& chunk = mine ? scratch.chunk : helper_chunk;
+      std::vector<double>& values = mine ? scratch.values : helper_values;
+      for (size_t j; (j = next.fetch_add(1)) < njobs;) {
         Job& job = jobs[j];
-        job.status = series::DecodeFloatChunkStepsValues(job.blob, &steps, &values);
-        if (job.status.ok()) builder.SplitIntoParts(steps, values, &job.parts);
+        job.status = chunk.Open(std::string_view(blobs).substr(job.offset, job.size));
+        if (job.status.ok()) job.status = builder.SplitChunkIntoParts(chunk, &values, &job.parts);
       }
     };
-    if (jobs.size() >= 2) {
-      std::thread helper(work);
-      work();
-      helper.join();
+    if (njobs >= 2) {
+      read_helper_.Share(work);
     } else {
       work();
     }
@@ -204,8 +240,8 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
       builder.AddParts(job.parts);
     }
     items.clear();
-    jobs.clear();
-    blob_bytes = 0;
+    njobs = 0;
+    blobs.clear();
     return Status();
   };
   // Summaries only (no data column), in arrival order so ties resolve first/last by arrival.
@@ -236,11 +272,16 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     d->Bind(1, q->Int(0));
     NEREID_ASSIGN_OR_RETURN(bool found, d->Step());
     if (!found) return DataLoss("chunk data missing for series '" + query.path + "'");
-    items.push_back(Item{{}, static_cast<int64_t>(jobs.size())});
-    jobs.push_back(Job{std::string(d->Blob(0)), {}, Status()});
-    blob_bytes += jobs.back().blob.size();
+    items.push_back(Item{{}, static_cast<int64_t>(njobs)});
+    if (jobs.size() <= njobs) jobs.resize(njobs + 1);
+    Job& job = jobs[njobs++];
+    job.parts.clear();
+    job.status = Status();
+    job.offset = blobs.size();
+    blobs.append(d->Blob(0));
+    job.size = blobs.size() - job.offset;
     // Bounds the memory held by copied blobs; batches are big enough to amortize a thread start.
-    if (blob_bytes >= (size_t{8} << 20)) NEREID_RETURN_IF_ERROR(flush());
+    if (blobs.size() >= (size_t{4} << 20)) NEREID_RETURN_IF_ERROR(flush());
   }
   NEREID_RETURN_IF_ERROR(flush());
   return builder.Finish();

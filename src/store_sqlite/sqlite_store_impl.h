@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "store_sqlite/accounts.h"
 #include "store_sqlite/db.h"
+#include "store_sqlite/helper_thread.h"
 #include "store_sqlite/notebooks.h"
 #include "store_sqlite/series_cache.h"
 #include "store_sqlite/writer.h"
@@ -104,6 +105,7 @@ class SqliteStore final : public store::Store {
   std::unique_ptr<SqliteNotebooks> notebooks_;
   SeriesCache series_cache_{1 << 21};  // used by the writer thread only
   uint64_t jobs_since_trim_ = 0;       // writer thread only
+  HelperThread read_helper_;           // a second core for chart reads
 
   std::atomic<bool> closed_{false};
   std::mutex readers_mu_;
