@@ -145,11 +145,7 @@ Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk,
   std::span<const FloatBlock> blocks = chunk.blocks();
   // Block summaries stand for runs of points only when steps are in StepLess order, as the store
   // writes every chunk; anything else (an old or odd chunk) is decoded whole.
-  bool sorted = !blocks.empty();
-  for (size_t i = 1; i < steps.size() && sorted; ++i) {
-    double a = steps[i - 1], b = steps[i];
-    sorted = std::isnan(b) || (!std::isnan(a) && a <= b);
-  }
+  bool sorted = !blocks.empty() && chunk.steps_sorted();
   auto decode = [&](uint32_t begin, uint32_t end) -> Status {
     if (begin == end) return Status();
     NEREID_RETURN_IF_ERROR(chunk.Values(begin, end, values));

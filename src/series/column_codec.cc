@@ -107,15 +107,16 @@ void RebuildRange(int order, const uint8_t* const* planes, size_t m, uint64_t v0
   if (i >= end) return;
   size_t t0 = i - head;
   uint64_t s0 = 0, s1 = 0;
+  if (order == 1) {
+    for (size_t j = 0; j < t0; ++j) s0 += Residual<W>(planes, j);
+    uint64_t v = v0 + s0;
+    for (size_t j = t0; j + head < end; ++j) put(j + head, v += Residual<W>(planes, j));
+    return;
+  }
   for (size_t j = 0; j < t0; ++j) {
     uint64_t r = Residual<W>(planes, j);
     s0 += r;
     s1 += j * r;
-  }
-  if (order == 1) {
-    uint64_t v = v0 + s0;
-    for (size_t j = t0; j + head < end; ++j) put(j + head, v += Residual<W>(planes, j));
-    return;
   }
   uint64_t d = d1 + s0;
   uint64_t v = v0 + (t0 + 1) * d1 + t0 * s0 - s1;

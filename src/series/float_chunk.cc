@@ -250,10 +250,23 @@ Status FloatChunkReader::Open(std::string_view blob) {
     blocks_.push_back(f);
   }
   ByteReader r(h.body);
+  steps_.resize(std::max<size_t>(h.count, 1));  // never offset a null data()
   steps_.resize(h.count);
+  bool consecutive = r.remaining() > 0 && r.Peek() == format::kStepsConsecutive;
   if (!internal::DecodeStepColumn(r, h.count, reinterpret_cast<uint8_t*>(steps_.data()), 8) ||
       !internal::SkipIntColumn(r, h.count)) {
     return DataLoss("series chunk: malformed column");
+  }
+  // Consecutive steps are sorted by construction; others are checked without branches so the
+  // loop vectorizes: out of order is a > b, or a NaN before a number.
+  steps_sorted_ = true;
+  if (!consecutive) {
+    bool bad = false;
+    for (size_t i = 1; i < steps_.size(); ++i) {
+      double a = steps_[i - 1], b = steps_[i];
+      bad |= (a > b) | ((a != a) & (b == b));
+    }
+    steps_sorted_ = !bad;
   }
   size_t at = h.body.size() - r.remaining();
   if (!internal::SkipDoubleColumn(r, h.count)) return DataLoss("series chunk: malformed column");

@@ -92,6 +92,8 @@ class FloatChunkReader {
   uint32_t count() const { return count_; }
   std::span<const double> steps() const { return steps_; }
   std::span<const FloatBlock> blocks() const { return blocks_; }
+  // True when steps are in SortByStep order (NaN last), as the store writes every chunk.
+  bool steps_sorted() const { return steps_sorted_; }
   // Values of points [begin, end) into *values (resized to end - begin).
   Status Values(uint32_t begin, uint32_t end, std::vector<double>* values) const;
 
@@ -99,6 +101,7 @@ class FloatChunkReader {
   uint32_t count_ = 0;
   std::vector<double> steps_;
   std::vector<FloatBlock> blocks_;
+  bool steps_sorted_ = false;
   std::string_view value_column_;
   std::string index_;  // the inflated block index
 };

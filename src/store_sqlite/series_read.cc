@@ -244,6 +244,13 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     blobs.clear();
     return Status();
   };
+  sqlite3_blob* blob = nullptr;
+  struct BlobCloser {
+    sqlite3_blob*& blob;
+    ~BlobCloser() {
+      if (blob != nullptr) sqlite3_blob_close(blob);
+    }
+  } close_blob{blob};
   // Summaries only (no data column), in arrival order so ties resolve first/last by arrival.
   auto q = db.Cached(
       "SELECT id, count, nan_count, step_min, step_max, ts_min, ts_max, min, max, sum, first, "
@@ -268,18 +275,24 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
       items.push_back(Item{s, -1});
       continue;
     }
-    auto d = db.Cached("SELECT data FROM chunk_data WHERE chunk_id = ?");
-    d->Bind(1, q->Int(0));
-    NEREID_ASSIGN_OR_RETURN(bool found, d->Step());
-    if (!found) return DataLoss("chunk data missing for series '" + query.path + "'");
+    // Incremental blob I/O copies the blob once, straight into our buffer; a SELECT would copy
+    // it into SQLite's own buffer first.
+    int64_t chunk_id = q->Int(0);
+    int rc = blob != nullptr ? sqlite3_blob_reopen(blob, chunk_id)
+                             : sqlite3_blob_open(db.raw(), "main", "chunk_data", "data", chunk_id,
+                                                 0, &blob);
+    if (rc != SQLITE_OK) return DataLoss("chunk data missing for series '" + query.path + "'");
+    size_t size = static_cast<size_t>(sqlite3_blob_bytes(blob));
     items.push_back(Item{{}, static_cast<int64_t>(njobs)});
     if (jobs.size() <= njobs) jobs.resize(njobs + 1);
     Job& job = jobs[njobs++];
     job.parts.clear();
     job.status = Status();
     job.offset = blobs.size();
-    blobs.append(d->Blob(0));
-    job.size = blobs.size() - job.offset;
+    job.size = size;
+    blobs.resize(job.offset + size);
+    rc = sqlite3_blob_read(blob, blobs.data() + job.offset, static_cast<int>(size), 0);
+    if (rc != SQLITE_OK) return Internal("reading a chunk: " + std::string(sqlite3_errstr(rc)));
     // Bounds the memory held by copied blobs; batches are big enough to amortize a thread start.
     if (blobs.size() >= (size_t{4} << 20)) NEREID_RETURN_IF_ERROR(flush());
   }
