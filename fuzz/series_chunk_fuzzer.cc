@@ -1,7 +1,7 @@
 // Fuzzes the series chunk decoders over arbitrary blobs (a corrupt database page, a bad backup):
 // DecodeFloatChunk, DecodeFloatChunkStepsValues, FloatChunkCount, DecodeStringChunk and the
-// partial FloatChunkReader must return DataLoss, never crash or over-allocate. A float chunk that decodes must re-encode to a blob that
-// decodes to the same points, bit for bit.
+// partial FloatChunkReader must return DataLoss, never crash or over-allocate. A float chunk that
+// decodes must re-encode to a blob that decodes to the same points, bit for bit.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>

@@ -224,9 +224,9 @@ bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8
     if (!ReadSection(in, m, scratch + b * m, &planes[b])) return false;
   }
   switch (width) {
-#define NEREID_REBUILD_RANGE_CASE(w)                                                   \
-  case w:                                                                              \
-    RebuildRange<w>(order, planes, m, v0, d1, n, begin, end, out, stride, f);          \
+#define NEREID_REBUILD_RANGE_CASE(w)                                          \
+  case w:                                                                     \
+    RebuildRange<w>(order, planes, m, v0, d1, n, begin, end, out, stride, f); \
     break;
     NEREID_REBUILD_RANGE_CASE(0)
     NEREID_REBUILD_RANGE_CASE(1)

@@ -81,9 +81,9 @@ Result<Header> ParseHeader(std::string_view blob, std::string* index_storage = n
     if (index_storage == nullptr) {  // skip the section without inflating it
       uint8_t tag = 0;
       uint64_t frame = 0;
-      ok = r.ReadByte(&tag) && (tag == 0 ? r.ReadBytes(bytes, &index)
-                                         : tag == 1 && r.ReadVarint(&frame) &&
-                                               r.ReadBytes(frame, &index));
+      ok = r.ReadByte(&tag) &&
+           (tag == 0 ? r.ReadBytes(bytes, &index)
+                     : tag == 1 && r.ReadVarint(&frame) && r.ReadBytes(frame, &index));
     } else {
       index_storage->resize(std::max<size_t>(bytes, 1));
       ok = internal::ReadSection(r, bytes, reinterpret_cast<uint8_t*>(index_storage->data()),

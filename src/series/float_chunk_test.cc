@@ -306,10 +306,10 @@ TEST(FloatChunkReader, RangesDecodeLikeTheWholeChunk) {
     std::vector<FloatPoint> pts(shape == 5 ? 2 : 3000 + rng() % 1200);
     for (size_t i = 0; i < pts.size(); ++i) {
       double x = static_cast<double>(i);
-      double v = shape == 0   ? FromBits(rng())                                  // order 0
-                 : shape == 1 ? static_cast<double>(static_cast<float>(          // order 1
+      double v = shape == 0   ? FromBits(rng())                          // order 0
+                 : shape == 1 ? static_cast<double>(static_cast<float>(  // order 1
                                     2.5 * std::exp(-x / 2000) + 0.05 + noise(rng)))
-                 : shape == 2 ? 1000 + 3 * x                                     // order 2
+                 : shape == 2 ? 1000 + 3 * x  // order 2
                  : shape == 3 ? (i % 7 == 0 ? std::nan("") : -x / 8)
                               : 0.5 * x;
       double step = shape == 4 ? x * 0.1 : shape == 3 ? x * 3 : x + 100;  // all step modes

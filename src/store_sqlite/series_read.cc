@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <numeric>
 #include <functional>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "store_sqlite/codec.h"
@@ -165,9 +165,9 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
   series::BucketBuilder builder(from, to, query.buckets);
   // Chunks that straddle a bucket boundary must be opened; that is nearly all the cost. Within
   // one, only the 512-point blocks that straddle an edge are decoded (the rest merge from the
-  // chunk's block index). They are gathered in batches, split on two threads into per-bucket parts, and every chunk's
-  // contribution (summary or parts) is then merged in arrival order, so ties resolve first/last
-  // exactly as a point-by-point pass would.
+  // chunk's block index). They are gathered in batches, split on two threads into per-bucket parts,
+  // and every chunk's contribution (summary or parts) is then merged in arrival order, so ties
+  // resolve first/last exactly as a point-by-point pass would.
   struct Item {
     series::ChunkSummary summary;
     int64_t job = -1;  // index into jobs, or -1 for a summary
@@ -278,9 +278,9 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     // Incremental blob I/O copies the blob once, straight into our buffer; a SELECT would copy
     // it into SQLite's own buffer first.
     int64_t chunk_id = q->Int(0);
-    int rc = blob != nullptr ? sqlite3_blob_reopen(blob, chunk_id)
-                             : sqlite3_blob_open(db.raw(), "main", "chunk_data", "data", chunk_id,
-                                                 0, &blob);
+    int rc = blob != nullptr
+                 ? sqlite3_blob_reopen(blob, chunk_id)
+                 : sqlite3_blob_open(db.raw(), "main", "chunk_data", "data", chunk_id, 0, &blob);
     if (rc != SQLITE_OK) return DataLoss("chunk data missing for series '" + query.path + "'");
     size_t size = static_cast<size_t>(sqlite3_blob_bytes(blob));
     items.push_back(Item{{}, static_cast<int64_t>(njobs)});
