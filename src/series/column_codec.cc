@@ -176,27 +176,38 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
 
-template <typename F>
-bool DecodeMapped(ByteReader& in, size_t n, uint8_t* out, size_t stride, F f) {
+// An integer column's header and its byte planes (inflated into the per-thread scratch).
+struct Column {
   uint8_t order = 0, width = 0;
   uint64_t v0 = 0, d1 = 0;
-  if (!in.ReadByte(&order) || order > format::kMaxOrder) return false;
-  if (order >= 1 && n >= 1) {
-    if (!in.ReadVarint(&v0)) return false;
-    v0 = UnZigZag(v0);
-  }
-  if (order == 2 && n >= 2) {
-    if (!in.ReadVarint(&d1)) return false;
-    d1 = UnZigZag(d1);
-  }
-  if (!in.ReadByte(&width) || width > 8) return false;
-  size_t m = n - std::min<size_t>(order, n);
+  size_t m = 0;  // residuals
   const uint8_t* planes[8] = {};
-  uint8_t* scratch = PlaneScratch(m * width);  // m <= 2^20: no overflow
-  for (int b = 0; b < width; ++b) {
-    if (!ReadSection(in, m, scratch + b * m, &planes[b])) return false;
+};
+
+bool ReadColumn(ByteReader& in, size_t n, Column* c) {
+  if (!in.ReadByte(&c->order) || c->order > format::kMaxOrder) return false;
+  if (c->order >= 1 && n >= 1) {
+    if (!in.ReadVarint(&c->v0)) return false;
+    c->v0 = UnZigZag(c->v0);
   }
-  RebuildAnyWidth(width, order, planes, m, v0, d1, n, out, stride, f);
+  if (c->order == 2 && n >= 2) {
+    if (!in.ReadVarint(&c->d1)) return false;
+    c->d1 = UnZigZag(c->d1);
+  }
+  if (!in.ReadByte(&c->width) || c->width > 8) return false;
+  c->m = n - std::min<size_t>(c->order, n);
+  uint8_t* scratch = PlaneScratch(c->m * c->width);  // m <= 2^20: no overflow
+  for (int b = 0; b < c->width; ++b) {
+    if (!ReadSection(in, c->m, scratch + b * c->m, &c->planes[b])) return false;
+  }
+  return true;
+}
+
+template <typename F>
+bool DecodeMapped(ByteReader& in, size_t n, uint8_t* out, size_t stride, F f) {
+  Column c;
+  if (!ReadColumn(in, n, &c)) return false;
+  RebuildAnyWidth(c.width, c.order, c.planes, c.m, c.v0, c.d1, n, out, stride, f);
   return true;
 }
 
@@ -204,29 +215,12 @@ bool DecodeMapped(ByteReader& in, size_t n, uint8_t* out, size_t stride, F f) {
 template <typename F>
 bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8_t* out,
                        size_t stride, F f) {
-  uint8_t order = 0, width = 0;
-  uint64_t v0 = 0, d1 = 0;
-  if (begin > end || end > n) return false;
-  if (!in.ReadByte(&order) || order > format::kMaxOrder) return false;
-  if (order >= 1 && n >= 1) {
-    if (!in.ReadVarint(&v0)) return false;
-    v0 = UnZigZag(v0);
-  }
-  if (order == 2 && n >= 2) {
-    if (!in.ReadVarint(&d1)) return false;
-    d1 = UnZigZag(d1);
-  }
-  if (!in.ReadByte(&width) || width > 8) return false;
-  size_t m = n - std::min<size_t>(order, n);
-  const uint8_t* planes[8] = {};
-  uint8_t* scratch = PlaneScratch(m * width);
-  for (int b = 0; b < width; ++b) {
-    if (!ReadSection(in, m, scratch + b * m, &planes[b])) return false;
-  }
-  switch (width) {
-#define NEREID_REBUILD_RANGE_CASE(w)                                          \
-  case w:                                                                     \
-    RebuildRange<w>(order, planes, m, v0, d1, n, begin, end, out, stride, f); \
+  Column c;
+  if (begin > end || end > n || !ReadColumn(in, n, &c)) return false;
+  switch (c.width) {
+#define NEREID_REBUILD_RANGE_CASE(w)                                                    \
+  case w:                                                                               \
+    RebuildRange<w>(c.order, c.planes, c.m, c.v0, c.d1, n, begin, end, out, stride, f); \
     break;
     NEREID_REBUILD_RANGE_CASE(0)
     NEREID_REBUILD_RANGE_CASE(1)
