@@ -6,6 +6,7 @@ Simple malformed requests are in test_bad_input.py; this file is about the ones 
 exhaust the server: time, stack, memory, connections."""
 
 import json
+import os
 import socket
 import struct
 import threading
@@ -18,6 +19,9 @@ import pbwire
 from conftest import assert_error, new_writer, zstd_compress
 
 MIB = 1 << 20
+# Under ASan (NEREID_SANITIZED=1, set by tests/CMakeLists.txt) redzones and the free quarantine
+# inflate the resident set: the memory bounds are the normal build's, widened there.
+RSS_SLACK = 2 if os.environ.get("NEREID_SANITIZED") == "1" else 1
 
 
 def rss_bytes(server) -> int:
@@ -176,7 +180,7 @@ def test_slow_loris_connections_are_cut_and_others_served(server):
         s.close()
     assert len(closed) == len(socks), f"{len(socks) - len(closed)} slow connections still open " \
                                       f"after {elapsed:.0f} s"
-    assert rss_bytes(server) - rss0 < 64 * MIB
+    assert rss_bytes(server) - rss0 < 64 * MIB * RSS_SLACK
     still_serving(server)
 
 
@@ -192,7 +196,7 @@ def test_huge_and_many_headers(server):
             raw = raw_request(server, req)
             status, err = status_and_error(raw)
             assert (status, err["code"]) == (431, "headers_too_large"), raw[:300]
-    assert rss_bytes(server) - rss0 < 32 * MIB
+    assert rss_bytes(server) - rss0 < 32 * MIB * RSS_SLACK
     still_serving(server)
 
 
@@ -211,7 +215,7 @@ def test_body_over_the_limit_is_refused_before_it_is_read(server, run_id):
             raw = raw_request(server, req)
             status, _ = status_and_error(raw)
             assert 400 <= status < 500, raw[:300]
-    assert rss_bytes(server) - rss0 < 32 * MIB
+    assert rss_bytes(server) - rss0 < 32 * MIB * RSS_SLACK
     still_serving(server)
 
 
@@ -230,7 +234,7 @@ def test_deep_json_nesting(server, run_id):
                      b'{"tags":' + b"{\"a\":" * deep + b"1" + b"}" * deep + b"}"]:
             r = server.post("/api/v1/projects/default/sandbox/runs", data=body)
             assert_error(r, 400, "invalid_argument")
-    assert rss_bytes(server) - rss0 < 48 * MIB
+    assert rss_bytes(server) - rss0 < 48 * MIB * RSS_SLACK
     still_serving(server)
 
 
@@ -256,7 +260,7 @@ def test_a_million_tiny_fields(server, run_id):
     assert "f0" not in server.fields(run_id)
     # The decoded batch is transient: what stays allocated afterwards must be far below the
     # ~1 GB a million protobuf operations take while decoding.
-    assert rss_bytes(server) - rss0 < 400 * MIB
+    assert rss_bytes(server) - rss0 < 400 * MIB * RSS_SLACK
     still_serving(server)
 
 
@@ -302,7 +306,7 @@ def test_zstd_bomb_memory_stays_bounded(server, run_id):
         for _ in range(3):
             r = post_pb(server, run_id, bomb, **{"Content-Encoding": "zstd"})
             assert_error(r, 413, "payload_too_large")
-    assert rss_bytes(server) - rss0 < 160 * MIB
+    assert rss_bytes(server) - rss0 < 160 * MIB * RSS_SLACK
     still_serving(server)
 
 
