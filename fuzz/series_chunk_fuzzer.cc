@@ -26,18 +26,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<double> steps, values;
   (void)DecodeFloatChunkStepsValues(blob, &steps, &values);
   (void)DecodeStringChunk(blob);
-  // The partial decoder a chart read uses: any range it accepts must equal the full decode's.
+  // The partial decoder a chart read uses. It validates less than a full decode (it skips the
+  // timestamp and value columns' zstd frames until asked) and more (block index entries), so
+  // neither may be required to succeed when the other does; where both do, every range it
+  // decodes must equal the full decode's values.
   FloatChunkReader reader;
   bool opened = reader.Open(blob).ok();
   auto points = DecodeFloatChunk(blob);
-  if (opened != points.ok()) std::abort();
   if (opened) {
     uint32_t n = reader.count();
     uint32_t begin = n ? static_cast<uint32_t>(size % (n + 1)) : 0;
     uint32_t end = begin + (n - begin) / 2;
-    if (!reader.Values(begin, end, &values).ok() || values.size() != end - begin) std::abort();
-    for (uint32_t i = begin; i < end; ++i) {
-      if (!SameBits(values[i - begin], (*points)[i].value)) std::abort();
+    bool got = reader.Values(begin, end, &values).ok();
+    if (points.ok()) {
+      if (!got || values.size() != end - begin) std::abort();
+      for (uint32_t i = begin; i < end; ++i) {
+        if (!SameBits(values[i - begin], (*points)[i].value)) std::abort();
+      }
     }
     nereid::series::BucketBuilder buckets(0, 1e6, 100);
     std::vector<nereid::series::BucketBuilder::Part> parts;
