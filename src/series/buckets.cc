@@ -38,17 +38,15 @@ void BucketBuilder::AddSummary(const ChunkSummary& s) {
   int64_t i = IndexOf(s.step_min);
   if (i < 0) i = IndexOf(s.step_max);
   if (i < 0) return;
-  Acc a;
-  a.count = s.count;
-  a.nan_count = s.nan_count;
-  a.min = s.min;
-  a.max = s.max;
-  a.sum = s.sum;
-  a.first = s.first;
-  a.last = s.last;
-  a.first_step = s.step_min;
-  a.last_step = s.step_max;
-  Merge(i, a);
+  Merge(i, Acc{.count = s.count,
+               .nan_count = s.nan_count,
+               .min = s.min,
+               .max = s.max,
+               .sum = s.sum,
+               .first = s.first,
+               .last = s.last,
+               .first_step = s.step_min,
+               .last_step = s.step_max});
 }
 
 void BucketBuilder::AddPoint(const FloatPoint& p) {
@@ -165,17 +163,15 @@ Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk,
     if (k < 0 || k != IndexOf(last_step)) continue;  // decoded with its neighbours below
     NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
     pending = b.end;
-    Acc a;
-    a.count = b.end - b.begin;
-    a.nan_count = b.nan_count;
-    a.min = b.min;
-    a.max = b.max;
-    a.sum = b.sum;
-    a.first = b.first;
-    a.last = b.last;
-    a.first_step = first_step;
-    a.last_step = last_step;
-    parts->push_back(Part{k, a});
+    parts->push_back(Part{k, Acc{.count = b.end - b.begin,
+                                 .nan_count = b.nan_count,
+                                 .min = b.min,
+                                 .max = b.max,
+                                 .sum = b.sum,
+                                 .first = b.first,
+                                 .last = b.last,
+                                 .first_step = first_step,
+                                 .last_step = last_step}});
   }
   return decode(pending, chunk.count());
 }
