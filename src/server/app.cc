@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "server/context.h"
 #include "server/http_errors.h"
+#include "store_postgres/postgres_store.h"
 #include "store_sqlite/sqlite_store.h"
 #include "webui/static_route.h"
 
@@ -66,6 +67,7 @@ Status App::Start() {
   ctx_->now_us = MakeClock();
 
   store_sqlite::Register();
+  store_postgres::Register();
   store::StoreOptions options;
   options.url = config_.store_url.empty() ? "sqlite:" + config_.data_dir : config_.store_url;
   options.data_dir = config_.data_dir;

@@ -3,9 +3,9 @@
 #include <set>
 
 #include "query/filter.h"
-#include "store_sqlite/test_util.h"
+#include "store_conformance/store_fixture.h"
 
-namespace nereid::store_sqlite {
+namespace nereid::store_conformance {
 namespace {
 using query::Aggregate;
 using query::CompareOp;
@@ -111,7 +111,7 @@ class ListRunsTest : public StoreTest {
   std::vector<Model> models_;
 };
 
-TEST_F(ListRunsTest, FiltersMatchBruteForce) {
+TEST_P(ListRunsTest, FiltersMatchBruteForce) {
   struct Case {
     std::unique_ptr<Expr> filter;
     std::function<bool(const Model&)> pred;
@@ -168,7 +168,7 @@ TEST_F(ListRunsTest, FiltersMatchBruteForce) {
   EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(ListRunsTest, SortMissingLastAndCursorPages) {
+TEST_P(ListRunsTest, SortMissingLastAndCursorPages) {
   using Key = std::optional<std::variant<double, std::string>>;  // numbers sort before text
   auto lr_key = [](const Model& m) -> Key {
     if (m.lr) return *m.lr;
@@ -197,7 +197,7 @@ TEST_F(ListRunsTest, SortMissingLastAndCursorPages) {
   }
 }
 
-TEST_F(ListRunsTest, ColumnsAndStableCursor) {
+TEST_P(ListRunsTest, ColumnsAndStableCursor) {
   store::ListRunsQuery q;
   q.project = "ws/vision";
   q.sort = {"sys/id", Aggregate::kNone};
@@ -230,5 +230,8 @@ TEST_F(ListRunsTest, ColumnsAndStableCursor) {
   EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kInvalidArgument);
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, ListRunsTest, testing::Backends(),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
-}  // namespace nereid::store_sqlite
+}  // namespace nereid::store_conformance

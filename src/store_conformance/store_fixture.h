@@ -1,5 +1,6 @@
-// Test helpers for the SQLite store tests: a store in a fresh temp dir with a fake clock, and a
-// small batch builder.
+// The storage test suite's fixture: every test runs once per backend (SQLite in a fresh temp
+// dir; PostgreSQL in a fresh database of a throw-away cluster), with a fake clock, plus a small
+// batch builder.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,17 +10,25 @@
 #include <filesystem>
 
 #include "nereid/v1/batch.pb.h"
+#include "store_conformance/pg_test_cluster.h"
+#include "store_postgres/postgres_store.h"
 #include "store_sqlite/sqlite_store.h"
 
-namespace nereid::store_sqlite::testing {
+namespace nereid::store_conformance::testing {
 
-class StoreTest : public ::testing::Test {
+// Parameter: "sqlite" or "postgres".
+class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("nereid-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("nereid-store-" + std::to_string(::getpid()) + "-" + GetParam() + "-" +
+            std::to_string(next_dir_++));
     std::filesystem::remove_all(dir_);
+    if (GetParam() == "postgres") {
+      auto url = PgTestCluster::Get().NewDatabase();
+      ASSERT_TRUE(url.ok()) << url.status().ToString();
+      pg_url_ = *url;
+    }
     Open();
     ASSERT_TRUE(store_->CreateWorkspace("ws").ok());
     ASSERT_TRUE(store_->CreateProject("ws", "vision", "VIS").ok());
@@ -27,12 +36,20 @@ class StoreTest : public ::testing::Test {
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
+    if (!pg_url_.empty()) PgTestCluster::Get().DropDatabase(pg_url_);
   }
-  void Open() {
+  store::StoreOptions Options() {
     store::StoreOptions options;
     options.synchronous = "normal";  // tests do not need power-loss durability
     options.now_us = [this] { return clock_.fetch_add(1); };
-    auto opened = OpenSqliteStore(options, dir_);
+    options.data_dir = dir_.string();
+    options.url = GetParam() == "postgres" ? pg_url_ : "sqlite:" + dir_.string();
+    return options;
+  }
+  void Open() {
+    Result<std::unique_ptr<store::Store>> opened =
+        GetParam() == "postgres" ? store_postgres::OpenPostgresStore(Options())
+                                 : store_sqlite::OpenSqliteStore(Options(), dir_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
@@ -54,10 +71,15 @@ class StoreTest : public ::testing::Test {
     return sha;
   }
 
+  static inline std::atomic<int> next_dir_{0};
   std::filesystem::path dir_;
+  std::string pg_url_;  // this test's database, postgres only
   std::atomic<int64_t> clock_{1'700'000'000'000'000};
   std::unique_ptr<store::Store> store_;
 };
+
+// Every backend the suite runs against.
+inline auto Backends() { return ::testing::Values(std::string("sqlite"), std::string("postgres")); }
 
 inline store::SeriesQuery SQ(std::string run, std::string path) {
   store::SeriesQuery q;
@@ -144,4 +166,4 @@ struct B {
   v1::Batch batch;
 };
 
-}  // namespace nereid::store_sqlite::testing
+}  // namespace nereid::store_conformance::testing

@@ -2,9 +2,9 @@
 #include <set>
 #include <thread>
 
-#include "store_sqlite/test_util.h"
+#include "store_conformance/store_fixture.h"
 
-namespace nereid::store_sqlite {
+namespace nereid::store_conformance {
 namespace {
 using store::FieldType;
 using store::Value;
@@ -22,7 +22,7 @@ std::map<std::string, store::Field> FieldMap(store::Store& s, const std::string&
   return out;
 }
 
-TEST_F(StoreTest, CatalogAndRunNumbersNeverReused) {
+TEST_P(StoreTest, CatalogAndRunNumbersNeverReused) {
   EXPECT_EQ(store_->CreateWorkspace("ws").status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->CreateProject("ws", "other", "VIS").status().code(),
             StatusCode::kAlreadyExists);
@@ -47,7 +47,7 @@ TEST_F(StoreTest, CatalogAndRunNumbersNeverReused) {
   EXPECT_EQ(store_->GetRun("garbage").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, CustomRunIdReturnsTheSameRunFromManyThreads) {
+TEST_P(StoreTest, CustomRunIdReturnsTheSameRunFromManyThreads) {
   std::vector<std::thread> threads;
   std::vector<std::string> ids(8);
   std::atomic<int> created{0};
@@ -71,7 +71,7 @@ TEST_F(StoreTest, CustomRunIdReturnsTheSameRunFromManyThreads) {
   EXPECT_EQ(run->custom_run_id, "exp-1");
 }
 
-TEST_F(StoreTest, EveryFieldTypeRoundTrips) {
+TEST_P(StoreTest, EveryFieldTypeRoundTrips) {
   std::string run = NewRun();
   std::string sha = RecordBlob('a', 100);
   B b("w", 1);
@@ -118,7 +118,7 @@ TEST_F(StoreTest, EveryFieldTypeRoundTrips) {
   EXPECT_EQ(store_->Ingest("VIS-99", B("w", 1).batch).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, StringSetsAddAndRemove) {
+TEST_P(StoreTest, StringSetsAddAndRemove) {
   std::string run = NewRun();
   ASSERT_TRUE(store_->Ingest(run, B("w", 1).AddStrings("labels", {"b", "a"}).batch).ok());
   ASSERT_TRUE(store_
@@ -133,7 +133,7 @@ TEST_F(StoreTest, StringSetsAddAndRemove) {
   EXPECT_EQ(FieldMap(*store_, run)["labels"].value, Value(store::StringSet{"z"}));
 }
 
-TEST_F(StoreTest, TypeConflictRefusesTheWholeBatch) {
+TEST_P(StoreTest, TypeConflictRefusesTheWholeBatch) {
   std::string run = NewRun();
   ASSERT_TRUE(store_->Ingest(run, B("w", 1).Float("params/lr", 0.1).batch).ok());
   B bad("w", 2);
@@ -158,7 +158,7 @@ TEST_F(StoreTest, TypeConflictRefusesTheWholeBatch) {
             StatusCode::kTypeConflict);
 }
 
-TEST_F(StoreTest, DuplicateBatchesApplyOnce) {
+TEST_P(StoreTest, DuplicateBatchesApplyOnce) {
   std::string run = NewRun();
   v1::Batch batch = B("w", 5).Floats("loss", {}, {1, 2, 3}).batch;
   auto first = store_->Ingest(run, batch);
@@ -183,7 +183,7 @@ TEST_F(StoreTest, DuplicateBatchesApplyOnce) {
   EXPECT_FALSE(retry->duplicate);
 }
 
-TEST_F(StoreTest, ConcurrentIngestIsGroupCommitted) {
+TEST_P(StoreTest, ConcurrentIngestIsGroupCommitted) {
   std::vector<std::string> runs = {NewRun(), NewRun()};
   constexpr int kThreads = 8, kBatches = 40;
   std::vector<std::thread> threads;
@@ -212,7 +212,7 @@ TEST_F(StoreTest, ConcurrentIngestIsGroupCommitted) {
   EXPECT_GT(stats.database_bytes, 0u);
 }
 
-TEST_F(StoreTest, ReopenSeesEverything) {
+TEST_P(StoreTest, ReopenSeesEverything) {
   std::string run = NewRun("keep");
   std::vector<double> values;
   for (int i = 0; i < 5000; ++i) values.push_back(i * 0.5);
@@ -238,7 +238,7 @@ TEST_F(StoreTest, ReopenSeesEverything) {
   EXPECT_EQ(store_->Ingest(run, B("w", 2).batch)->duplicate, true);
 }
 
-TEST_F(StoreTest, FilesAndBlobs) {
+TEST_P(StoreTest, FilesAndBlobs) {
   std::string run = NewRun();
   EXPECT_EQ(store_->BlobSize(std::string(64, 'c')).status().code(), StatusCode::kNotFound);
   std::string a = RecordBlob('a', 10), b = RecordBlob('b', 20);
@@ -267,13 +267,28 @@ TEST_F(StoreTest, FilesAndBlobs) {
   EXPECT_EQ(page->file_steps[2].first, 2.0);
 }
 
-TEST_F(StoreTest, RegistryAndClose) {
-  Register();
-  store::StoreOptions options;
-  options.url = "sqlite:" + (dir_ / "second").string();
-  auto second = store::OpenStore(options);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
-  EXPECT_TRUE((*second)->CreateWorkspace("w2").ok());
+TEST_P(StoreTest, RegistryAndClose) {
+  store_sqlite::Register();
+  store_postgres::Register();
+  store::StoreOptions options = Options();
+  std::string second_db;
+  if (GetParam() == "postgres") {
+    auto url = PgTestCluster::Get().NewDatabase();
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    options.url = second_db = *url;
+  } else {
+    options.url = "sqlite:" + (dir_ / "second").string();
+  }
+  {
+    auto second = store::OpenStore(options);
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_TRUE((*second)->CreateWorkspace("w2").ok());
+    // The second store is a separate database: the first does not see its workspace.
+    auto workspaces = store_->ListWorkspaces();
+    ASSERT_TRUE(workspaces.ok());
+    EXPECT_EQ(workspaces->size(), 1u);
+  }
+  if (!second_db.empty()) PgTestCluster::Get().DropDatabase(second_db);
   options.url = "nosuch://x";
   EXPECT_EQ(store::OpenStore(options).status().code(), StatusCode::kInvalidArgument);
   store_->Close();
@@ -281,5 +296,8 @@ TEST_F(StoreTest, RegistryAndClose) {
   EXPECT_EQ(store_->CreateWorkspace("x").status().code(), StatusCode::kUnavailable);
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::Backends(),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
-}  // namespace nereid::store_sqlite
+}  // namespace nereid::store_conformance

@@ -2,14 +2,14 @@
 #include <random>
 
 #include "series/buckets.h"
-#include "store_sqlite/test_util.h"
+#include "store_conformance/store_fixture.h"
 
-namespace nereid::store_sqlite {
+namespace nereid::store_conformance {
 namespace {
 using testing::B;
 using testing::StoreTest;
 
-TEST_F(StoreTest, SeriesReadBackInStepOrderWithTiesByArrival) {
+TEST_P(StoreTest, SeriesReadBackInStepOrderWithTiesByArrival) {
   std::string run = NewRun();
   ASSERT_TRUE(
       store_->Ingest(run, B("w", 1).Floats("x", {5, 3, 3, 9}, {50, 30, 31, 90}).batch).ok());
@@ -47,7 +47,7 @@ TEST_F(StoreTest, SeriesReadBackInStepOrderWithTiesByArrival) {
   EXPECT_EQ(strings->strings[2].value, "b");
 }
 
-TEST_F(StoreTest, PagingCursorSurvivesTiesAndChunks) {
+TEST_P(StoreTest, PagingCursorSurvivesTiesAndChunks) {
   std::string run = NewRun();
   // Many points at few steps, out of order, spread over several chunks and batches.
   std::mt19937 rng(7);
@@ -127,7 +127,7 @@ std::vector<series::Bucket> BruteBuckets(const std::vector<series::FloatPoint>& 
   return out;
 }
 
-TEST_F(StoreTest, BucketsMatchBruteForce) {
+TEST_P(StoreTest, BucketsMatchBruteForce) {
   std::string run = NewRun();
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> value(-5, 5);
@@ -188,7 +188,7 @@ TEST_F(StoreTest, BucketsMatchBruteForce) {
 // The decoded path (chunks that straddle bucket boundaries, split into per-bucket runs on two
 // threads) against brute force: fractional and repeated steps arriving out of order across many
 // chunks, NaN values, and many bucket counts and ranges (inside, across and outside the data).
-TEST_F(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
+TEST_P(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
   std::string run = NewRun();
   std::mt19937 rng(23);
   std::uniform_real_distribution<double> value(-1e3, 1e3);
@@ -247,5 +247,8 @@ TEST_F(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::Backends(),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
-}  // namespace nereid::store_sqlite
+}  // namespace nereid::store_conformance
