@@ -247,8 +247,7 @@ TEST_P(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::Backends(),
-                         [](const auto& info) { return info.param; });
+// StoreTest is instantiated for every backend once, in store_test.cc.
 
 }  // namespace
 }  // namespace nereid::store_conformance

@@ -1,5 +1,5 @@
 // TEMPORARY during the 2026-12-02 build-out: methods whose real implementation is being written
-// in catalog.cc, list_runs.cc, ingest.cc and series_read.cc. Each is removed from here when its
+// in fields.cc, list_runs.cc, ingest.cc and series_read.cc. Each is removed from here when its
 // file lands; this file must be gone before the backend is called done.
 #include "store_postgres/pg_store_impl.h"
 
@@ -8,24 +8,6 @@ namespace {
 Status Pending(const char* what) { return Internal(std::string(what) + ": not yet implemented"); }
 }  // namespace
 
-Result<store::WorkspaceInfo> PgStore::CreateWorkspace(std::string_view) {
-  return Pending("CreateWorkspace");
-}
-Result<std::vector<store::WorkspaceInfo>> PgStore::ListWorkspaces() {
-  return Pending("ListWorkspaces");
-}
-Result<store::ProjectInfo> PgStore::CreateProject(std::string_view, std::string_view,
-                                                  std::string_view) {
-  return Pending("CreateProject");
-}
-Result<store::ProjectInfo> PgStore::GetProject(std::string_view) { return Pending("GetProject"); }
-Result<std::vector<store::ProjectInfo>> PgStore::ListProjects(std::string_view) {
-  return Pending("ListProjects");
-}
-Result<store::CreateRunResult> PgStore::CreateRun(const store::CreateRunRequest&) {
-  return Pending("CreateRun");
-}
-Result<store::RunInfo> PgStore::GetRun(std::string_view) { return Pending("GetRun"); }
 Result<std::vector<store::Field>> PgStore::GetFields(std::string_view, std::string_view) {
   return Pending("GetFields");
 }
@@ -45,7 +27,5 @@ Result<store::SeriesPage> PgStore::ReadSeries(const store::SeriesQuery&) {
 Result<std::vector<series::Bucket>> PgStore::ReadBuckets(const store::BucketQuery&) {
   return Pending("ReadBuckets");
 }
-Result<RunKey> ResolveRun(PgConn&, std::string_view) { return Pending("ResolveRun"); }
-Result<int64_t> ResolveProject(PgConn&, std::string_view) { return Pending("ResolveProject"); }
 
 }  // namespace nereid::store_postgres

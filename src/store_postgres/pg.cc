@@ -268,6 +268,34 @@ void PgPool::Return(std::unique_ptr<PgConn> conn) {
   cv_.notify_one();
 }
 
+// --- arrays ---
+
+std::vector<std::string> ParseTextArray(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return out;
+  std::string_view body = text.substr(1, text.size() - 2);
+  size_t i = 0;
+  while (i < body.size()) {
+    std::string item;
+    if (body[i] == '"') {
+      for (++i; i < body.size() && body[i] != '"'; ++i) {
+        if (body[i] == '\\' && i + 1 < body.size()) ++i;
+        item.push_back(body[i]);
+      }
+      ++i;  // closing quote
+    } else {
+      size_t end = body.find(',', i);
+      if (end == std::string_view::npos) end = body.size();
+      item.assign(body.substr(i, end - i));
+      if (item == "NULL") item.clear();
+      i = end;
+    }
+    out.push_back(std::move(item));
+    if (i < body.size() && body[i] == ',') ++i;
+  }
+  return out;
+}
+
 // --- Transact ---
 
 Status Transact(PgConn& conn, const std::function<Status(PgConn&)>& body,

@@ -156,6 +156,10 @@ class PgPool {
 Status Transact(PgConn& conn, const std::function<Status(PgConn&)>& body,
                 std::string_view isolation = "");
 
+// Parses PostgreSQL's text form of a one-dimensional text[] ({a,"b c","d\"e"}). NULL elements
+// come back as empty strings.
+std::vector<std::string> ParseTextArray(std::string_view text);
+
 // True when `s` came from a serialization failure or deadlock (retryable).
 bool IsRetryable(const Status& s);
 

@@ -81,5 +81,7 @@ class PgStore final : public store::Store {
 Result<RunKey> ResolveRun(PgConn& conn, std::string_view run_id);
 // "workspace/project" -> projects.id, NotFound when unknown.
 Result<int64_t> ResolveProject(PgConn& conn, std::string_view project);
+// The run row (runs.id) with its project, workspace and tags.
+Result<store::RunInfo> LoadRunInfo(PgConn& conn, int64_t run_rowid);
 
 }  // namespace nereid::store_postgres
