@@ -2,10 +2,10 @@
 // spliced into the text). Comparisons on a field a run lacks, or of a type the literal does not
 // match, are false (also under `not`: each leaf is 0/1, never NULL). Sorting puts missing values
 // last in both directions, then orders by run number; pages continue from a keyset cursor.
-#include <cstdio>
 #include <cstdlib>
 #include <variant>
 
+#include "query/date_literal.h"
 #include "query/regex_check.h"
 #include "store/sys_fields.h"
 #include "store_sqlite/codec.h"
@@ -103,42 +103,6 @@ const SysColumn* FindSys(std::string_view path) {
 
 bool IsSys(const std::string& path) {
   return path.rfind("sys/", 0) == 0;
-}
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-// "2024-05-01", "2024-05-01T12:30", "2024-05-01T12:30:15.5Z" (UTC) -> microseconds.
-std::optional<int64_t> ParseIsoUs(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, consumed = 0;
-  double sec = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
-    return std::nullopt;
-  }
-  std::string rest = s.substr(10);
-  if (!rest.empty() && (rest[0] == 'T' || rest[0] == ' ')) {
-    int n = 0;
-    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &h, &mi, &n) != 2) return std::nullopt;
-    rest = rest.substr(1 + static_cast<size_t>(n));
-    if (!rest.empty() && rest[0] == ':') {
-      char* end = nullptr;
-      sec = std::strtod(rest.c_str() + 1, &end);
-      rest = std::string(end);
-    }
-  }
-  if (!rest.empty() && rest != "Z") return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) {
-    return std::nullopt;
-  }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return ((days * 24 + h) * 60 + mi) * 60'000'000 + static_cast<int64_t>(sec * 1e6);
 }
 
 class Translator {
@@ -263,7 +227,7 @@ class Translator {
     out.Bind(s) << ") OR r.id IN (SELECT run_id FROM series WHERE path = ";
     out.Bind(f.path) << " AND type = 9 AND last_text" << op;
     out.Bind(s) << ")";
-    if (std::optional<int64_t> us = ParseIsoUs(s)) {
+    if (std::optional<int64_t> us = query::ParseDateLiteralUs(s)) {
       out << " OR r.id IN (SELECT run_id FROM fields WHERE path = ";
       out.Bind(f.path) << " AND type = 4 AND num" << op;
       out.Bind(static_cast<double>(*us)) << ")";
@@ -302,7 +266,7 @@ class Translator {
         std::optional<double> v;
         if (d != nullptr) v = *d;
         if (s != nullptr && c->kind == SysKind::kTime) {
-          std::optional<int64_t> us = ParseIsoUs(*s);
+          std::optional<int64_t> us = query::ParseDateLiteralUs(*s);
           if (!us) return InvalidArgument("filter: '" + *s + "' is not a date (YYYY-MM-DD...)");
           v = static_cast<double>(*us);
         }
