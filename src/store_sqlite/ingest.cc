@@ -9,7 +9,7 @@
 #include <set>
 
 #include "nereid/v1/batch.pb.h"
-#include "store_sqlite/codec.h"
+#include "store/codec.h"
 #include "store_sqlite/quota.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
@@ -178,13 +178,13 @@ Status Applier::Assign(const std::string& path, const v1::Value& value) {
       store::StringSet set(value.string_set().values().begin(), value.string_set().values().end());
       std::sort(set.begin(), set.end());
       set.erase(std::unique(set.begin(), set.end()), set.end());
-      std::string json = EncodeStringSet(set);
+      std::string json = store::EncodeStringSet(set);
       int64_t bytes = static_cast<int64_t>(json.size());
       return Upsert(path, type, std::nullopt, std::nullopt, std::move(json), bytes, old);
     }
     case FieldType::kFile: {
       NEREID_ASSIGN_OR_RETURN(store::FileInfo f, File(value.file()));
-      std::string json = EncodeFile(f);
+      std::string json = store::EncodeFile(f);
       int64_t bytes = static_cast<int64_t>(json.size()) + f.size;
       return Upsert(path, type, std::nullopt, std::nullopt, std::move(json), bytes, old);
     }
@@ -195,7 +195,7 @@ Status Applier::Assign(const std::string& path, const v1::Value& value) {
         MergeFiles(set, std::move(f));
       }
       std::stable_sort(set.begin(), set.end(), [](auto& a, auto& b) { return a.name < b.name; });
-      std::string json = EncodeFileSet(set);
+      std::string json = store::EncodeFileSet(set);
       int64_t bytes = FileSetBytes(set, json);
       return Upsert(path, type, std::nullopt, std::nullopt, std::move(json), bytes, old);
     }
@@ -333,7 +333,7 @@ Status Applier::AppendStrings(const std::string& path, FieldType type, const Poi
     } else {
       NEREID_ASSIGN_OR_RETURN(store::FileInfo f, File(pts.files(i)));
       size_delta_ += f.size;
-      p.value = EncodeFile(f);
+      p.value = store::EncodeFile(f);
     }
     s->Append(std::move(p));
     if (s->TailPoints() >= series::kTargetChunkPoints) {
@@ -357,7 +357,7 @@ Status Applier::Apply(const v1::Operation& op) {
       if (old && old->type != FieldType::kStringSet) {
         return Conflict(path, old->type, FieldType::kStringSet, "modify it as");
       }
-      store::StringSet set = old ? DecodeStringSet(old->text) : store::StringSet{};
+      store::StringSet set = old ? store::DecodeStringSet(old->text) : store::StringSet{};
       if (op.has_add_strings()) {
         set.insert(set.end(), op.add_strings().values().begin(), op.add_strings().values().end());
         std::sort(set.begin(), set.end());
@@ -367,7 +367,7 @@ Status Applier::Apply(const v1::Operation& op) {
                                    op.remove_strings().values().end());
         std::erase_if(set, [&](const std::string& v) { return drop.count(v) > 0; });
       }
-      std::string json = EncodeStringSet(set);
+      std::string json = store::EncodeStringSet(set);
       int64_t bytes = static_cast<int64_t>(json.size());
       return Upsert(path, FieldType::kStringSet, std::nullopt, std::nullopt, std::move(json), bytes,
                     old);
@@ -377,13 +377,13 @@ Status Applier::Apply(const v1::Operation& op) {
       if (old && old->type != FieldType::kFileSet) {
         return Conflict(path, old->type, FieldType::kFileSet, "modify it as");
       }
-      store::FileSet set = old ? DecodeFileSet(old->text) : store::FileSet{};
+      store::FileSet set = old ? store::DecodeFileSet(old->text) : store::FileSet{};
       for (const auto& ref : op.add_files().files()) {
         NEREID_ASSIGN_OR_RETURN(store::FileInfo f, File(ref));
         MergeFiles(set, std::move(f));
       }
       std::stable_sort(set.begin(), set.end(), [](auto& a, auto& b) { return a.name < b.name; });
-      std::string json = EncodeFileSet(set);
+      std::string json = store::EncodeFileSet(set);
       int64_t bytes = FileSetBytes(set, json);
       return Upsert(path, FieldType::kFileSet, std::nullopt, std::nullopt, std::move(json), bytes,
                     old);

@@ -8,7 +8,7 @@
 #include "query/date_literal.h"
 #include "query/regex_check.h"
 #include "store/sys_fields.h"
-#include "store_sqlite/codec.h"
+#include "store/codec.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
 namespace nereid::store_sqlite {
@@ -450,7 +450,7 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
   sql << "WITH x AS MATERIALIZED (SELECT r.id AS id, r.number AS number, " << sk
       << " AS sk FROM runs r WHERE " << filter << ") SELECT id, number, sk FROM x";
   if (!query.cursor.empty()) {
-    NEREID_ASSIGN_OR_RETURN(nlohmann::json c, DecodeCursor(query.cursor));
+    NEREID_ASSIGN_OR_RETURN(nlohmann::json c, store::DecodeCursor(query.cursor));
     if (c.value("f", "") != SortFingerprint(query) || !c.contains("n") ||
         !c["n"].is_number_integer() || !c.contains("v")) {
       return InvalidArgument("invalid cursor (the sort changed?)");
@@ -483,7 +483,7 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
   }
   if (rows.size() > query.limit) {
     rows.pop_back();
-    page.next_cursor = EncodeCursor(rows.back().second);
+    page.next_cursor = store::EncodeCursor(rows.back().second);
   }
   for (const auto& [id, unused] : rows) {
     store::RunRow row;

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <thread>
 
-#include "store_sqlite/codec.h"
+#include "store/codec.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
 namespace nereid::store_sqlite {
@@ -59,7 +59,7 @@ Result<store::SeriesPage> SqliteStore::ReadSeries(const store::SeriesQuery& quer
   double from = query.step_from;
   uint64_t skip = 0;  // points at step `from` already returned by earlier pages
   if (!query.cursor.empty()) {
-    NEREID_ASSIGN_OR_RETURN(nlohmann::json c, DecodeCursor(query.cursor));
+    NEREID_ASSIGN_OR_RETURN(nlohmann::json c, store::DecodeCursor(query.cursor));
     if (!c.contains("s") || !c["s"].is_number() || !c.contains("n") ||
         !c["n"].is_number_unsigned()) {
       return InvalidArgument("invalid cursor");
@@ -132,7 +132,7 @@ Result<store::SeriesPage> SqliteStore::ReadSeries(const store::SeriesQuery& quer
     } else {
       const series::StringPoint& p = strings[ref.slot];
       page.file_steps.emplace_back(p.step, p.timestamp_us);
-      page.files.push_back(DecodeFile(p.value).value_or(store::FileInfo{}));
+      page.files.push_back(store::DecodeFile(p.value).value_or(store::FileInfo{}));
     }
   }
   if (end < refs.size()) {
@@ -140,7 +140,7 @@ Result<store::SeriesPage> SqliteStore::ReadSeries(const store::SeriesQuery& quer
     uint64_t at_last = 0;
     for (size_t i = begin; i < end; ++i) at_last += refs[i].step == last ? 1 : 0;
     if (last == from) at_last += begin;  // the points at `from` skipped for earlier pages
-    page.next_cursor = EncodeCursor({{"s", last}, {"n", at_last}});
+    page.next_cursor = store::EncodeCursor({{"s", last}, {"n", at_last}});
   }
   return page;
 }
@@ -314,7 +314,7 @@ Result<store::FileInfo> SqliteStore::GetFile(std::string_view run_id, std::strin
     if (!found) return NotFound("field '" + p + "' not found");
     type = static_cast<FieldType>(q->Int(0));
     if (type == FieldType::kFile) {
-      if (auto f = DecodeFile(q->Text(1))) return *f;
+      if (auto f = store::DecodeFile(q->Text(1))) return *f;
       return DataLoss("field '" + p + "' holds a malformed file reference");
     }
   }
@@ -325,7 +325,7 @@ Result<store::FileInfo> SqliteStore::GetFile(std::string_view run_id, std::strin
   NEREID_ASSIGN_OR_RETURN(SeriesRow series, FindSeries(db, run.id, p));
   if (!step) {
     if (series.count == 0) return NotFound("file series '" + p + "' is empty");
-    if (auto f = DecodeFile(series.last_text)) return *f;
+    if (auto f = store::DecodeFile(series.last_text)) return *f;
     return DataLoss("file series '" + p + "' holds a malformed file reference");
   }
   // The last point to arrive at `step`: scan the chunks covering it, latest chunk last.
@@ -344,7 +344,7 @@ Result<store::FileInfo> SqliteStore::GetFile(std::string_view run_id, std::strin
     }
   }
   if (!found) return NotFound("file series '" + p + "' has no point at that step");
-  if (auto f = DecodeFile(*found)) return *f;
+  if (auto f = store::DecodeFile(*found)) return *f;
   return DataLoss("file series '" + p + "' holds a malformed file reference");
 }
 

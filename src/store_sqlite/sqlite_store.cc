@@ -5,7 +5,7 @@
 
 #include "common/path.h"
 #include "store/sys_fields.h"
-#include "store_sqlite/codec.h"
+#include "store/codec.h"
 #include "store_sqlite/schema.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
@@ -399,13 +399,13 @@ store::Value DecodeFieldValue(FieldType type, const Stmt& q, int c) {
     case FieldType::kDatetime:
       return store::Datetime{q.Int(c + 1)};
     case FieldType::kStringSet:
-      return DecodeStringSet(q.Text(c + 2));
+      return store::DecodeStringSet(q.Text(c + 2));
     case FieldType::kFile: {
-      auto f = DecodeFile(q.Text(c + 2));
+      auto f = store::DecodeFile(q.Text(c + 2));
       return f ? store::Value(*f) : store::Value();
     }
     case FieldType::kFileSet:
-      return DecodeFileSet(q.Text(c + 2));
+      return store::DecodeFileSet(q.Text(c + 2));
     default:
       return std::monostate();
   }
@@ -475,7 +475,7 @@ store::SeriesSummary ReadSeriesSummary(FieldType type, const Stmt& q, int c) {
   } else if (type == FieldType::kStringSeries) {
     s.last_string = q.Text(c + 7);
   } else if (s.count > 0) {
-    s.last_file = DecodeFile(q.Text(c + 7));
+    s.last_file = store::DecodeFile(q.Text(c + 7));
   }
   if (s.count == 0) s.last_step = 0;
   return s;

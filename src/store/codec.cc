@@ -1,18 +1,18 @@
-#include "store_sqlite/codec.h"
+#include "store/codec.h"
 
 #include <openssl/evp.h>
 
-namespace nereid::store_sqlite {
+namespace nereid::store {
 namespace {
 
-nlohmann::json FileJson(const store::FileInfo& f) {
+nlohmann::json FileJson(const FileInfo& f) {
   return {
       {"sha256", f.sha256}, {"name", f.name}, {"content_type", f.content_type}, {"size", f.size}};
 }
 
-std::optional<store::FileInfo> FileFromJson(const nlohmann::json& j) {
+std::optional<FileInfo> FileFromJson(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
-  store::FileInfo f;
+  FileInfo f;
   f.sha256 = j.value("sha256", "");
   f.name = j.value("name", "");
   f.content_type = j.value("content_type", "");
@@ -26,12 +26,12 @@ nlohmann::json Parse(std::string_view text) {
 
 }  // namespace
 
-std::string EncodeStringSet(const store::StringSet& set) {
+std::string EncodeStringSet(const StringSet& set) {
   return nlohmann::json(set).dump();
 }
 
-store::StringSet DecodeStringSet(std::string_view json) {
-  store::StringSet out;
+StringSet DecodeStringSet(std::string_view json) {
+  StringSet out;
   nlohmann::json j = Parse(json);
   if (!j.is_array()) return out;
   for (const auto& v : j) {
@@ -40,22 +40,22 @@ store::StringSet DecodeStringSet(std::string_view json) {
   return out;
 }
 
-std::string EncodeFile(const store::FileInfo& file) {
+std::string EncodeFile(const FileInfo& file) {
   return FileJson(file).dump();
 }
 
-std::optional<store::FileInfo> DecodeFile(std::string_view json) {
+std::optional<FileInfo> DecodeFile(std::string_view json) {
   return FileFromJson(Parse(json));
 }
 
-std::string EncodeFileSet(const store::FileSet& files) {
+std::string EncodeFileSet(const FileSet& files) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& f : files) j.push_back(FileJson(f));
   return j.dump();
 }
 
-store::FileSet DecodeFileSet(std::string_view json) {
-  store::FileSet out;
+FileSet DecodeFileSet(std::string_view json) {
+  FileSet out;
   nlohmann::json j = Parse(json);
   if (!j.is_array()) return out;
   for (const auto& v : j) {
@@ -91,4 +91,4 @@ Result<nlohmann::json> DecodeCursor(std::string_view cursor) {
   return j;
 }
 
-}  // namespace nereid::store_sqlite
+}  // namespace nereid::store
