@@ -1,45 +1,6 @@
 #include "store_sqlite/series_cache.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace nereid::store_sqlite {
-namespace {
-
-template <typename P>
-void UpdateSummary(SeriesState& s, const P& p) {
-  if (s.count == 0 || p.step < s.first_step) s.first_step = p.step;
-  if (s.count == 0 || p.step >= s.last_step) {  // ties: the later arrival is the last
-    s.last_step = p.step;
-    s.last_ts = p.timestamp_us;
-    if constexpr (std::is_same_v<P, series::FloatPoint>) {
-      s.last = p.value;
-    } else {
-      s.last_text = p.value;
-    }
-  }
-  if constexpr (std::is_same_v<P, series::FloatPoint>) {
-    if (!std::isnan(p.value)) {
-      s.min = s.min ? std::min(*s.min, p.value) : p.value;
-      s.max = s.max ? std::max(*s.max, p.value) : p.value;
-    }
-  }
-  s.count++;
-  s.dirty = true;
-}
-
-}  // namespace
-
-void SeriesState::Append(const series::FloatPoint& p) {
-  UpdateSummary(*this, p);
-  floats.push_back(p);
-}
-
-void SeriesState::Append(series::StringPoint p) {
-  UpdateSummary(*this, p);
-  strings.push_back(std::move(p));
-}
-
 Result<std::unique_ptr<SeriesState>> LoadSeries(Db& db, int64_t series_id) {
   auto s = std::make_unique<SeriesState>();
   s->id = series_id;
@@ -83,40 +44,14 @@ Result<std::unique_ptr<SeriesState>> LoadSeries(Db& db, int64_t series_id) {
   return s;
 }
 
-namespace {
-
-series::ChunkSummary SummarizeStrings(const std::vector<series::StringPoint>& points) {
-  series::ChunkSummary s;
-  s.count = static_cast<uint32_t>(points.size());
-  if (points.empty()) return s;
-  s.step_min = points.front().step;  // points are sorted by step
-  s.step_max = points.back().step;
-  s.timestamp_min = s.timestamp_max = points.front().timestamp_us;
-  for (const auto& p : points) {
-    s.timestamp_min = std::min(s.timestamp_min, p.timestamp_us);
-    s.timestamp_max = std::max(s.timestamp_max, p.timestamp_us);
-  }
-  return s;
-}
-
-}  // namespace
-
 Result<int64_t> StoreSeries(Db& db, SeriesState& s) {
   if (!s.dirty) return int64_t{0};
   int64_t delta = 0;
   if (s.TailPoints() > 0) {
-    std::string data;
-    series::ChunkSummary sum;
-    bool is_float = s.type == store::FieldType::kFloatSeries;
-    if (is_float) {
-      series::SortByStep(s.floats);
-      sum = series::Summarize(s.floats);
-      data = series::EncodeFloatChunk(s.floats);
-    } else {
-      series::SortByStep(s.strings);
-      sum = SummarizeStrings(s.strings);
-      data = series::EncodeStringChunk(s.strings);
-    }
+    store::EncodedTail tail = store::EncodeTail(s);
+    const std::string& data = tail.data;
+    const series::ChunkSummary& sum = tail.summary;
+    bool is_float = tail.is_float;
     auto bind_summary = [&](Stmt& q, int first) {
       q.Bind(first, int64_t{sum.count});
       q.Bind(first + 1, int64_t{sum.nan_count});
@@ -156,15 +91,7 @@ Result<int64_t> StoreSeries(Db& db, SeriesState& s) {
       d->Bind(2, s.tail_chunk_id);
       NEREID_RETURN_IF_ERROR(d->Run());
     }
-    delta += static_cast<int64_t>(data.size()) - s.tail_bytes;
-    s.tail_bytes = static_cast<int64_t>(data.size());
-    if (s.TailPoints() >= series::kTargetChunkPoints) {  // seal; the next point opens a new chunk
-      s.floats.clear();
-      s.strings.clear();
-      s.tail_chunk_id = 0;
-      s.tail_bytes = 0;
-      s.tail_seq++;
-    }
+    delta += store::TailStored(s, static_cast<int64_t>(data.size()));
   }
   auto q = db.Cached(
       "UPDATE series SET count = ?, first_step = ?, last_step = ?, last_ts = ?, last = ?, "
@@ -179,45 +106,6 @@ Result<int64_t> StoreSeries(Db& db, SeriesState& s) {
   NEREID_RETURN_IF_ERROR(q->Run());
   s.dirty = false;
   return delta;
-}
-
-SeriesState* SeriesCache::Find(int64_t series_id) {
-  auto it = map_.find(series_id);
-  if (it == map_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
-  return it->second.state.get();
-}
-
-SeriesState* SeriesCache::Insert(std::unique_ptr<SeriesState> state) {
-  int64_t id = state->id;
-  Evict(id);
-  lru_.push_front(id);
-  SeriesState* raw = state.get();
-  map_.emplace(id, Entry{std::move(state), lru_.begin()});
-  return raw;
-}
-
-void SeriesCache::Evict(int64_t series_id) {
-  auto it = map_.find(series_id);
-  if (it == map_.end()) return;
-  lru_.erase(it->second.lru);
-  map_.erase(it);
-}
-
-void SeriesCache::Clear() {
-  map_.clear();
-  lru_.clear();
-}
-
-void SeriesCache::Trim() {
-  size_t total = 0;
-  for (const auto& [id, e] : map_) total += e.state->TailPoints() + 1;
-  while (total > max_points_ && !lru_.empty()) {
-    auto it = map_.find(lru_.back());
-    total -= it->second.state->TailPoints() + 1;
-    lru_.pop_back();
-    map_.erase(it);
-  }
 }
 
 }  // namespace nereid::store_sqlite

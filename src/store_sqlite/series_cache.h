@@ -1,50 +1,23 @@
-// The writer thread's view of the series it appends to: each series' summary and its open tail
-// chunk, decoded, so that appending N points costs O(N) plus re-encoding one chunk instead of a
-// read-decode-encode of the tail per batch. Bounded: least recently used series are dropped (they
-// are reloaded from the database on their next append).
+// Loading and storing the writer's view of a series (store/series_tail.h) in SQLite. The writer
+// keeps them in a bounded SeriesCache: least recently used series are dropped (they are reloaded
+// from the database on their next append).
 //
 // Thread-safety: used by the writer thread only.
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "series/float_chunk.h"
-#include "store/types.h"
+#include "store/series_tail.h"
 #include "store_sqlite/db.h"
 
 namespace nereid::store_sqlite {
 
-struct SeriesState {
-  int64_t id = 0;
-  int64_t run_id = 0;
-  store::FieldType type = store::FieldType::kFloatSeries;
-  // Summary, mirrored in the series row.
-  uint64_t count = 0;
-  double first_step = 0, last_step = 0;
-  int64_t last_ts = 0;
-  double last = 0;
-  std::optional<double> min, max;
-  std::string last_text;  // string series: last value; file series: last file (JSON)
-  // Open tail chunk: points sorted by step, ties by arrival, then new points in arrival order.
-  int64_t tail_chunk_id = 0;  // 0 until the tail is first stored
-  int64_t tail_seq = 0;
-  int64_t tail_bytes = 0;  // encoded size as stored (for run size accounting)
-  std::vector<series::FloatPoint> floats;
-  std::vector<series::StringPoint> strings;
-  bool dirty = false;  // tail or summary changed since last stored
-
-  size_t TailPoints() const { return floats.size() + strings.size(); }
-
-  // Appends one point (in arrival order) and updates the summary.
-  void Append(const series::FloatPoint& p);
-  void Append(series::StringPoint p);
-};
+using store::SeriesCache;
+using store::SeriesState;
 
 // Loads a series' summary and tail chunk from the database.
 Result<std::unique_ptr<SeriesState>> LoadSeries(Db& db, int64_t series_id);
@@ -52,26 +25,5 @@ Result<std::unique_ptr<SeriesState>> LoadSeries(Db& db, int64_t series_id);
 // Stores the tail chunk (insert or update) and the summary row; returns the change in stored
 // bytes. When the tail holds kTargetChunkPoints or more, it is sealed and a new empty tail begins.
 Result<int64_t> StoreSeries(Db& db, SeriesState& s);
-
-class SeriesCache {
- public:
-  explicit SeriesCache(size_t max_points) : max_points_(max_points) {}
-
-  SeriesState* Find(int64_t series_id);
-  SeriesState* Insert(std::unique_ptr<SeriesState> state);
-  void Evict(int64_t series_id);
-  void Clear();
-  // Drops least recently used series until the cached tail points fit the bound.
-  void Trim();
-
- private:
-  struct Entry {
-    std::unique_ptr<SeriesState> state;
-    std::list<int64_t>::iterator lru;
-  };
-  size_t max_points_;
-  std::unordered_map<int64_t, Entry> map_;
-  std::list<int64_t> lru_;  // most recent first
-};
 
 }  // namespace nereid::store_sqlite
