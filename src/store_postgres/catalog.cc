@@ -3,6 +3,8 @@
 // Catalog writes are rare and small, so each runs in its own transaction on a pooled connection
 // rather than through the ingest writer. Uniqueness is enforced by the schema's constraints; the
 // checks before each INSERT exist only to give the person a message that names what is taken.
+#include <unordered_map>
+
 #include "common/path.h"
 #include "store_postgres/pg_store_impl.h"
 
@@ -142,32 +144,50 @@ Result<RunKey> ResolveRun(PgConn& conn, std::string_view run_id) {
   return RunKey{r.Int(0, 0), r.Int(0, 1), std::string(run_id.substr(0, dash))};
 }
 
-Result<store::RunInfo> LoadRunInfo(PgConn& conn, int64_t run_rowid) {
-  store::RunInfo run;
+Result<std::vector<store::RunInfo>> LoadRunInfos(PgConn& conn, const std::vector<int64_t>& ids) {
+  std::string array = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    array += (i > 0 ? "," : "") + std::to_string(ids[i]);
+  }
+  array += "}";
   NEREID_ASSIGN_OR_RETURN(
       PgResult r,
-      conn.Query("SELECT p.key, r.number, w.name, p.name, r.custom_run_id, r.name, "
+      conn.Query("SELECT r.id, p.key, r.number, w.name, p.name, r.custom_run_id, r.name, "
                  "r.description, r.state, r.failed, r.created_us, r.modified_us, r.ping_us, "
                  "r.owner, r.size_bytes, "
                  "ARRAY(SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag) "
                  "FROM runs r JOIN projects p ON p.id = r.project_id "
-                 "JOIN workspaces w ON w.id = p.workspace_id WHERE r.id = $1",
-                 PgParams().Int(run_rowid)));
-  if (r.rows() == 0) return NotFound("run " + std::to_string(run_rowid) + " not found");
-  run.id = r.Text(0, 0) + "-" + std::to_string(r.Int(0, 1));
-  run.project = r.Text(0, 2) + "/" + r.Text(0, 3);
-  run.custom_run_id = r.Text(0, 4);
-  run.name = r.Text(0, 5);
-  run.description = r.Text(0, 6);
-  run.state = store::ParseRunState(r.Text(0, 7)).value_or(store::RunState::kRunning);
-  run.failed = r.Bool(0, 8);
-  run.creation_time_us = r.Int(0, 9);
-  run.modification_time_us = r.Int(0, 10);
-  run.ping_time_us = r.Int(0, 11);
-  run.owner = r.Text(0, 12);
-  run.size_bytes = r.Int(0, 13);
-  run.tags = ParseTextArray(r.Raw(0, 14));
-  return run;
+                 "JOIN workspaces w ON w.id = p.workspace_id WHERE r.id = ANY($1::bigint[])",
+                 PgParams().Text(array)));
+  std::unordered_map<int64_t, int> row_of;
+  for (int i = 0; i < r.rows(); ++i) row_of[r.Int(i, 0)] = i;
+  std::vector<store::RunInfo> out;
+  out.reserve(ids.size());
+  for (int64_t id : ids) {
+    auto it = row_of.find(id);
+    if (it == row_of.end()) return NotFound("run " + std::to_string(id) + " not found");
+    const int i = it->second;
+    store::RunInfo& run = out.emplace_back();
+    run.id = r.Text(i, 1) + "-" + std::to_string(r.Int(i, 2));
+    run.project = r.Text(i, 3) + "/" + r.Text(i, 4);
+    run.custom_run_id = r.Text(i, 5);
+    run.name = r.Text(i, 6);
+    run.description = r.Text(i, 7);
+    run.state = store::ParseRunState(r.Text(i, 8)).value_or(store::RunState::kRunning);
+    run.failed = r.Bool(i, 9);
+    run.creation_time_us = r.Int(i, 10);
+    run.modification_time_us = r.Int(i, 11);
+    run.ping_time_us = r.Int(i, 12);
+    run.owner = r.Text(i, 13);
+    run.size_bytes = r.Int(i, 14);
+    run.tags = ParseTextArray(r.Raw(i, 15));
+  }
+  return out;
+}
+
+Result<store::RunInfo> LoadRunInfo(PgConn& conn, int64_t run_rowid) {
+  NEREID_ASSIGN_OR_RETURN(std::vector<store::RunInfo> runs, LoadRunInfos(conn, {run_rowid}));
+  return std::move(runs.front());
 }
 
 Result<store::CreateRunResult> PgStore::CreateRun(const store::CreateRunRequest& request) {

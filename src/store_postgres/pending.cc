@@ -8,16 +8,6 @@ namespace {
 Status Pending(const char* what) { return Internal(std::string(what) + ": not yet implemented"); }
 }  // namespace
 
-Result<std::vector<store::Field>> PgStore::GetFields(std::string_view, std::string_view) {
-  return Pending("GetFields");
-}
-Result<store::RunPage> PgStore::ListRuns(const store::ListRunsQuery&) {
-  return Pending("ListRuns");
-}
-Result<store::FileInfo> PgStore::GetFile(std::string_view, std::string_view,
-                                         std::optional<double>) {
-  return Pending("GetFile");
-}
 Result<store::IngestResult> PgStore::Ingest(std::string_view, const v1::Batch&) {
   return Pending("Ingest");
 }

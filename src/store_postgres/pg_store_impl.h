@@ -83,5 +83,7 @@ Result<RunKey> ResolveRun(PgConn& conn, std::string_view run_id);
 Result<int64_t> ResolveProject(PgConn& conn, std::string_view project);
 // The run row (runs.id) with its project, workspace and tags.
 Result<store::RunInfo> LoadRunInfo(PgConn& conn, int64_t run_rowid);
+// Several runs in one query, in the order of `ids`; NotFound when one is missing.
+Result<std::vector<store::RunInfo>> LoadRunInfos(PgConn& conn, const std::vector<int64_t>& ids);
 
 }  // namespace nereid::store_postgres

@@ -12,6 +12,11 @@ namespace {
 // above every number, which would make `x > 1` match NaN; NULL keeps "a comparison with a NaN is
 // false" and "missing sorts last" the same on both backends. float8 keeps -0.0 bit for bit.
 
+// Indexes serve the runs table (list_runs.cc): a page sorted by a sys/ time walks
+// runs(project_id, <time>, number) and stops after a page, the number breaking ties as the
+// keyset cursor does; text compares and sorts in the "C" collation (byte order, as SQLite),
+// whatever the database's locale, so the text index is built in it too.
+
 // Catalog: workspaces, projects, runs, fields, blobs, settings.
 constexpr const char* kCatalogV1 = R"sql(
 CREATE TABLE workspaces(
@@ -42,8 +47,8 @@ CREATE TABLE runs(
   size_bytes BIGINT NOT NULL DEFAULT 0,
   UNIQUE(project_id, number),
   UNIQUE(project_id, custom_run_id));
-CREATE INDEX runs_created ON runs(project_id, created_us);
-CREATE INDEX runs_modified ON runs(project_id, modified_us);
+CREATE INDEX runs_created ON runs(project_id, created_us, number);
+CREATE INDEX runs_modified ON runs(project_id, modified_us, number);
 CREATE TABLE run_tags(
   run_id BIGINT NOT NULL REFERENCES runs(id),
   tag TEXT NOT NULL,
@@ -59,7 +64,7 @@ CREATE TABLE fields(
   bytes BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, path));
 CREATE INDEX fields_path_num ON fields(path, num);
-CREATE INDEX fields_path_text ON fields(path, text);
+CREATE INDEX fields_path_text ON fields(path, text COLLATE "C");
 CREATE TABLE blobs(sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL);
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
