@@ -96,6 +96,18 @@ PgParams& PgParams::Bool(bool v) {
   return *this;
 }
 
+PgParams& PgParams::IntArray(const std::vector<int64_t>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(v[i]);
+  }
+  s += '}';
+  values_.emplace_back(std::move(s));
+  formats_.push_back(0);
+  return *this;
+}
+
 // --- PgResult ---
 
 int64_t PgResult::Int(int row, int col) const {

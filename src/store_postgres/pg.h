@@ -41,6 +41,9 @@ class PgParams {
   PgParams& Text(std::string_view v);
   PgParams& Bytes(std::string_view v);
   PgParams& Bool(bool v);
+  // A bigint[] in text form ("{1,2,3}"); cast it in SQL ($1::bigint[]) and unnest it to send
+  // many rows in one statement.
+  PgParams& IntArray(const std::vector<int64_t>& v);
   PgParams& OptionalText(const std::optional<std::string>& v) {
     return v ? Text(*v) : Null();
   }

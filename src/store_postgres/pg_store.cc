@@ -2,6 +2,8 @@
 #include <chrono>
 
 #include "store/types.h"
+#include "store_postgres/accounts.h"
+#include "store_postgres/notebooks.h"
 #include "store_postgres/pg_store_impl.h"
 #include "store_postgres/postgres_store.h"
 #include "store_postgres/schema.h"
@@ -38,6 +40,8 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& option
   NEREID_ASSIGN_OR_RETURN(
       store->blobs_, store::BlobStore::Open(options.data_dir.empty() ? fs::path("./nereid-data")
                                                                      : fs::path(options.data_dir)));
+  store->accounts_ = std::make_unique<PgAccounts>(store.get());
+  store->notebooks_ = std::make_unique<PgNotebooks>(store.get());
   return store;
 }
 
