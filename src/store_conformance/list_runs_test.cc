@@ -230,6 +230,69 @@ TEST_P(ListRunsTest, ColumnsAndStableCursor) {
   EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Needs no ingest: names, custom ids and tags come with CreateRun. Regular expressions follow
+// ECMAScript (query::FilterRegex) on every backend -- PostgreSQL's own `~` would read `\b` as a
+// backspace and let `.` match a newline -- and text sorts in byte order, whatever the locale.
+TEST_P(StoreTest, RunsTableRegexTextOrderAndMissingCustomIds) {
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"a foo", "x-1"}, {"afoo", ""}, {"a\nb", "x-3"}, {"a-b", ""},
+      {"Zeta", "y-5"},  {"alpha", ""}, {"\xc3\x9f", "x-7"}};  // U+00DF, after every ASCII byte
+  for (const auto& [name, custom] : runs) {
+    store::CreateRunRequest req;
+    req.project = "ws/vision";
+    req.name = name;
+    req.custom_run_id = custom;
+    if (name.size() < 3) req.tags = {"short"};
+    ASSERT_TRUE(store_->CreateRun(req).ok());
+  }
+  auto numbers = [&](const Expr* filter, FieldRef sort, bool desc, uint32_t limit) {
+    store::ListRunsQuery q;
+    q.project = "ws/vision";
+    q.filter = filter;
+    q.sort = std::move(sort);
+    q.descending = desc;
+    q.limit = limit;
+    std::vector<int64_t> out;
+    for (int guard = 0; guard < 20; ++guard) {
+      auto page = store_->ListRuns(q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      for (auto& row : page->rows) out.push_back(std::stoll(row.run.id.substr(4)));
+      if (page->next_cursor.empty()) break;
+      q.cursor = page->next_cursor;
+    }
+    return out;
+  };
+  const FieldRef by_number{"sys/id", Aggregate::kNone};
+  auto re = [](std::string pattern) {
+    return Cmp("sys/name", CompareOp::kMatches, std::move(pattern));
+  };
+  EXPECT_EQ(numbers(re("\\bfoo").get(), by_number, false, 10), (std::vector<int64_t>{1}));
+  EXPECT_EQ(numbers(re("a.b").get(), by_number, false, 10), (std::vector<int64_t>{4}));
+  EXPECT_EQ(numbers(re("^a").get(), by_number, false, 2), (std::vector<int64_t>{1, 2, 3, 4, 6}));
+  auto not_x = Node(Expr::Kind::kNot, Cmp("sys/custom_run_id", CompareOp::kMatches,
+                                          std::string("^x")));
+  EXPECT_EQ(numbers(not_x.get(), by_number, false, 10), (std::vector<int64_t>{2, 4, 5, 6}));
+  auto id_re = Cmp("sys/id", CompareOp::kMatches, std::string("^VIS-[2-4]$"));
+  EXPECT_EQ(numbers(id_re.get(), by_number, true, 10), (std::vector<int64_t>{4, 3, 2}));
+  auto before_b = Cmp("sys/name", CompareOp::kLt, std::string("b"));
+  EXPECT_EQ(numbers(before_b.get(), by_number, false, 10),
+            (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  auto tagged = Cmp("sys/tags", CompareOp::kContains, std::string("short"));
+  EXPECT_EQ(numbers(tagged.get(), by_number, false, 10), (std::vector<int64_t>{7}));
+
+  // Byte order: "Zeta" < "a\nb" < "a foo" < "a-b" < "afoo" < "alpha" < "\xc3\x9f".
+  const FieldRef by_name{"sys/name", Aggregate::kNone};
+  EXPECT_EQ(numbers(nullptr, by_name, false, 3), (std::vector<int64_t>{5, 3, 1, 4, 2, 6, 7}));
+  EXPECT_EQ(numbers(nullptr, by_name, true, 3), (std::vector<int64_t>{7, 6, 2, 4, 1, 3, 5}));
+  // Runs without a custom id sort last both ways (by number), also across a page boundary.
+  const FieldRef by_custom{"sys/custom_run_id", Aggregate::kNone};
+  EXPECT_EQ(numbers(nullptr, by_custom, false, 3), (std::vector<int64_t>{1, 3, 7, 5, 2, 4, 6}));
+  EXPECT_EQ(numbers(nullptr, by_custom, true, 3), (std::vector<int64_t>{5, 7, 3, 1, 6, 4, 2}));
+  EXPECT_EQ(numbers(nullptr, {"sys/tags", Aggregate::kNone}, true, 4),
+            (std::vector<int64_t>{7, 6, 5, 4, 3, 2, 1}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ListRunsTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 

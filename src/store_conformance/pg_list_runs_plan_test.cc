@@ -175,5 +175,99 @@ TEST_F(PgListRunsPlan, FilterOnAParamWithTheDefaultSort) {
   EXPECT_EQ(Numbers(*page), want);
 }
 
+// Infinite keys survive the cursor (JSON has no infinity).
+TEST_F(PgListRunsPlan, InfiniteKeysPageThrough) {
+  Status s = conn_->ExecScript(R"sql(
+    UPDATE series k SET last = CASE r.number WHEN 1 THEN 'Infinity'::float8
+                                             WHEN 2 THEN 'Infinity'::float8
+                                             ELSE '-Infinity'::float8 END
+    FROM runs r JOIN projects p ON p.id = r.project_id
+    WHERE k.run_id = r.id AND p.key = 'OTH' AND r.number IN (1, 2, 3);
+  )sql");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  store::ListRunsQuery q;
+  q.project = "ws/other";
+  q.sort = {"train/loss", Aggregate::kLast};
+  q.limit = 3;
+  auto whole = store_->ListRuns(q);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ASSERT_EQ(Numbers(*whole).size(), 3u);
+  EXPECT_EQ(Numbers(*whole)[0], 2);  // infinite loss, ties by number descending
+  EXPECT_EQ(Numbers(*whole)[1], 1);
+  q.limit = 1;  // the same three, a page each: the cursor carries an infinite key
+  std::vector<int64_t> paged;
+  for (int i = 0; i < 3; ++i) {
+    auto page = store_->ListRuns(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    paged.push_back(Numbers(*page).front());
+    q.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(paged, Numbers(*whole));
+  q.descending = false;
+  q.cursor.clear();
+  auto page = store_->ListRuns(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(Numbers(*page), std::vector<int64_t>{3});
+  q.cursor = page->next_cursor;
+  page = store_->ListRuns(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->rows.size(), 1u);
+}
+
+// In a database whose default collation is not byte order (ICU en-US: "a" < "B" < "b"), text
+// still filters and sorts in byte order, as on SQLite, and tags still come back in byte order.
+TEST(PgListRunsLocale, TextIsByteOrderInAnIcuDatabase) {
+  auto admin_url = PgTestCluster::Get().AdminUrl();
+  ASSERT_TRUE(admin_url.ok()) << admin_url.status().ToString();
+  auto admin = PgConn::Connect(*admin_url);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  const std::string name = "nereid_test_icu_" + std::to_string(::getpid());
+  Status created = (*admin)->ExecScript("CREATE DATABASE " + name +
+                                        " TEMPLATE template0 LOCALE_PROVIDER icu "
+                                        "ICU_LOCALE 'en-US' LOCALE 'C'");
+  if (!created.ok()) GTEST_SKIP() << "no ICU collations here: " << created.ToString();
+  const std::string url = WithDatabase(*admin_url, name);
+  const auto data_dir = std::filesystem::temp_directory_path() / name;
+  {
+    store::StoreOptions options;
+    options.url = url;
+    options.data_dir = data_dir.string();
+    auto store = store_postgres::OpenPostgresStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store::Store& s = **store;
+    ASSERT_TRUE(s.CreateWorkspace("ws").ok());
+    ASSERT_TRUE(s.CreateProject("ws", "p", "P").ok());
+    for (const char* run_name : {"b", "B", "a", "A"}) {
+      store::CreateRunRequest req;
+      req.project = "ws/p";
+      req.name = run_name;
+      req.tags = {"b", "B", "a"};
+      ASSERT_TRUE(s.CreateRun(req).ok());
+    }
+    store::ListRunsQuery q;
+    q.project = "ws/p";
+    q.sort = {"sys/name", Aggregate::kNone};
+    q.descending = false;
+    q.columns = {{"sys/name", Aggregate::kNone}};
+    auto page = s.ListRuns(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> names;
+    for (const auto& row : page->rows) names.push_back(std::get<std::string>(row.cells[0]));
+    EXPECT_EQ(names, (std::vector<std::string>{"A", "B", "a", "b"}));
+    ASSERT_FALSE(page->rows.empty());
+    EXPECT_EQ(page->rows[0].run.tags, (store::StringSet{"B", "a", "b"}));
+    auto lower = std::make_unique<query::Expr>();
+    lower->field = {"sys/name", Aggregate::kNone};
+    lower->op = CompareOp::kGe;
+    lower->literal = std::string("a");
+    q.filter = lower.get();
+    page = s.ListRuns(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->total, 2u);  // "a" and "b"; ICU would add "B"
+  }
+  PgTestCluster::Get().DropDatabase(url);
+  std::filesystem::remove_all(data_dir);
+}
+
 }  // namespace
 }  // namespace nereid::store_conformance

@@ -154,8 +154,8 @@ Result<std::vector<store::RunInfo>> LoadRunInfos(PgConn& conn, const std::vector
       PgResult r,
       conn.Query("SELECT r.id, p.key, r.number, w.name, p.name, r.custom_run_id, r.name, "
                  "r.description, r.state, r.failed, r.created_us, r.modified_us, r.ping_us, "
-                 "r.owner, r.size_bytes, "
-                 "ARRAY(SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag) "
+                 "r.owner, r.size_bytes, ARRAY(SELECT tag FROM run_tags t WHERE t.run_id = r.id "
+                 "ORDER BY tag COLLATE \"C\") "
                  "FROM runs r JOIN projects p ON p.id = r.project_id "
                  "JOIN workspaces w ON w.id = p.workspace_id WHERE r.id = ANY($1::bigint[])",
                  PgParams().Text(array)));

@@ -10,6 +10,8 @@
 // index such as runs(project_id, created_us, number) or series(path, last) and stop after n
 // rows. The cursor names the group, the key and the number of the last row returned.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include "store/codec.h"
@@ -196,6 +198,19 @@ std::string SortFingerprint(const store::ListRunsQuery& q) {
          (q.descending ? ":d" : ":a");
 }
 
+// Float keys in cursors: JSON has no infinities, so those travel as strings. (NaN never is a
+// key: it is stored as NULL, i.e. missing.)
+nlohmann::json FloatKeyJson(double v) {
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+std::optional<double> FloatKey(const nlohmann::json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v == "Infinity") return std::numeric_limits<double>::infinity();
+  if (v == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
 // Where the previous page stopped.
 struct Position {
   size_t group = 0;
@@ -224,7 +239,7 @@ Result<Position> DecodePosition(const store::ListRunsQuery& query,
       fits = v.is_number_integer();
       break;
     case KeyType::kFloat:
-      fits = v.is_number();
+      fits = FloatKey(v).has_value();
       break;
     case KeyType::kText:
       fits = v.is_string();
@@ -260,7 +275,7 @@ Sql GroupQuery(const Group& group, int64_t project_id, const Sql& filter, bool d
           q.Int(after->key.get<int64_t>());
           break;
         case KeyType::kFloat:
-          q.Double(after->key.get<double>());
+          q.Double(*FloatKey(after->key));
           break;
         default:
           q.Text(after->key.get<std::string>());
@@ -282,7 +297,7 @@ nlohmann::json KeyJson(const PgResult& r, int row, KeyType type) {
     case KeyType::kInt:
       return r.Int(row, 2);
     case KeyType::kFloat:
-      return r.Double(row, 2);
+      return FloatKeyJson(r.Double(row, 2));
     case KeyType::kText:
       return r.Text(row, 2);
     case KeyType::kNone:
