@@ -16,11 +16,15 @@ namespace {
 // serves each connection with its own process, so a handful per server (times the number of
 // servers) keeps the database's max_connections comfortable.
 constexpr size_t kPoolSize = 8;
+// Batches per group commit, as in the SQLite backend.
+constexpr size_t kMaxGroup = 256;
 }  // namespace
 
 PgStore::PgStore(store::StoreOptions options) : options_(std::move(options)) {}
 
-PgStore::~PgStore() { Close(); }
+PgStore::~PgStore() {
+  Close();
+}
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& options) {
   if (options.synchronous != "full" && options.synchronous != "normal") {
@@ -37,6 +41,12 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& option
     NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, store->pool_->Borrow());
     NEREID_RETURN_IF_ERROR(Migrate(*conn));
   }
+  PgStore* raw = store.get();
+  // The writer has its own connection (outside the pool): it is busy with one transaction after
+  // another, and a reader must never wait for it.
+  store->writer_ = std::make_unique<Writer>(
+      options.url, options.synchronous == "normal" ? "SET synchronous_commit = off" : "", kMaxGroup,
+      [raw] { raw->series_cache_.Clear(); });
   NEREID_ASSIGN_OR_RETURN(
       store->blobs_, store::BlobStore::Open(options.data_dir.empty() ? fs::path("./nereid-data")
                                                                      : fs::path(options.data_dir)));
@@ -58,6 +68,8 @@ int64_t PgStore::NowUs() const {
 
 void PgStore::Close() {
   if (closed_.exchange(true)) return;
+  // writer_ stays (stopped) until destruction: a racing caller gets Unavailable from it.
+  if (writer_) writer_->Stop();  // drains the queue
 }
 
 // --- blobs, settings, stats ---
@@ -66,8 +78,9 @@ Status PgStore::RecordBlob(std::string_view sha256, int64_t size) {
   NEREID_RETURN_IF_ERROR(CheckOpen());
   if (!store::IsSha256Hex(sha256)) return InvalidArgument("not a sha256: " + std::string(sha256));
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
-  return conn->Query("INSERT INTO blobs(sha256, size) VALUES($1, $2) ON CONFLICT DO NOTHING",
-                     PgParams().Text(sha256).Int(size))
+  return conn
+      ->Query("INSERT INTO blobs(sha256, size) VALUES($1, $2) ON CONFLICT DO NOTHING",
+              PgParams().Text(sha256).Int(size))
       .status();
 }
 
@@ -104,6 +117,12 @@ store::StoreStats PgStore::Stats() {
   store::StoreStats out;
   if (closed_.load()) return out;
   if (blobs_) out.files_bytes = blobs_->TotalBytes();
+  if (writer_) {
+    WriterStats w = writer_->Stats();
+    out.commits = w.commits;
+    out.batches = w.batches;
+    out.group_size_hist.assign(w.group_size_hist.begin(), w.group_size_hist.end());
+  }
   Result<PgPool::Lease> conn = pool_->Borrow();
   if (conn.ok()) {
     Result<PgResult> r = (**conn).Query("SELECT pg_database_size(current_database())");

@@ -11,8 +11,10 @@
 #include <memory>
 
 #include "store/blob_store.h"
+#include "store/series_tail.h"
 #include "store/store.h"
 #include "store_postgres/pg.h"
+#include "store_postgres/writer.h"
 
 namespace nereid::store_postgres {
 
@@ -67,6 +69,8 @@ class PgStore final : public store::Store {
 
  private:
   explicit PgStore(store::StoreOptions options);
+  // ingest.cc: applies one batch on the writer thread, inside its savepoint.
+  Result<store::IngestResult> ApplyBatch(PgConn& conn, const RunKey& run, const v1::Batch& batch);
 
   store::StoreOptions options_;
   std::unique_ptr<PgPool> pool_;
@@ -74,6 +78,9 @@ class PgStore final : public store::Store {
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<store::NotebookStore> notebooks_;
   std::atomic<bool> closed_{false};
+  std::unique_ptr<Writer> writer_;            // the group-commit writer (writer.h)
+  store::SeriesCache series_cache_{1 << 21};  // used by the writer thread only
+  uint64_t jobs_since_trim_ = 0;              // writer thread only
 };
 
 // Helpers shared by the .cc files; `conn` is any connection.
