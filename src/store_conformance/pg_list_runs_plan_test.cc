@@ -117,6 +117,11 @@ TEST_F(PgListRunsPlan, DefaultSortWalksTheCreationIndex) {
   for (int g = kRuns; g > kRuns - 50; --g) want.push_back(g);
   EXPECT_EQ(Numbers(*page), want);
   q.cursor = page->next_cursor;
+  // A later page starts inside the index (the keyset is an index condition), not by skipping.
+  plans = Plans(q, "default sort, next page");
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_NE(plans[1].find("Index Cond: ((project_id = '1'::bigint) AND (ROW(created_us, number) <"),
+            std::string::npos);
   page = store_->ListRuns(q);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(Numbers(*page).front(), kRuns - 50);
@@ -150,6 +155,18 @@ TEST_F(PgListRunsPlan, SortBySeriesLastWalksTheSeriesIndex) {
     q.cursor = page->next_cursor;
   }
   EXPECT_EQ(got, std::vector<int64_t>(order.begin(), order.end()));
+
+  // A later page starts inside the index at the cursor's key.
+  q.limit = 50;
+  q.cursor.clear();
+  auto page = store_->ListRuns(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  q.cursor = page->next_cursor;
+  plans = Plans(q, "sort by train/loss:last desc, next page");
+  ASSERT_EQ(plans.size(), 3u);
+  EXPECT_NE(plans[1].find("Index Cond: ((path = 'train/loss'::text) AND (last IS NOT NULL) AND "
+                          "(last <= "),
+            std::string::npos);
 }
 
 TEST_F(PgListRunsPlan, FilterOnAParamWithTheDefaultSort) {

@@ -268,21 +268,31 @@ Sql GroupQuery(const Group& group, int64_t project_id, const Sql& filter, bool d
       q << " AND r.number" << past;
       q.Int(after->number);
     } else {
+      auto bind_key = [&] {
+        switch (group.type) {
+          case KeyType::kInt:
+            q.Int(after->key.get<int64_t>());
+            break;
+          case KeyType::kFloat:
+            q.Double(*FloatKey(after->key));
+            break;
+          default:
+            q.Text(after->key.get<std::string>());
+            break;
+        }
+      };
       // A row comparison: one index range over (key, number), not an OR of two conditions.
       q << " AND (" << group.key << ", r.number)" << past << "(";
-      switch (group.type) {
-        case KeyType::kInt:
-          q.Int(after->key.get<int64_t>());
-          break;
-        case KeyType::kFloat:
-          q.Double(*FloatKey(after->key));
-          break;
-        default:
-          q.Text(after->key.get<std::string>());
-          break;
-      }
+      bind_key();
       q << ", ";
       q.Int(after->number) << ")";
+      if (!group.from.empty()) {
+        // Implied by the row comparison, but the key lives in another table than the number, so
+        // only this lets the walk along the key's index (series(path, last)) start at the cursor
+        // instead of at the top on every later page.
+        q << " AND " << group.key << (descending ? " <= " : " >= ");
+        bind_key();
+      }
     }
   }
   q << " ORDER BY ";
@@ -459,11 +469,16 @@ Result<std::vector<std::string>> ExplainListRuns(PgConn& conn, const store::List
       [&](PgConn& c) -> Status {
         plans.clear();
         NEREID_ASSIGN_OR_RETURN(Prepared p, Prepare(c, query));
+        std::optional<Position> after;
+        if (!query.cursor.empty()) {
+          NEREID_ASSIGN_OR_RETURN(after, DecodePosition(query, p.groups));
+        }
         std::vector<Sql> statements;
         statements.push_back(CountQuery(p));
-        for (const Group& group : p.groups) {
-          statements.push_back(
-              GroupQuery(group, p.project_id, p.filter, query.descending, nullptr, query.limit + 1));
+        for (size_t g = after ? after->group : 0; g < p.groups.size(); ++g) {
+          const Position* from = after && after->group == g ? &*after : nullptr;
+          statements.push_back(GroupQuery(p.groups[g], p.project_id, p.filter, query.descending,
+                                          from, query.limit + 1));
         }
         for (const Sql& s : statements) {
           Sql explain;

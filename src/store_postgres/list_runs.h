@@ -69,9 +69,9 @@ inline bool IsSysPath(std::string_view path) { return path.substr(0, 4) == "sys/
 Status TranslateFilter(PgConn& conn, int64_t project_id, const std::string& project_key,
                        const query::Expr& filter, Sql& out);
 
-// The plans of the statements ListRuns runs for the first page of `query` (the count, then the
-// page's query for each group of sort keys it would read), each as PostgreSQL's EXPLAIN text
-// with `options` (e.g. "ANALYZE, COSTS OFF"). For tests and for reading plans by hand.
+// The plans of the statements ListRuns runs for the page of `query` (the count, then the query of
+// each group of sort keys the page may read, from the cursor's group on), each as PostgreSQL's
+// EXPLAIN text with `options` (e.g. "ANALYZE, COSTS OFF"). For tests and for reading plans.
 Result<std::vector<std::string>> ExplainListRuns(PgConn& conn, const store::ListRunsQuery& query,
                                                  std::string_view options);
 
