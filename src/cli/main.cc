@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/admin_commands.h"
+#include "cli/migrate_command.h"
 #include "cli/api_client.h"
 #include "cli/notebook_commands.h"
 #include "cli/runs_commands.h"
@@ -67,6 +68,8 @@ int main(int argc, char** argv) {
   server->add_option("--host", config.host, "Address to listen on")->capture_default_str();
   server->add_option("--port", config.port, "Port (0: pick a free one)")->capture_default_str();
   server->add_option("--store", config.store_url, "Store URL (default sqlite:<data>)");
+  server->add_option("--files", config.files_dir,
+                     "Files folder shared by every server of one database (default <data>/files)");
   server
       ->add_option("--sync", config.synchronous,
                    "full: every commit survives power loss; normal: survives process crashes")
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
   nereid::cli::AddSyncCommand(&app, &sync_options);
   int admin_exit = 0;
   CLI::App* admin = nereid::cli::AddAdminCommands(&app, &admin_exit);
+  nereid::cli::AddMigrateStoreCommand(admin, &admin_exit);
   int notebook_exit = 0;
   CLI::App* notebook = nereid::cli::AddNotebookCommands(&app, &notebook_exit);
 

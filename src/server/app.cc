@@ -71,10 +71,14 @@ Status App::Start() {
   store::StoreOptions options;
   options.url = config_.store_url.empty() ? "sqlite:" + config_.data_dir : config_.store_url;
   options.data_dir = config_.data_dir;
+  options.files_dir = config_.files_dir;
   options.synchronous = config_.synchronous;
   options.now_us = ctx_->now_us;
   NEREID_ASSIGN_OR_RETURN(ctx_->store, store::OpenStore(options));
-  NEREID_ASSIGN_OR_RETURN(ctx_->blobs, store::BlobStore::Open(config_.data_dir));
+  NEREID_ASSIGN_OR_RETURN(ctx_->blobs,
+                          config_.files_dir.empty()
+                              ? store::BlobStore::Open(config_.data_dir)
+                              : store::BlobStore::OpenFolder(config_.files_dir, /*shared=*/true));
   NEREID_RETURN_IF_ERROR(EnsureDefaults(ctx_->store.get()));
   NEREID_RETURN_IF_ERROR(ctx_->auth.Init(ctx_->store.get(), config_.data_dir,
                                          RateLimit{config_.rate_limit, config_.rate_burst},

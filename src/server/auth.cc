@@ -111,8 +111,11 @@ Status Authenticator::Init(store::Store* store, const std::filesystem::path& dat
   store::AccountStore* accounts = store->Accounts();
   NEREID_ASSIGN_OR_RETURN(auto users, accounts->ListUsers());
   if (users.empty()) {
-    NEREID_RETURN_IF_ERROR(
-        accounts->CreateUser(kAdminUser, store::UserKind::kPerson, true).status());
+    Status created = accounts->CreateUser(kAdminUser, store::UserKind::kPerson, true).status();
+    // Several servers starting at once on one new database: another one made "admin" (and its
+    // token, in its own data directory) first.
+    if (created.code() == StatusCode::kAlreadyExists) return Status::Ok();
+    NEREID_RETURN_IF_ERROR(created);
     NEREID_ASSIGN_OR_RETURN(auto legacy, store->GetSetting(kLegacyAdminHashKey));
     if (legacy) {  // a data directory from before accounts: its token stays valid
       return accounts->CreateToken(kAdminUser, "admin.token", *legacy).status();

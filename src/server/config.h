@@ -10,6 +10,8 @@ namespace nereid::server {
 struct Config {
   std::string data_dir = "./nereid-data";  // database, files folder, admin.token
   std::string store_url;                   // empty: "sqlite:" + data_dir
+  // The files folder; empty: data_dir/files. Several servers sharing one database share it too.
+  std::string files_dir;
   std::string host = "127.0.0.1";          // loopback by default: nothing is exposed by accident
   uint16_t port = 4870;                    // 0: pick a free port
   unsigned io_threads = 0;                 // 0: number of cores

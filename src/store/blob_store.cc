@@ -188,7 +188,10 @@ class FsBlobStore : public BlobStore {
 }  // namespace
 
 Result<std::unique_ptr<BlobStore>> BlobStore::Open(const fs::path& data_dir) {
-  fs::path files = data_dir / "files";
+  return OpenFolder(data_dir / "files", /*shared=*/false);
+}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::OpenFolder(const fs::path& files, bool shared) {
   std::error_code ec;
   fs::create_directories(files / "tmp", ec);
   if (ec) return IoError("mkdir", files / "tmp", ec.value());
@@ -196,6 +199,10 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const fs::path& data_dir) {
   for (auto it = fs::directory_iterator(files / "tmp", ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
     std::error_code remove_ec;
+    if (shared) {
+      auto written = fs::last_write_time(it->path(), remove_ec);
+      if (remove_ec || fs::file_time_type::clock::now() - written < kSharedTempIdle) continue;
+    }
     fs::remove(it->path(), remove_ec);
   }
   return std::unique_ptr<BlobStore>(new FsBlobStore(files));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -25,6 +26,13 @@ class BlobStore {
  public:
   // Creates DIR/files and DIR/files/tmp if missing; removes stale temp files.
   static Result<std::unique_ptr<BlobStore>> Open(const std::filesystem::path& data_dir);
+  // The files folder itself (`nereid server --files DIR`). `shared`: several servers use it at
+  // once, so a temp file is stale only when no bytes were written to it for kSharedTempIdle (an
+  // upload in progress on another server keeps its temp file fresh); otherwise every temp file
+  // left by a previous process is removed at once.
+  static Result<std::unique_ptr<BlobStore>> OpenFolder(const std::filesystem::path& files,
+                                                       bool shared);
+  static constexpr std::chrono::minutes kSharedTempIdle{15};
 
   class Upload {
    public:

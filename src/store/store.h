@@ -113,6 +113,8 @@ class Store {
 struct StoreOptions {
   std::string url;       // "sqlite:DIR" (default "sqlite:./nereid-data") or "postgres://..."
   std::string data_dir;  // where the files folder lives (DIR/files)
+  // The files folder itself, shared by several servers (overrides data_dir/files).
+  std::string files_dir;
   // "full": fsync every group commit (survives power loss). "normal": survives process crashes
   // (kill -9) but a power loss may lose the last commits. Default full.
   std::string synchronous = "full";

@@ -48,8 +48,11 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& option
       options.url, options.synchronous == "normal" ? "SET synchronous_commit = off" : "", kMaxGroup,
       [raw] { raw->series_cache_.Clear(); });
   NEREID_ASSIGN_OR_RETURN(
-      store->blobs_, store::BlobStore::Open(options.data_dir.empty() ? fs::path("./nereid-data")
-                                                                     : fs::path(options.data_dir)));
+      store->blobs_,
+      options.files_dir.empty()
+          ? store::BlobStore::Open(options.data_dir.empty() ? fs::path("./nereid-data")
+                                                            : fs::path(options.data_dir))
+          : store::BlobStore::OpenFolder(options.files_dir, /*shared=*/true));
   store->accounts_ = std::make_unique<PgAccounts>(store.get());
   store->notebooks_ = std::make_unique<PgNotebooks>(store.get());
   return store;

@@ -37,7 +37,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const store::StoreOptions
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, dir));
   NEREID_ASSIGN_OR_RETURN(
       store->blobs_,
-      store::BlobStore::Open(options.data_dir.empty() ? dir : fs::path(options.data_dir)));
+      options.files_dir.empty()
+          ? store::BlobStore::Open(options.data_dir.empty() ? dir : fs::path(options.data_dir))
+          : store::BlobStore::OpenFolder(options.files_dir, /*shared=*/true));
   NEREID_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, store->OpenConnection(/*writer=*/true));
   NEREID_RETURN_IF_ERROR(EnsureSchema(*db));
   SqliteStore* raw = store.get();
