@@ -54,6 +54,12 @@ class Server:
         self.seen_data_dir = str(seen_data_dir or data_dir)
         self.log_dir = str(log_dir)
         self.extra_args = list(extra_args)
+        # NEREID_TEST_STORE=postgres: the same tests against the PostgreSQL backend, each server
+        # on a fresh database of a throw-away cluster (tests/pg_util.py).
+        if os.environ.get("NEREID_TEST_STORE") == "postgres" and "--store" not in self.extra_args:
+            import pg_util
+
+            self.extra_args += ["--store", pg_util.new_database()]
         self.proc = None
         self.base_url = None
         self.token = None
