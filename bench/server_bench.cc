@@ -3,8 +3,10 @@
 //   2. the 1,000-bucket view of a 10 M-point series (median of repeated requests);
 //   3. a raw read of 100k points (median);
 //   4. stored bytes per point for a realistic loss curve and for random values.
-// Runs an in-process server on a temp data directory; prints one line per figure.
+// Runs an in-process server on a temp data directory (SQLite, or the PostgreSQL database given by
+// --store); prints one line per figure. bench/pg_bench.sh runs it against both backends.
 // Usage: server_bench [--writers 8] [--batch 10000] [--seconds 10] [--series-points 10000000]
+//                     [--store postgres://...]
 #include <curl/curl.h>
 #include <time.h>
 
@@ -34,6 +36,7 @@ struct Options {
   int batch = 10000;
   double seconds = 10;
   int64_t series_points = 10'000'000;
+  std::string store;  // empty: SQLite in the temp data directory
 };
 
 size_t Append(char* data, size_t size, size_t n, void* out) {
@@ -308,6 +311,8 @@ int main(int argc, char** argv) {
       o.seconds = std::atof(argv[i + 1]);
     else if (a == "--series-points")
       o.series_points = std::atoll(argv[i + 1]);
+    else if (a == "--store")
+      o.store = argv[i + 1];
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto dir = std::filesystem::temp_directory_path() / ("nereid-bench-" + std::to_string(getpid()));
@@ -315,6 +320,7 @@ int main(int argc, char** argv) {
   config.data_dir = dir.string();
   config.port = 0;
   config.access_log = false;
+  config.store_url = o.store;
   nereid::server::App app(config);
   if (auto s = app.Start(); !s.ok()) {
     std::fprintf(stderr, "server: %s\n", s.ToString().c_str());
@@ -323,8 +329,9 @@ int main(int argc, char** argv) {
   std::string token;
   std::ifstream(dir / "admin.token") >> token;
   std::string base = "http://127.0.0.1:" + std::to_string(app.port());
-  std::printf("server_bench: %u cores, data in %s, synchronous=full\n",
-              std::thread::hardware_concurrency(), dir.c_str());
+  std::printf("server_bench: %u cores, data in %s, store %s, synchronous=full\n",
+              std::thread::hardware_concurrency(), dir.c_str(),
+              o.store.empty() ? "sqlite" : "postgres");
   IngestThroughput(o, base, token);
   SeriesReads(o, base, token);
   BytesPerPoint(base, token);

@@ -60,6 +60,9 @@ class Server:
             import pg_util
 
             self.extra_args += ["--store", pg_util.new_database()]
+        self.store_url = None
+        if "--store" in self.extra_args:
+            self.store_url = self.extra_args[self.extra_args.index("--store") + 1]
         self.proc = None
         self.base_url = None
         self.token = None
@@ -152,6 +155,35 @@ class Server:
         self.start()
 
     # --- HTTP helpers ---
+
+    def db_rows(self, sql: str) -> list:
+        """Rows of a read-only query on the server's database (SQLite file or PostgreSQL)."""
+        if self.store_url and self.store_url.startswith("postgres"):
+            import pg_util
+
+            out = pg_util.psql(self.store_url, sql)
+            return [tuple(line.split("|")) for line in out.splitlines()]
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{os.path.join(self.seen_data_dir, 'nereid.db')}?mode=ro",
+                             uri=True)
+        try:
+            return list(db.execute(sql))
+        finally:
+            db.close()
+
+    def database_dump(self) -> bytes:
+        """Every byte the database holds: the SQLite files, or a pg_dump of the database."""
+        if self.store_url and self.store_url.startswith("postgres"):
+            return subprocess.run(["pg_dump", "--no-owner", self.store_url], check=True,
+                                  stdout=subprocess.PIPE).stdout
+        raw = b""
+        for name in ("nereid.db", "nereid.db-wal"):
+            path = os.path.join(self.seen_data_dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    raw += f.read()
+        return raw
 
     def url(self, path: str) -> str:
         return self.base_url + path

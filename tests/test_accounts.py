@@ -2,8 +2,6 @@
 the `nereid admin` command line."""
 
 import hashlib
-import os
-import sqlite3
 import subprocess
 
 import pytest
@@ -189,16 +187,9 @@ def test_tokens_shown_once_hashed_revocable(world, tmp_path):
     assert len(listed) == 2 and all("token" not in t for t in listed)
     assert {t["name"] for t in listed} == {"test", "laptop"}
     # Only hashes reach the database.
-    db = sqlite3.connect(f"file:{os.path.join(s.data_dir, 'nereid.db')}?mode=ro", uri=True)
-    hashes = {row[0] for row in db.execute("SELECT hash FROM tokens")}
-    db.close()
+    hashes = {row[0] for row in s.db_rows("SELECT hash FROM tokens")}
     assert hashlib.sha256(tok.encode()).hexdigest() in hashes
-    with open(os.path.join(s.data_dir, "nereid.db"), "rb") as f:
-        raw = f.read()
-    wal = os.path.join(s.data_dir, "nereid.db-wal")
-    if os.path.exists(wal):
-        with open(wal, "rb") as f:
-            raw += f.read()
+    raw = s.database_dump()
     assert tok.encode() not in raw and u.token.encode() not in raw
     # A user revokes their own token; the other keeps working.
     laptop_id = next(t["id"] for t in listed if t["name"] == "laptop")
