@@ -231,6 +231,24 @@ TEST_F(PgListRunsPlan, InfiniteKeysPageThrough) {
   EXPECT_EQ(page->rows.size(), 1u);
 }
 
+// Array parameters arrive element for element, quotes, backslashes, commas and braces included.
+TEST_F(PgListRunsPlan, ArrayParametersRoundTrip) {
+  const std::vector<std::string> texts = {"a\"b", "c\\d", "", "e,f", "{g}", "NULL", " h "};
+  store_postgres::Sql q;
+  q << "SELECT t FROM unnest(";
+  q.Texts(texts) << ") WITH ORDINALITY AS u(t, i) ORDER BY i";
+  store_postgres::PgParams params;
+  const std::string text = q.Finish(&params);
+  auto r = conn_->Query(text, params);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> back;
+  for (int i = 0; i < r->rows(); ++i) {
+    EXPECT_FALSE(r->IsNull(i, 0));
+    back.push_back(r->Text(i, 0));
+  }
+  EXPECT_EQ(back, texts);
+}
+
 // In a database whose default collation is not byte order (ICU en-US: "a" < "B" < "b"), text
 // still filters and sorts in byte order, as on SQLite, and tags still come back in byte order.
 TEST(PgListRunsLocale, TextIsByteOrderInAnIcuDatabase) {
