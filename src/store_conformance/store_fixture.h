@@ -53,6 +53,15 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
+  // A second store on this test's database, as a second server process would open it (its own
+  // writer, connections and caches). Only for backends in SharedDatabaseBackends(): a SQLite
+  // database belongs to one server process (its writer caches tail chunks without re-checking).
+  Result<std::unique_ptr<store::Store>> OpenSecondServer() {
+    if (GetParam() != "postgres") {
+      return InvalidArgument("backend '" + GetParam() + "' serves one database from one process");
+    }
+    return store_postgres::OpenPostgresStore(Options());
+  }
   void Reopen() {
     store_.reset();
     Open();
@@ -79,7 +88,13 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 // Every backend the suite runs against.
-inline auto Backends() { return ::testing::Values(std::string("sqlite"), std::string("postgres")); }
+inline auto Backends() {
+  return ::testing::Values(std::string("sqlite"), std::string("postgres"));
+}
+// Backends where several servers may share one database (StoreTest::OpenSecondServer).
+inline auto SharedDatabaseBackends() {
+  return ::testing::Values(std::string("postgres"));
+}
 
 inline store::SeriesQuery SQ(std::string run, std::string path) {
   store::SeriesQuery q;
