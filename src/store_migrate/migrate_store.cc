@@ -25,11 +25,25 @@ using store_postgres::PgResult;
 
 // Parents before children, so foreign keys hold at every row. A table not listed here (added by a
 // later schema) is copied after these, in name order.
-const std::vector<std::string> kTableOrder = {
-    "workspaces", "projects",  "runs",     "run_tags",          "fields",
-    "series",     "chunks",    "chunk_data", "writers",         "blobs",
-    "settings",   "users",     "tokens",   "workspace_members", "project_members",
-    "sessions",   "workspace_limits", "notebooks", "notebook_checkpoints"};
+const std::vector<std::string> kTableOrder = {"workspaces",
+                                              "projects",
+                                              "runs",
+                                              "run_tags",
+                                              "fields",
+                                              "series",
+                                              "chunks",
+                                              "chunk_data",
+                                              "writers",
+                                              "blobs",
+                                              "settings",
+                                              "users",
+                                              "tokens",
+                                              "workspace_members",
+                                              "project_members",
+                                              "sessions",
+                                              "workspace_limits",
+                                              "notebooks",
+                                              "notebook_checkpoints"};
 
 // How a column is compared and copied, from its PostgreSQL type.
 enum class Kind { kInt, kBool, kDouble, kText, kBytes };
@@ -40,7 +54,8 @@ Result<Kind> KindOf(const std::string& pg_type, const std::string& where) {
   if (pg_type == "double precision" || pg_type == "real") return Kind::kDouble;
   if (pg_type == "text" || pg_type == "character varying") return Kind::kText;
   if (pg_type == "bytea") return Kind::kBytes;
-  return Internal(where + " has PostgreSQL type '" + pg_type + "', which migrate-store cannot copy");
+  return Internal(where + " has PostgreSQL type '" + pg_type +
+                  "', which migrate-store cannot copy");
 }
 
 // One cell in the canonical form both sides hash: a type tag, then the value's bytes. Doubles by
@@ -86,11 +101,20 @@ class Digest {
 void AppendCopyText(std::string& out, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -133,9 +157,11 @@ class Sqlite {
     if (db_) sqlite3_close_v2(db_);
   }
   Status Open(const fs::path& file) {
-    if (!fs::exists(file)) return NotFound(file.string() + " does not exist (is --from the server's --data?)");
+    if (!fs::exists(file))
+      return NotFound(file.string() + " does not exist (is --from the server's --data?)");
     int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
-    if (rc != SQLITE_OK) return Internal("cannot open " + file.string() + ": " + sqlite3_errmsg(db_));
+    if (rc != SQLITE_OK)
+      return Internal("cannot open " + file.string() + ": " + sqlite3_errmsg(db_));
     sqlite3_busy_timeout(db_, 10000);
     return Status();
   }
@@ -167,7 +193,9 @@ class Sqlite {
   sqlite3* db_ = nullptr;
 };
 
-std::string Quoted(const std::string& ident) { return "\"" + ident + "\""; }
+std::string Quoted(const std::string& ident) {
+  return "\"" + ident + "\"";
+}
 
 std::string SelectSql(const Table& t, bool postgres) {
   std::string sql = "SELECT ";
@@ -276,7 +304,8 @@ Status CopyTable(Sqlite& src, PgConn& dst, const Table& t, TableCopy& out) {
 // Reads the copied table back from PostgreSQL through a cursor (bounded memory) and computes the
 // same canonical digest.
 Status VerifyTable(PgConn& dst, const Table& t, const TableCopy& copied) {
-  NEREID_RETURN_IF_ERROR(dst.ExecScript("DECLARE verify NO SCROLL CURSOR FOR " + SelectSql(t, true)));
+  NEREID_RETURN_IF_ERROR(
+      dst.ExecScript("DECLARE verify NO SCROLL CURSOR FOR " + SelectSql(t, true)));
   Digest digest;
   int64_t rows = 0;
   for (;;) {
@@ -318,13 +347,13 @@ Status VerifyTable(PgConn& dst, const Table& t, const TableCopy& copied) {
 
 Result<std::vector<Table>> PlanTables(Sqlite& src, PgConn& dst) {
   std::vector<std::string> names;
-  NEREID_RETURN_IF_ERROR(src.Each(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-      "AND name <> 'meta' ORDER BY name",
-      [&](sqlite3_stmt* q) {
-        names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
-        return Status();
-      }));
+  NEREID_RETURN_IF_ERROR(
+      src.Each("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+               "AND name <> 'meta' ORDER BY name",
+               [&](sqlite3_stmt* q) {
+                 names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+                 return Status();
+               }));
   std::vector<std::string> ordered;
   for (const std::string& n : kTableOrder) {
     if (std::find(names.begin(), names.end(), n) != names.end()) ordered.push_back(n);
@@ -368,18 +397,17 @@ Result<std::vector<Table>> PlanTables(Sqlite& src, PgConn& dst) {
 
 // Identity columns keep their copied values; their sequences must continue after the largest.
 Status ResetSequences(PgConn& dst, const Table& t) {
-  NEREID_ASSIGN_OR_RETURN(
-      PgResult ids, dst.Query("SELECT column_name FROM information_schema.columns WHERE "
-                              "table_schema = current_schema() AND table_name = $1 AND "
-                              "is_identity = 'YES'",
-                              PgParams().Text(t.name)));
+  NEREID_ASSIGN_OR_RETURN(PgResult ids,
+                          dst.Query("SELECT column_name FROM information_schema.columns WHERE "
+                                    "table_schema = current_schema() AND table_name = $1 AND "
+                                    "is_identity = 'YES'",
+                                    PgParams().Text(t.name)));
   for (int i = 0; i < ids.rows(); ++i) {
     std::string col = ids.Text(i, 0);
-    NEREID_RETURN_IF_ERROR(
-        dst.Query("SELECT setval(pg_get_serial_sequence($1, $2), COALESCE(MAX(" + Quoted(col) +
-                      "), 0) + 1, false) FROM " + Quoted(t.name),
-                  PgParams().Text(t.name).Text(col))
-            .status());
+    NEREID_RETURN_IF_ERROR(dst.Query("SELECT setval(pg_get_serial_sequence($1, $2), COALESCE(MAX(" +
+                                         Quoted(col) + "), 0) + 1, false) FROM " + Quoted(t.name),
+                                     PgParams().Text(t.name).Text(col))
+                               .status());
   }
   return Status();
 }
@@ -427,9 +455,9 @@ Result<MigrateReport> MigrateSqliteToPostgres(const MigrateOptions& options) {
 
   NEREID_ASSIGN_OR_RETURN(auto dst, PgConn::Connect(options.postgres_url));
   NEREID_RETURN_IF_ERROR(store_postgres::Migrate(*dst));
-  NEREID_ASSIGN_OR_RETURN(
-      PgResult used, dst->Query("SELECT (SELECT count(*) FROM workspaces) + (SELECT count(*) "
-                                "FROM users) + (SELECT count(*) FROM settings)"));
+  NEREID_ASSIGN_OR_RETURN(PgResult used,
+                          dst->Query("SELECT (SELECT count(*) FROM workspaces) + (SELECT count(*) "
+                                     "FROM users) + (SELECT count(*) FROM settings)"));
   if (used.Int(0, 0) != 0) {
     return InvalidArgument(
         "the PostgreSQL database is not empty (it has workspaces, users or settings); "

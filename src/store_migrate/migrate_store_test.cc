@@ -22,8 +22,9 @@ using store_conformance::PgTestCluster;
 class MigrateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nereid-migrate-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("nereid-migrate-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     auto url = PgTestCluster::Get().NewDatabase();
     ASSERT_TRUE(url.ok()) << url.status().ToString();
@@ -91,7 +92,8 @@ class MigrateStoreTest : public ::testing::Test {
     ASSERT_TRUE(s->Accounts()->CreateUser("ada", store::UserKind::kPerson, false).ok());
     ASSERT_TRUE(s->Accounts()->CreateToken("ada", "laptop", std::string(64, 'a')).ok());
     bool created = false;
-    ASSERT_TRUE(s->Notebooks()->AddCheckpoint("ws/vision", "nb.ipynb", sha_, 15, "ada", &created).ok());
+    ASSERT_TRUE(
+        s->Notebooks()->AddCheckpoint("ws/vision", "nb.ipynb", sha_, 15, "ada", &created).ok());
   }
 
   int64_t PgCount(const std::string& table) {

@@ -34,9 +34,8 @@ Result<store::WorkspaceInfo> PgStore::CreateWorkspace(std::string_view name) {
   NEREID_RETURN_IF_ERROR(common::ValidateName("workspace", name));
   store::WorkspaceInfo out{std::string(name), NowUs()};
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
-  Result<PgResult> r =
-      conn->Query("INSERT INTO workspaces(name, created_us) VALUES($1, $2)",
-                  PgParams().Text(name).Int(out.creation_time_us));
+  Result<PgResult> r = conn->Query("INSERT INTO workspaces(name, created_us) VALUES($1, $2)",
+                                   PgParams().Text(name).Int(out.creation_time_us));
   if (r.status().code() == StatusCode::kAlreadyExists) {
     return AlreadyExists("workspace '" + out.name + "' exists");
   }
@@ -47,31 +46,33 @@ Result<store::WorkspaceInfo> PgStore::CreateWorkspace(std::string_view name) {
 Result<std::vector<store::WorkspaceInfo>> PgStore::ListWorkspaces() {
   NEREID_RETURN_IF_ERROR(CheckOpen());
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
-  NEREID_ASSIGN_OR_RETURN(PgResult r,
-                          conn->Query("SELECT name, created_us FROM workspaces ORDER BY name"));
+  // Byte order, as SQLite sorts, whatever the database's locale.
+  NEREID_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn->Query("SELECT name, created_us FROM workspaces ORDER BY name COLLATE \"C\""));
   std::vector<store::WorkspaceInfo> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back({r.Text(i, 0), r.Int(i, 1)});
   return out;
 }
 
-Result<store::ProjectInfo> PgStore::CreateProject(std::string_view workspace,
-                                                  std::string_view name, std::string_view key) {
+Result<store::ProjectInfo> PgStore::CreateProject(std::string_view workspace, std::string_view name,
+                                                  std::string_view key) {
   NEREID_RETURN_IF_ERROR(CheckOpen());
   NEREID_RETURN_IF_ERROR(common::ValidateName("project", name));
   NEREID_RETURN_IF_ERROR(common::ValidateProjectKey(key));
   store::ProjectInfo out{std::string(workspace), std::string(name), std::string(key), NowUs(), 0};
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
   Status s = Transact(*conn, [&](PgConn& c) -> Status {
-    NEREID_ASSIGN_OR_RETURN(
-        PgResult ws, c.Query("SELECT id FROM workspaces WHERE name = $1", PgParams().Text(workspace)));
+    NEREID_ASSIGN_OR_RETURN(PgResult ws, c.Query("SELECT id FROM workspaces WHERE name = $1",
+                                                 PgParams().Text(workspace)));
     if (ws.rows() == 0) return NotFound("workspace '" + out.workspace + "' not found");
     const int64_t workspace_id = ws.Int(0, 0);
     NEREID_ASSIGN_OR_RETURN(PgResult taken,
                             c.Query("SELECT 1 FROM projects WHERE key = $1", PgParams().Text(key)));
     if (taken.rows() > 0) return AlreadyExists("project key '" + out.key + "' is taken");
-    NEREID_ASSIGN_OR_RETURN(
-        PgResult exists, c.Query("SELECT 1 FROM projects WHERE workspace_id = $1 AND name = $2",
-                                 PgParams().Int(workspace_id).Text(name)));
+    NEREID_ASSIGN_OR_RETURN(PgResult exists,
+                            c.Query("SELECT 1 FROM projects WHERE workspace_id = $1 AND name = $2",
+                                    PgParams().Int(workspace_id).Text(name)));
     if (exists.rows() > 0) {
       return AlreadyExists("project '" + out.workspace + "/" + out.name + "' exists");
     }
@@ -91,10 +92,10 @@ Result<store::ProjectInfo> PgStore::CreateProject(std::string_view workspace,
 
 Result<int64_t> ResolveProject(PgConn& conn, std::string_view project) {
   auto [workspace, name] = SplitProject(project);
-  NEREID_ASSIGN_OR_RETURN(
-      PgResult r, conn.Query("SELECT p.id FROM projects p JOIN workspaces w ON w.id = "
-                             "p.workspace_id WHERE w.name = $1 AND p.name = $2",
-                             PgParams().Text(workspace).Text(name)));
+  NEREID_ASSIGN_OR_RETURN(PgResult r,
+                          conn.Query("SELECT p.id FROM projects p JOIN workspaces w ON w.id = "
+                                     "p.workspace_id WHERE w.name = $1 AND p.name = $2",
+                                     PgParams().Text(workspace).Text(name)));
   if (r.rows() == 0) return NotFound("project '" + std::string(project) + "' not found");
   return r.Int(0, 0);
 }
@@ -113,12 +114,13 @@ Result<store::ProjectInfo> PgStore::GetProject(std::string_view project) {
 Result<std::vector<store::ProjectInfo>> PgStore::ListProjects(std::string_view workspace) {
   NEREID_RETURN_IF_ERROR(CheckOpen());
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
-  NEREID_ASSIGN_OR_RETURN(
-      PgResult ws, conn->Query("SELECT 1 FROM workspaces WHERE name = $1", PgParams().Text(workspace)));
+  NEREID_ASSIGN_OR_RETURN(PgResult ws, conn->Query("SELECT 1 FROM workspaces WHERE name = $1",
+                                                   PgParams().Text(workspace)));
   if (ws.rows() == 0) return NotFound("workspace '" + std::string(workspace) + "' not found");
   NEREID_ASSIGN_OR_RETURN(
-      PgResult r, conn->Query(std::string(kProjectColumns) + "WHERE w.name = $1 ORDER BY p.name",
-                              PgParams().Text(workspace)));
+      PgResult r,
+      conn->Query(std::string(kProjectColumns) + "WHERE w.name = $1 ORDER BY p.name COLLATE \"C\"",
+                  PgParams().Text(workspace)));
   std::vector<store::ProjectInfo> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(ReadProject(r, i));
   return out;
@@ -205,8 +207,9 @@ Result<store::CreateRunResult> PgStore::CreateRun(const store::CreateRunRequest&
           c.Query("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE", PgParams().Int(project_id))
               .status());
       NEREID_ASSIGN_OR_RETURN(
-          PgResult found, c.Query("SELECT id FROM runs WHERE project_id = $1 AND custom_run_id = $2",
-                                  PgParams().Int(project_id).Text(request.custom_run_id)));
+          PgResult found,
+          c.Query("SELECT id FROM runs WHERE project_id = $1 AND custom_run_id = $2",
+                  PgParams().Int(project_id).Text(request.custom_run_id)));
       if (found.rows() > 0) {
         NEREID_ASSIGN_OR_RETURN(out.run, LoadRunInfo(c, found.Int(0, 0)));
         out.created = false;

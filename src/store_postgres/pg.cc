@@ -156,14 +156,16 @@ int64_t PgResult::affected() const {
   return v;
 }
 
-bool PgResult::Bool(int row, int col) const { return Int(row, col) != 0; }
+bool PgResult::Bool(int row, int col) const {
+  return Int(row, col) != 0;
+}
 
 std::string PgResult::Bytes(int row, int col) const {
   if (IsNull(row, col)) return {};
   if (format_ == PgFormat::kBinary) return Text(row, col);
   size_t n = 0;
-  unsigned char* out = PQunescapeBytea(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
+  unsigned char* out =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
   if (!out) return {};
   std::string s(reinterpret_cast<char*>(out), n);
   PQfreemem(out);
@@ -182,7 +184,8 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& url) {
   }
   auto conn = std::unique_ptr<PgConn>(new PgConn(c));
   // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of printing to stderr.
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   // The store reads and writes times as integers (microseconds) and never depends on the
   // session's time zone; UTC keeps any server-side formatting predictable.
   NEREID_RETURN_IF_ERROR(conn->ExecScript("SET TIME ZONE 'UTC'"));
@@ -193,7 +196,9 @@ PgConn::~PgConn() {
   if (conn_) PQfinish(conn_);
 }
 
-bool PgConn::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+bool PgConn::ok() const {
+  return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params, PgFormat format) {
   std::string text(sql);
@@ -205,9 +210,9 @@ Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params, PgF
     values.push_back(v ? v->data() : nullptr);
     lengths.push_back(v ? static_cast<int>(v->size()) : 0);
   }
-  PGresult* r = PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), lengths.data(), params.formats_.data(),
-                             static_cast<int>(format));
+  PGresult* r =
+      PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                   lengths.data(), params.formats_.data(), static_cast<int>(format));
   if (!r) return PgError("", Trimmed(PQerrorMessage(conn_)), "postgres");
   PgResult result(r, format);
   ExecStatusType st = PQresultStatus(r);

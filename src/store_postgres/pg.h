@@ -44,9 +44,7 @@ class PgParams {
   // A bigint[] in text form ("{1,2,3}"); cast it in SQL ($1::bigint[]) and unnest it to send
   // many rows in one statement.
   PgParams& IntArray(const std::vector<int64_t>& v);
-  PgParams& OptionalText(const std::optional<std::string>& v) {
-    return v ? Text(*v) : Null();
-  }
+  PgParams& OptionalText(const std::optional<std::string>& v) { return v ? Text(*v) : Null(); }
   size_t size() const { return values_.size(); }
 
  private:
@@ -69,8 +67,7 @@ class PgResult {
   bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   // Raw cell bytes: text in text format, the value's binary form in binary format.
   std::string_view Raw(int row, int col) const {
-    return {PQgetvalue(r_.get(), row, col),
-            static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+    return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
   }
   std::string Text(int row, int col) const { return std::string(Raw(row, col)); }
   // int2/int4/int8 (text or binary), bool ('t' or 1 byte).

@@ -188,7 +188,9 @@ constexpr int64_t kMigrationLockKey = 0x4e45524549440001;  // "NEREID" 1
 
 }  // namespace
 
-int SchemaVersion() { return static_cast<int>(Migrations().size()); }
+int SchemaVersion() {
+  return static_cast<int>(Migrations().size());
+}
 
 Status Migrate(PgConn& conn) {
   const std::vector<std::string> migrations = Migrations();
