@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include "nereid/v1/batch.pb.h"
@@ -161,6 +162,65 @@ TEST_F(MigrateStoreTest, CopiesEveryTableAndVerifiesIt) {
     auto ada = user->GetUser("ada");
     ASSERT_TRUE(ada.ok());
     EXPECT_EQ(ada->name, "ada");
+  }
+}
+
+// Bits of a double, so NaN equals NaN and -0.0 differs from 0.0.
+uint64_t Bits(double d) {
+  uint64_t b;
+  std::memcpy(&b, &d, sizeof b);
+  return b;
+}
+
+TEST_F(MigrateStoreTest, TheCopyReadsBackIdenticallyThroughTheStore) {
+  MigrateOptions options;
+  options.sqlite_dir = dir_ / "data";
+  options.postgres_url = pg_url_;
+  ASSERT_TRUE(MigrateSqliteToPostgres(options).ok());
+  store::StoreOptions so;
+  so.data_dir = (dir_ / "data").string();
+  auto sqlite = store_sqlite::OpenSqliteStore(so, dir_ / "data");
+  ASSERT_TRUE(sqlite.ok());
+  store::StoreOptions po = so;
+  po.url = pg_url_;
+  auto pg = store_postgres::OpenPostgresStore(po);
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  for (const char* run : {"VIS-1", "VIS-2", "VIS-3"}) {
+    auto a = (*sqlite)->GetFields(run, "");
+    auto b = (*pg)->GetFields(run, "");
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->size(), b->size());
+    for (size_t i = 0; i < a->size(); ++i) {
+      const store::Field& x = (*a)[i];
+      const store::Field& y = (*b)[i];
+      EXPECT_EQ(x.path, y.path);
+      EXPECT_EQ(x.type, y.type) << x.path;
+      EXPECT_EQ(x.value.index(), y.value.index()) << x.path;
+      if (auto* d = std::get_if<double>(&x.value)) {
+        EXPECT_EQ(Bits(*d), Bits(std::get<double>(y.value))) << x.path;
+      }
+      ASSERT_EQ(x.series.has_value(), y.series.has_value()) << x.path;
+      if (x.series) {
+        EXPECT_EQ(x.series->count, y.series->count) << x.path;
+        EXPECT_EQ(Bits(x.series->last), Bits(y.series->last)) << x.path;
+        EXPECT_EQ(Bits(x.series->min), Bits(y.series->min)) << x.path;
+        EXPECT_EQ(x.series->last_string, y.series->last_string) << x.path;
+      }
+    }
+    store::SeriesQuery q;
+    q.run_id = run;
+    q.path = "train/loss";
+    q.limit = 100000;
+    auto pa = (*sqlite)->ReadSeries(q);
+    auto pb = (*pg)->ReadSeries(q);
+    ASSERT_TRUE(pa.ok() && pb.ok()) << pb.status().ToString();
+    ASSERT_EQ(pa->floats.size(), 10000u);
+    ASSERT_EQ(pa->floats.size(), pb->floats.size());
+    for (size_t i = 0; i < pa->floats.size(); ++i) {
+      ASSERT_EQ(Bits(pa->floats[i].value), Bits(pb->floats[i].value)) << i;
+      ASSERT_EQ(pa->floats[i].step, pb->floats[i].step) << i;
+      ASSERT_EQ(pa->floats[i].timestamp_us, pb->floats[i].timestamp_us) << i;
+    }
   }
 }
 
