@@ -118,6 +118,24 @@ TEST_P(StoreTest, EveryFieldTypeRoundTrips) {
   EXPECT_EQ(store_->Ingest("VIS-99", B("w", 1).batch).status().code(), StatusCode::kNotFound);
 }
 
+// Values far larger than a database page (PostgreSQL cannot index them: no B-tree on raw text).
+TEST_P(StoreTest, MegabyteStringsRoundTrip) {
+  std::string run = NewRun();
+  std::string big(1 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
+  B b("w", 1);
+  b.Str("notes/big", big).StrSet("notes/set", {big, "small"}).Strings("log", {}, {big});
+  auto r = store_->Ingest(run, b.batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto f = FieldMap(*store_, run, "notes");
+  EXPECT_EQ(f["notes/big"].value, Value(big));
+  EXPECT_EQ(f["notes/set"].value, Value(store::StringSet{big, "small"}));
+  auto page = store_->ReadSeries(testing::SQ(run, "log"));
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->strings.size(), 1u);
+  EXPECT_EQ(page->strings[0].value, big);
+}
+
 TEST_P(StoreTest, StringSetsAddAndRemove) {
   std::string run = NewRun();
   ASSERT_TRUE(store_->Ingest(run, B("w", 1).AddStrings("labels", {"b", "a"}).batch).ok());

@@ -18,6 +18,9 @@ namespace {
 // whatever the database's locale, so the text index is built in it too.
 
 // Catalog: workspaces, projects, runs, fields, blobs, settings.
+// No index on fields(path, text) as SQLite has: a B-tree entry holds at most ~2.7 kB, and a string
+// field may be megabytes (INSERT fails with SQLSTATE 54000). String filters and sorts find their
+// path's rows through fields_path_num(path, ...) instead.
 constexpr const char* kCatalogV1 = R"sql(
 CREATE TABLE workspaces(
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -64,7 +67,6 @@ CREATE TABLE fields(
   bytes BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, path));
 CREATE INDEX fields_path_num ON fields(path, num);
-CREATE INDEX fields_path_text ON fields(path, text COLLATE "C");
 CREATE TABLE blobs(sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL);
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
