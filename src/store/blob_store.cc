@@ -106,7 +106,13 @@ class FsUpload : public BlobStore::Upload {
     fs::path dir = files_dir_ / info.sha256.substr(0, 2);
     fs::path target = dir / info.sha256;
     std::error_code ec;
-    if (fs::exists(target, ec)) return info;  // same content stored before: drop the temp file
+    if (fs::exists(target, ec)) {
+      // Same content stored before: drop the temp file now, before the upload is answered (the
+      // destructor would do it only after the response went out).
+      fs::remove(temp_, ec);
+      committed_ = true;
+      return info;
+    }
     bool created_dir = fs::create_directory(dir, ec);
     if (ec) return IoError("mkdir", dir, ec.value());
     if (::rename(temp_.c_str(), target.c_str()) != 0) return IoError("rename", target, errno);
