@@ -260,7 +260,9 @@ TEST(PgListRunsLocale, TextIsByteOrderInAnIcuDatabase) {
   Status created = (*admin)->ExecScript("CREATE DATABASE " + name +
                                         " TEMPLATE template0 LOCALE_PROVIDER icu "
                                         "ICU_LOCALE 'en-US' LOCALE 'C'");
-  if (!created.ok()) GTEST_SKIP() << "no ICU collations here: " << created.ToString();
+  // Debian's PostgreSQL is built with ICU; a server without it cannot run this check, and that
+  // is a failure of the test environment, not a pass.
+  ASSERT_TRUE(created.ok()) << "cannot create an ICU database: " << created.ToString();
   const std::string url = WithDatabase(*admin_url, name);
   const auto data_dir = std::filesystem::temp_directory_path() / name;
   {
