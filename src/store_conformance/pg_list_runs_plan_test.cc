@@ -63,6 +63,8 @@ class PgListRunsPlan : public ::testing::Test {
         FROM runs WHERE number % 10 <> 0;
       INSERT INTO fields(run_id, path, type, int)
         SELECT run_id, path, 8, id FROM series;
+      INSERT INTO fields(run_id, path, type, text)
+        SELECT id, 'params/opt', 3, 'opt-' || lpad((number % 100)::text, 3, '0') FROM runs;
       ANALYZE;
     )sql");
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -190,6 +192,27 @@ TEST_F(PgListRunsPlan, FilterOnAParamWithTheDefaultSort) {
     if (g % 100 < 10) want.push_back(g);
   }
   EXPECT_EQ(Numbers(*page), want);
+}
+
+// fields_path_text holds a prefix of each string (schema.cc); string comparisons still use it.
+TEST_F(PgListRunsPlan, TextFilterUsesThePrefixIndex) {
+  for (CompareOp op : {CompareOp::kEq, CompareOp::kLt}) {
+    auto filter = std::make_unique<query::Expr>();
+    filter->field = {"params/opt", Aggregate::kNone};
+    filter->op = op;
+    filter->literal = std::string(op == CompareOp::kEq ? "opt-007" : "opt-002");
+    store::ListRunsQuery q = Query();
+    q.filter = filter.get();
+    std::vector<std::string> plans =
+        Plans(q, op == CompareOp::kEq ? "filter params/opt = 'opt-007'"
+                                      : "filter params/opt < 'opt-002'");
+    ASSERT_EQ(plans.size(), 2u);
+    EXPECT_NE(plans[0].find("fields_path_text"), std::string::npos);
+    EXPECT_NE(plans[0].find("\"left\"(text, 256)"), std::string::npos);
+    auto page = store_->ListRuns(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->total, static_cast<uint64_t>(op == CompareOp::kEq ? kRuns / 100 : kRuns / 50));
+  }
 }
 
 // Infinite keys survive the cursor (JSON has no infinity).

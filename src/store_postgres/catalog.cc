@@ -242,7 +242,7 @@ Result<store::CreateRunResult> PgStore::CreateRun(const store::CreateRunRequest&
     const int64_t id = inserted.Int(0, 0);
     for (const std::string& tag : request.tags) {
       NEREID_RETURN_IF_ERROR(c.Query("INSERT INTO run_tags(run_id, tag) VALUES($1, $2) "
-                                     "ON CONFLICT DO NOTHING",
+                                     "ON CONFLICT (run_id, md5(tag)) DO NOTHING",
                                      PgParams().Int(id).Text(tag))
                                  .status());
     }

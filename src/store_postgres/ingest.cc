@@ -223,7 +223,7 @@ Status Applier::AddTags(const google::protobuf::RepeatedPtrField<std::string>& t
   for (const std::string& tag : tags) {
     NEREID_RETURN_IF_ERROR(conn_
                                .Query("INSERT INTO run_tags(run_id, tag) VALUES($1, $2) "
-                                      "ON CONFLICT DO NOTHING",
+                                      "ON CONFLICT (run_id, md5(tag)) DO NOTHING",
                                       PgParams().Int(run_.id).Text(tag))
                                .status());
   }
@@ -271,7 +271,8 @@ Status Applier::SysWrite(const v1::Operation& op) {
   if (path == "sys/tags" && op.has_remove_strings()) {
     for (const std::string& tag : op.remove_strings().values()) {
       NEREID_RETURN_IF_ERROR(conn_
-                                 .Query("DELETE FROM run_tags WHERE run_id = $1 AND tag = $2",
+                                 .Query("DELETE FROM run_tags WHERE run_id = $1 AND "
+                                        "md5(tag) = md5($2) AND tag = $2",
                                         PgParams().Int(run_.id).Text(tag))
                                  .status());
     }

@@ -18,6 +18,7 @@
 #include "query/regex_check.h"
 #include "store/types.h"
 #include "store_postgres/list_runs.h"
+#include "store_postgres/schema.h"
 
 namespace nereid::store_postgres {
 using query::Aggregate;
@@ -220,7 +221,9 @@ class Translator {
       return Status();
     }
     out << "r.id IN (SELECT run_id FROM fields WHERE path = ";
-    out.Text(f.path) << " AND type = 3 AND text COLLATE \"C\"" << op;
+    out.Text(f.path) << " AND type = 3";
+    TextKeyCondition(e.op, s, out);
+    out << " AND text COLLATE \"C\"" << op;
     out.Text(s) << " UNION ALL SELECT run_id FROM series WHERE path = ";
     out.Text(f.path) << " AND type = 9 AND last_text COLLATE \"C\"" << op;
     out.Text(s);
@@ -231,6 +234,23 @@ class Translator {
     }
     out << ")";
     return Status();
+  }
+
+  // fields_path_text holds only a prefix of each string (schema.cc), so a comparison of the
+  // whole strings gets a condition on the prefixes that the index can serve. It is implied by
+  // the comparison, so it changes no result: in byte order (UTF-8 orders as its code points),
+  // cutting both strings after the same number of characters keeps their order or makes them
+  // equal, so `a < b` implies `left(a) <= left(b)`, `a > b` implies `left(a) >= left(b)` and
+  // `a = b` implies `left(a) = left(b)`. Nothing helps `<>`.
+  static void TextKeyCondition(CompareOp cmp, const std::string& s, Sql& out) {
+    const char* key_op = cmp == CompareOp::kEq                            ? " = "
+                         : cmp == CompareOp::kLt || cmp == CompareOp::kLe ? " <= "
+                         : cmp == CompareOp::kGt || cmp == CompareOp::kGe ? " >= "
+                                                                          : nullptr;
+    if (key_op == nullptr) return;
+    const std::string n = std::to_string(kIndexedTextChars);
+    out << " AND left(text, " << n << ") COLLATE \"C\"" << key_op << "left(";
+    out.Text(s) << ", " << n << ")";
   }
 
   Status CompareSys(const query::Expr& e, Sql& out) {
@@ -283,7 +303,9 @@ class Translator {
         return Status();
       case SysKind::kTags:
         if (s == nullptr || e.op != CompareOp::kContains) return False(out);
-        out << "r.id IN (SELECT run_id FROM run_tags WHERE tag = ";
+        // md5(tag): the index on run_tags (a tag may be too long for a btree, schema.cc).
+        out << "r.id IN (SELECT run_id FROM run_tags WHERE md5(tag) = md5(";
+        out.Text(*s) << ") AND tag = ";
         out.Text(*s) << ")";
         return Status();
       case SysKind::kId:

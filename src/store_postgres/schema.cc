@@ -17,10 +17,20 @@ namespace {
 // keyset cursor does; text compares and sorts in the "C" collation (byte order, as SQLite),
 // whatever the database's locale, so the text index is built in it too.
 
+// User text can be long (a string value or a tag is up to wire::kMaxStringBytes, 1 MiB), but a
+// btree entry must fit in a third of a page (~2700 bytes). So no btree holds user text whole:
+// - fields_path_text indexes the first kIndexedTextChars characters (at most 4 bytes each, with
+//   a path of at most 1024 bytes still ~2 KiB); list_runs_filter.cc adds to each comparison the
+//   same comparison of the prefixes, which the index can serve (see TextKeyCondition there);
+// - run_tags is unique on (run_id, md5(tag)) and found by md5(tag): tags are only ever looked up
+//   by equality. Two different tags of one run with the same md5 would be stored once; that takes
+//   deliberately crafted tags and only affects the run they are written to.
+// series.last_text and the runs' name and description are not indexed. Other indexed text is
+// bounded before it gets here: paths (1024 bytes), workspace, project and user names (64),
+// writer ids (64), hashes, notebook paths (1024, api_notebooks.cc), settings keys (the server's
+// own constants); custom_run_id (128 bytes) is bounded by the HTTP API only.
+
 // Catalog: workspaces, projects, runs, fields, blobs, settings.
-// No index on fields(path, text) as SQLite has: a B-tree entry holds at most ~2.7 kB, and a string
-// field may be megabytes (INSERT fails with SQLSTATE 54000). String filters and sorts find their
-// path's rows through fields_path_num(path, ...) instead.
 constexpr const char* kCatalogV1 = R"sql(
 CREATE TABLE workspaces(
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -54,9 +64,9 @@ CREATE INDEX runs_created ON runs(project_id, created_us, number);
 CREATE INDEX runs_modified ON runs(project_id, modified_us, number);
 CREATE TABLE run_tags(
   run_id BIGINT NOT NULL REFERENCES runs(id),
-  tag TEXT NOT NULL,
-  PRIMARY KEY(run_id, tag));
-CREATE INDEX run_tags_tag ON run_tags(tag, run_id);
+  tag TEXT NOT NULL);
+CREATE UNIQUE INDEX run_tags_key ON run_tags(run_id, md5(tag));
+CREATE INDEX run_tags_tag ON run_tags(md5(tag), run_id);
 CREATE TABLE fields(
   run_id BIGINT NOT NULL REFERENCES runs(id),
   path TEXT NOT NULL,
@@ -67,6 +77,7 @@ CREATE TABLE fields(
   bytes BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, path));
 CREATE INDEX fields_path_num ON fields(path, num);
+CREATE INDEX fields_path_text ON fields(path, left(text, 256) COLLATE "C");
 CREATE TABLE blobs(sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL);
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";

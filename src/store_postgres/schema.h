@@ -6,6 +6,10 @@
 
 namespace nereid::store_postgres {
 
+// fields_path_text indexes this many leading characters of a string field (schema.cc says why);
+// a query that wants the index compares `left(text, kIndexedTextChars)` spelt exactly as there.
+inline constexpr int kIndexedTextChars = 256;
+
 // The newest schema version this binary knows.
 int SchemaVersion();
 
