@@ -93,6 +93,14 @@ Status App::Start() {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   });
+  if (store::RateShare* share = ctx_->store->RateSharing()) {
+    // Several servers may use this database: their limits are per user across all of them.
+    ctx_->limiter->ShareThrough(share, RateLimiter::kRequestSpace);
+    ctx_->login_limiter->ShareThrough(share, RateLimiter::kLoginSpace);
+    ctx_->rate_sync = std::make_unique<RateSyncLoop>(
+        std::vector<RateLimiter*>{ctx_->limiter.get(), ctx_->login_limiter.get()},
+        kRateSyncPeriod);
+  }
   ctx_->project_keys = std::make_unique<ProjectKeys>(ctx_->store.get());
 
   http::ServerOptions http_options;
@@ -155,6 +163,7 @@ void App::Stop() {
   }
   if (ctx_ && ctx_->store) {
     ctx_->auth.FlushTouches();  // last-used times of the final seconds
+    ctx_->rate_sync.reset();     // no exchange with a closed store
     ctx_->store->Close();
   }
   ctx_.reset();

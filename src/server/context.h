@@ -27,6 +27,9 @@ struct Context {
   std::function<int64_t()> now_us;
   std::unique_ptr<RateLimiter> limiter;        // per user, on a monotonic clock
   std::unique_ptr<RateLimiter> login_limiter;  // login attempts per user name and address
+  // Several servers on one database: shares both limiters' counts (null otherwise). Declared
+  // after them and the store, so it stops before they are destroyed.
+  std::unique_ptr<RateSyncLoop> rate_sync;
   std::unique_ptr<ProjectKeys> project_keys;
 };
 

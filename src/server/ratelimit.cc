@@ -1,5 +1,7 @@
 #include "server/ratelimit.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace nereid::server {
@@ -9,9 +11,13 @@ constexpr int64_t kMinuteUs = 60'000'000;
 
 RateLimiter::RateLimiter(std::function<int64_t()> now_us) : now_us_(std::move(now_us)) {}
 
-RateLimiter::Shard& RateLimiter::ShardOf(uint64_t key) {
+size_t RateLimiter::ShardIndex(uint64_t key) const {
   // Fibonacci hashing: user ids are small consecutive integers; spread them over the shards.
-  return shards_[(key * 0x9E3779B97F4A7C15ull) >> 58];
+  return (key * 0x9E3779B97F4A7C15ull) >> 58;
+}
+
+RateLimiter::Shard& RateLimiter::ShardOf(uint64_t key) {
+  return shards_[ShardIndex(key)];
 }
 
 RateDecision RateLimiter::Decide(uint64_t key, const RateLimit& limit, bool count) {
@@ -28,8 +34,8 @@ RateDecision RateLimiter::Decide(uint64_t key, const RateLimit& limit, bool coun
   const int64_t now = now_us_();
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
-  auto it = shard.tat_us.find(key);
-  int64_t tat = it == shard.tat_us.end() ? now : std::max(it->second, now);
+  auto it = shard.state.find(key);
+  int64_t tat = it == shard.state.end() ? now : std::max(it->second.tat_us, now);
   int64_t new_tat = tat + interval;
   if (new_tat - now > tolerance) {
     d.allowed = false;
@@ -39,11 +45,9 @@ RateDecision RateLimiter::Decide(uint64_t key, const RateLimit& limit, bool coun
     return d;
   }
   if (count) {
-    if (it == shard.tat_us.end()) {
-      shard.tat_us.emplace(key, new_tat);
-    } else {
-      it->second = new_tat;
-    }
+    KeyState& state = it == shard.state.end() ? shard.state[key] : it->second;
+    state.tat_us = new_tat;
+    if (share_ != nullptr) state.pending_us += interval;
   } else {
     new_tat = tat;  // a peek reports the state as it is
   }
@@ -63,7 +67,100 @@ RateDecision RateLimiter::Peek(uint64_t key, const RateLimit& limit) {
 void RateLimiter::Reset(uint64_t key) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
-  shard.tat_us.erase(key);
+  shard.state.erase(key);
+}
+
+void RateLimiter::ShareThrough(store::RateShare* share, int space) {
+  share_ = share;
+  space_ = space;
+}
+
+Status RateLimiter::Sync() {
+  if (share_ == nullptr) return Status::Ok();
+  std::vector<store::RateShare::Charge> charges;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (auto& [key, state] : shard.state) {
+      if (state.pending_us > 0) {
+        charges.push_back({key, state.pending_us});
+        state.pending_us = 0;
+      }
+    }
+  }
+  Result<std::vector<store::RateShare::Debt>> debts = share_->Exchange(space_, charges);
+  if (!debts.ok()) {
+    for (const auto& c : charges) {  // still ours to publish
+      Shard& shard = ShardOf(c.key);
+      std::lock_guard lock(shard.mu);
+      shard.state[c.key].pending_us += c.us;
+    }
+    return debts.status();
+  }
+  // The shared debt already holds every charge published so far (ours included); what this
+  // server admitted during the exchange is still pending and comes on top. Taking `now` after
+  // the exchange overstates each debt by at most the exchange's duration (stricter, never
+  // looser).
+  const int64_t now = now_us_();
+  std::array<std::unordered_map<uint64_t, int64_t>, kShards> by_shard;
+  for (const auto& d : *debts) by_shard[ShardIndex(d.key)][d.key] = d.us;
+  for (size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::unordered_map<uint64_t, int64_t>& owed = by_shard[i];
+    std::lock_guard lock(shard.mu);
+    for (auto it = shard.state.begin(); it != shard.state.end();) {
+      auto debt = owed.find(it->first);
+      int64_t shared = 0;
+      if (debt != owed.end()) {
+        shared = std::max<int64_t>(debt->second, 0);
+        owed.erase(debt);
+      }
+      if (shared == 0 && it->second.pending_us == 0) {
+        it = shard.state.erase(it);  // idle everywhere: same as a key never seen
+        continue;
+      }
+      it->second.tat_us = now + shared + it->second.pending_us;
+      ++it;
+    }
+    for (const auto& [key, us] : owed) {
+      if (us > 0) shard.state[key] = KeyState{now + us, 0};
+    }
+  }
+  return Status::Ok();
+}
+
+RateSyncLoop::RateSyncLoop(std::vector<RateLimiter*> limiters, std::chrono::milliseconds period)
+    : limiters_(std::move(limiters)), period_(period), thread_([this] { Run(); }) {}
+
+RateSyncLoop::~RateSyncLoop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void RateSyncLoop::Run() {
+  bool failing = false;
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_for(lock, period_, [this] { return stop_; })) {
+    lock.unlock();
+    Status status;
+    for (RateLimiter* limiter : limiters_) {
+      Status s = limiter->Sync();
+      if (!s.ok() && status.ok()) status = s;
+    }
+    if (!status.ok() && !failing) {
+      spdlog::warn(
+          "rate limits: cannot share counts with the other servers ({}); each server limits on "
+          "its own until the database answers",
+          status.ToString());
+    } else if (status.ok() && failing) {
+      spdlog::info("rate limits: sharing with the other servers again");
+    }
+    failing = !status.ok();
+    lock.lock();
+  }
 }
 
 }  // namespace nereid::server

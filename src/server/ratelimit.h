@@ -4,16 +4,29 @@
 // core (every API request passes through it, its headers are a client-facing contract) and no
 // Debian-packaged C++ library offers a sharded, clock-injectable GCRA.
 //
+// Several servers on one database (PostgreSQL): ShareThrough makes a limiter also count what it
+// admits, and Sync (every kRateSyncPeriod, from a RateSyncLoop) trades those counts for the
+// other servers' through store::RateShare. Requests never wait for the database; the limit then
+// holds across servers within a bound stated in src/store_postgres/README.md ("Rate limits
+// across servers"). Without sharing (SQLite, one server) nothing changes.
+//
 // Thread-safety: RateLimiter is safe to use from many threads. Keys are spread over kShards
 // shards, each with its own mutex, so requests of different users rarely contend and never wait
-// on a global lock.
+// on a global lock. Sync runs on one thread at a time.
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
+#include <vector>
+
+#include "nereid/status.h"
+#include "store/rate_share.h"
 
 namespace nereid::server {
 
@@ -44,21 +57,64 @@ class RateLimiter {
   RateDecision Acquire(uint64_t key, const RateLimit& limit);
   // The state of `key` without counting a request (for GET /limits).
   RateDecision Peek(uint64_t key, const RateLimit& limit);
-  // Forgets `key` (its limit changed): the next request starts from a full allowance.
+  // Forgets `key` (its limit changed): the next request starts from a full allowance. Local
+  // only: with sharing, the next Sync brings back what other servers charged.
   void Reset(uint64_t key);
 
+  // Cross-server mode. `share` (not owned, outlives this limiter) is where the servers meet;
+  // `space` separates limiters that share one database (kRequestSpace, kLoginSpace). Call once,
+  // before the first request.
+  void ShareThrough(store::RateShare* share, int space);
+  // Publishes what this server admitted since the last Sync and adopts every key's shared state.
+  // Without sharing: does nothing. On failure (database unreachable) the counts are kept for the
+  // next Sync and each server limits on its own meanwhile.
+  Status Sync();
+
   static constexpr size_t kShards = 64;
+  static constexpr int kRequestSpace = 0;
+  static constexpr int kLoginSpace = 1;
 
  private:
+  struct KeyState {
+    int64_t tat_us = 0;      // theoretical arrival time, this server's view
+    int64_t pending_us = 0;  // sharing: charged here since the last Sync, not yet published
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<uint64_t, int64_t> tat_us;  // guarded by mu: theoretical arrival time
+    std::unordered_map<uint64_t, KeyState> state;  // guarded by mu
   };
   RateDecision Decide(uint64_t key, const RateLimit& limit, bool count);
   Shard& ShardOf(uint64_t key);
+  size_t ShardIndex(uint64_t key) const;
 
   std::function<int64_t()> now_us_;
   std::array<Shard, kShards> shards_;
+  store::RateShare* share_ = nullptr;  // set before use, then read-only
+  int space_ = 0;
+};
+
+// How often a server syncs its shared limiters: the lag of one server's view of the others is at
+// most two periods plus two exchanges (see the README's bound).
+inline constexpr std::chrono::milliseconds kRateSyncPeriod{200};
+
+// A thread that calls Sync on each limiter every `period` until destroyed. Logs a warning when
+// the exchanges start failing and again when they recover (not once per period).
+class RateSyncLoop {
+ public:
+  RateSyncLoop(std::vector<RateLimiter*> limiters, std::chrono::milliseconds period);
+  ~RateSyncLoop();  // stops and joins; a last Sync is not attempted
+  RateSyncLoop(const RateSyncLoop&) = delete;
+  RateSyncLoop& operator=(const RateSyncLoop&) = delete;
+
+ private:
+  void Run();
+
+  std::vector<RateLimiter*> limiters_;
+  std::chrono::milliseconds period_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
 };
 
 }  // namespace nereid::server

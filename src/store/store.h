@@ -17,6 +17,7 @@
 #include "query/filter.h"
 #include "store/accounts.h"
 #include "store/notebooks.h"
+#include "store/rate_share.h"
 #include "store/types.h"
 
 namespace nereid::v1 {
@@ -105,6 +106,10 @@ class Store {
   virtual AccountStore* Accounts() = 0;
   // --- notebooks and their checkpoints: store/notebooks.h --- (owned by the store)
   virtual NotebookStore* Notebooks() = 0;
+  // --- rate limits shared by several servers on one database: store/rate_share.h ---
+  // Owned by the store; nullptr (the default) when one server owns the database and keeps its
+  // limits in memory.
+  virtual RateShare* RateSharing() { return nullptr; }
 
   // Finishes queued writes and closes. Later calls fail with Unavailable.
   virtual void Close() = 0;

@@ -370,6 +370,38 @@ TEST_P(AccountsTest, TwoServersShareAccountsAndQuota) {
   EXPECT_EQ(usage->used_bytes, A().GetWorkspaceUsage("ws")->used_bytes);
 }
 
+// Shared rate-limit state exists only where several servers share the database; on PostgreSQL
+// it is kept on the database's clock, so a charge comes back as a debt that shrinks in real time.
+TEST_P(AccountsTest, RateSharingOnlyWhereServersShareTheDatabase) {
+  store::RateShare* share = store_->RateSharing();
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(share, nullptr);
+    return;
+  }
+  ASSERT_NE(share, nullptr);
+  constexpr int64_t kMinute = 60'000'000;
+  const uint64_t login_key = 0xfedcba9876543210ull;  // hashes use all 64 bits
+  auto debts = share->Exchange(0, {{7, kMinute}, {8, 0}, {7, kMinute}});
+  ASSERT_TRUE(debts.ok()) << debts.status().ToString();
+  ASSERT_EQ(debts->size(), 1u);  // 8 charged nothing: no debt
+  EXPECT_EQ((*debts)[0].key, 7u);
+  EXPECT_GT((*debts)[0].us, 2 * kMinute - 10'000'000);
+  EXPECT_LE((*debts)[0].us, 2 * kMinute);
+  ASSERT_TRUE(share->Exchange(1, {{login_key, kMinute}}).ok());
+
+  auto second = store_postgres::OpenPostgresStore(Options());  // another server
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto seen = (*second)->RateSharing()->Exchange(0, {});
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].key, 7u);
+  EXPECT_LE((*seen)[0].us, (*debts)[0].us);
+  seen = (*second)->RateSharing()->Exchange(1, {});  // spaces are apart
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].key, login_key);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 

@@ -6,6 +6,7 @@
 #include "store_postgres/notebooks.h"
 #include "store_postgres/pg_store_impl.h"
 #include "store_postgres/postgres_store.h"
+#include "store_postgres/rate_share.h"
 #include "store_postgres/schema.h"
 
 namespace nereid::store_postgres {
@@ -55,6 +56,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& option
           : store::BlobStore::OpenFolder(options.files_dir, /*shared=*/true));
   store->accounts_ = std::make_unique<PgAccounts>(store.get());
   store->notebooks_ = std::make_unique<PgNotebooks>(store.get());
+  store->rate_share_ = std::make_unique<PgRateShare>(options.url);
   return store;
 }
 

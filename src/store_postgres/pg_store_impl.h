@@ -59,6 +59,7 @@ class PgStore final : public store::Store {
   store::StoreStats Stats() override;
   store::AccountStore* Accounts() override { return accounts_.get(); }
   store::NotebookStore* Notebooks() override { return notebooks_.get(); }
+  store::RateShare* RateSharing() override { return rate_share_.get(); }
   void Close() override;
 
   // For the parts in other files.
@@ -77,6 +78,7 @@ class PgStore final : public store::Store {
   std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<store::NotebookStore> notebooks_;
+  std::unique_ptr<store::RateShare> rate_share_;
   std::atomic<bool> closed_{false};
   std::unique_ptr<Writer> writer_;            // the group-commit writer (writer.h)
   store::SeriesCache series_cache_{1 << 21};  // used by the writer thread only

@@ -188,6 +188,15 @@ CREATE TABLE notebook_checkpoints(
   created_by TEXT NOT NULL,
   UNIQUE(notebook_id, sha256),
   UNIQUE(notebook_id, number));
+-- Rate limits shared by the servers (rate_share.h): GCRA's theoretical arrival time per key, on
+-- the database's clock. UNLOGGED: it is rewritten every few hundred milliseconds and worth
+-- nothing after a crash (an empty table means "every allowance is full"), so it skips the WAL.
+CREATE UNLOGGED TABLE rate_state(
+  space SMALLINT NOT NULL,
+  key BIGINT NOT NULL,
+  tat_us BIGINT NOT NULL,
+  PRIMARY KEY(space, key));
+CREATE INDEX rate_state_tat ON rate_state(space, tat_us);
 )sql";
 
 // Migration N (1-based) brings a database from version N-1 to N. Append only: a released
