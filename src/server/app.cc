@@ -38,6 +38,11 @@ std::function<int64_t()> MakeClock() {
   };
 }
 
+// With several servers on one database: how long a token revoked (a user disabled, a role
+// changed) through another server may still work here. Each active token then costs one reload
+// (a few small queries) per period.
+constexpr int64_t kSharedAuthCacheUs = 5'000'000;
+
 // First start of an empty server: a workspace and a project to log into at once.
 Status EnsureDefaults(store::Store* store) {
   NEREID_ASSIGN_OR_RETURN(auto workspaces, store->ListWorkspaces());
@@ -94,7 +99,9 @@ Status App::Start() {
         .count();
   });
   if (store::RateShare* share = ctx_->store->RateSharing()) {
-    // Several servers may use this database: their limits are per user across all of them.
+    // Several servers may use this database: account changes made through another server reach
+    // this one's cache within kSharedAuthCacheUs, and limits are per user across all of them.
+    ctx_->auth.SetCacheMaxAge(kSharedAuthCacheUs);
     ctx_->limiter->ShareThrough(share, RateLimiter::kRequestSpace);
     ctx_->login_limiter->ShareThrough(share, RateLimiter::kLoginSpace);
     ctx_->rate_sync = std::make_unique<RateSyncLoop>(

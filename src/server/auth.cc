@@ -163,14 +163,16 @@ Result<std::shared_ptr<const Principal>> Authenticator::Authenticate(
   {
     std::shared_lock lock(shard.mu);
     auto it = shard.entries.find(hash);
-    if (it != shard.entries.end() && it->second.generation == generation) {
+    if (it != shard.entries.end() && Fresh(it->second, generation)) {
       principal = it->second.principal;
     }
   }
   if (principal == nullptr) {
     NEREID_ASSIGN_OR_RETURN(principal, Load(hash));
     std::unique_lock lock(shard.mu);
-    if (generation_.load() == generation) shard.entries[hash] = {principal, generation};
+    if (generation_.load() == generation) {
+      shard.entries[hash] = {principal, generation, NowUs()};
+    }
   }
   Touch(shard, principal->token_id);
   return principal;
@@ -236,10 +238,16 @@ std::shared_ptr<const Principal> Authenticator::CacheFind(Shard& shard, const st
                                                           uint64_t generation) {
   std::shared_lock lock(shard.mu);
   auto it = shard.entries.find(key);
-  if (it != shard.entries.end() && it->second.generation == generation) {
+  if (it != shard.entries.end() && Fresh(it->second, generation)) {
     return it->second.principal;
   }
   return nullptr;
+}
+
+bool Authenticator::Fresh(const Entry& entry, uint64_t generation) const {
+  if (entry.generation != generation) return false;
+  const int64_t max_age = max_age_us_.load();
+  return max_age == 0 || NowUs() - entry.loaded_us < max_age;
 }
 
 Result<std::shared_ptr<const Principal>> Authenticator::AuthenticateSession(
@@ -269,7 +277,7 @@ Result<std::shared_ptr<const Principal>> Authenticator::AuthenticateSession(
   p->session_checked_us = now_us;
   principal = std::move(p);
   std::unique_lock lock(shard.mu);
-  if (generation_.load() == generation) shard.entries[key] = {principal, generation};
+  if (generation_.load() == generation) shard.entries[key] = {principal, generation, NowUs()};
   return principal;
 }
 

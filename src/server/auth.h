@@ -77,6 +77,11 @@ class Authenticator {
 
   // Drops every cached principal (call after any change to users, tokens, roles or limits).
   void Invalidate();
+  // Several servers on one database: a change made through another server never reaches this
+  // one's Invalidate, so cached principals are also reloaded once older than `max_age_us`
+  // (0, the default: kept until Invalidate). Bounds how long a token revoked, a user disabled or a
+  // role changed elsewhere still works here.
+  void SetCacheMaxAge(int64_t max_age_us) { max_age_us_.store(max_age_us); }
   // Writes pending last-used times now (also done lazily by Authenticate).
   void FlushTouches();
 
@@ -89,6 +94,7 @@ class Authenticator {
   struct Entry {
     std::shared_ptr<const Principal> principal;
     uint64_t generation = 0;
+    int64_t loaded_us = 0;  // wall clock
   };
   struct Shard {
     std::shared_mutex mu;
@@ -101,11 +107,13 @@ class Authenticator {
   Result<std::shared_ptr<Principal>> BuildPrincipal(const store::UserInfo& user);
   std::shared_ptr<const Principal> CacheFind(Shard& shard, const std::string& key,
                                              uint64_t generation);
+  bool Fresh(const Entry& entry, uint64_t generation) const;
   void Touch(Shard& shard, int64_t token_id);
 
   store::Store* store_ = nullptr;
   RateLimit default_rate_;
   std::atomic<uint64_t> generation_{1};
+  std::atomic<int64_t> max_age_us_{0};
   std::array<Shard, kShards> shards_;
   std::atomic<int64_t> last_flush_us_{0};  // the request that advances it flushes
 };
