@@ -47,7 +47,13 @@ RateDecision RateLimiter::Decide(uint64_t key, const RateLimit& limit, bool coun
   if (count) {
     KeyState& state = it == shard.state.end() ? shard.state[key] : it->second;
     state.tat_us = new_tat;
-    if (share_ != nullptr) state.pending_us += interval;
+    if (share_ != nullptr) {
+      // Compose this request's update (x -> max(x, now) + interval) onto the pending ones.
+      state.pending_floor_us =
+          state.pending_us == 0 ? now + interval
+                                : std::max(state.pending_floor_us, now) + interval;
+      state.pending_us += interval;
+    }
   } else {
     new_tat = tat;  // a peek reports the state as it is
   }
@@ -78,29 +84,36 @@ void RateLimiter::ShareThrough(store::RateShare* share, int space) {
 Status RateLimiter::Sync() {
   if (share_ == nullptr) return Status::Ok();
   std::vector<store::RateShare::Charge> charges;
+  const int64_t sent_at = now_us_();
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (auto& [key, state] : shard.state) {
       if (state.pending_us > 0) {
-        charges.push_back({key, state.pending_us});
+        charges.push_back({key, state.pending_us, state.pending_floor_us - sent_at});
         state.pending_us = 0;
       }
     }
   }
   Result<std::vector<store::RateShare::Debt>> debts = share_->Exchange(space_, charges);
   if (!debts.ok()) {
-    for (const auto& c : charges) {  // still ours to publish
+    for (const auto& c : charges) {  // still ours to publish, before what came meanwhile
       Shard& shard = ShardOf(c.key);
       std::lock_guard lock(shard.mu);
-      shard.state[c.key].pending_us += c.us;
+      KeyState& state = shard.state[c.key];
+      const int64_t floor = c.floor_us + sent_at;
+      state.pending_floor_us = state.pending_us == 0
+                                   ? floor
+                                   : std::max(floor + state.pending_us, state.pending_floor_us);
+      state.pending_us += c.us;
     }
     return debts.status();
   }
   // The shared debt already holds every charge published so far (ours included); what this
-  // server admitted during the exchange is still pending and comes on top. Taking `now` after
-  // the exchange overstates each debt by at most the exchange's duration (stricter, never
-  // looser).
-  const int64_t now = now_us_();
+  // server admitted during the exchange is still pending and comes on top. Debts are read back
+  // against the time the charges were sent (their floors were measured from it), so this
+  // server's own requests come back exactly where its limiter had them; other servers' debts
+  // then look at most one exchange's duration smaller (the `2e` in the README's bound).
+  const int64_t now = sent_at;
   std::array<std::unordered_map<uint64_t, int64_t>, kShards> by_shard;
   for (const auto& d : *debts) by_shard[ShardIndex(d.key)][d.key] = d.us;
   for (size_t i = 0; i < kShards; ++i) {
@@ -118,7 +131,10 @@ Status RateLimiter::Sync() {
         it = shard.state.erase(it);  // idle everywhere: same as a key never seen
         continue;
       }
-      it->second.tat_us = now + shared + it->second.pending_us;
+      KeyState& state = it->second;
+      state.tat_us = state.pending_us == 0
+                         ? now + shared
+                         : std::max(now + shared + state.pending_us, state.pending_floor_us);
       ++it;
     }
     for (const auto& [key, us] : owed) {

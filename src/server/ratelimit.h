@@ -77,7 +77,10 @@ class RateLimiter {
  private:
   struct KeyState {
     int64_t tat_us = 0;      // theoretical arrival time, this server's view
-    int64_t pending_us = 0;  // sharing: charged here since the last Sync, not yet published
+    // Sharing: the requests admitted here since the last Sync, not yet published, as the
+    // composed GCRA update x -> max(x + pending_us, pending_floor_us) (store/rate_share.h).
+    int64_t pending_us = 0;
+    int64_t pending_floor_us = 0;  // local clock; meaningful while pending_us > 0
   };
   struct Shard {
     std::mutex mu;

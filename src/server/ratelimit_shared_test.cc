@@ -90,7 +90,7 @@ TEST_F(SharedRateLimitTest, TwoServersTogetherStayWithinTheBound) {
   // here take no simulated time).
   const int64_t bound = exact + 1 * (kLimit.burst + 2 * kPeriodMs * kMs / kInterval);
   EXPECT_LE(admitted, bound);
-  // Late charging makes sharing slightly stricter than the limit, by at most rate * period.
+  // Charges are composed GCRA updates (rate_share.h): sharing is not stricter than the limit.
   EXPECT_GE(admitted, exact - kPeriodMs * kMs / kInterval);
   std::printf("two servers admitted %lld (exact %lld, bound %lld, unshared ~%lld)\n",
               static_cast<long long>(admitted), static_cast<long long>(exact),

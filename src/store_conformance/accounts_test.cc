@@ -381,13 +381,18 @@ TEST_P(AccountsTest, RateSharingOnlyWhereServersShareTheDatabase) {
   ASSERT_NE(share, nullptr);
   constexpr int64_t kMinute = 60'000'000;
   const uint64_t login_key = 0xfedcba9876543210ull;  // hashes use all 64 bits
-  auto debts = share->Exchange(0, {{7, kMinute}, {8, 0}, {7, kMinute}});
+  // A minute's worth of requests admitted just now: x -> max(x + 1 min, now + 1 min).
+  auto debts = share->Exchange(0, {{7, kMinute, kMinute}, {8, 0, 0}, {7, kMinute, kMinute}});
   ASSERT_TRUE(debts.ok()) << debts.status().ToString();
   ASSERT_EQ(debts->size(), 1u);  // 8 charged nothing: no debt
   EXPECT_EQ((*debts)[0].key, 7u);
   EXPECT_GT((*debts)[0].us, 2 * kMinute - 10'000'000);
   EXPECT_LE((*debts)[0].us, 2 * kMinute);
-  ASSERT_TRUE(share->Exchange(1, {{login_key, kMinute}}).ok());
+  ASSERT_TRUE(share->Exchange(1, {{login_key, kMinute, kMinute}}).ok());
+  // A charge of requests long past (floor far below now) adds only to a live debt.
+  auto past = share->Exchange(0, {{9, kMinute, -10 * kMinute}});
+  ASSERT_TRUE(past.ok());
+  for (const auto& d : *past) EXPECT_NE(d.key, 9u);
 
   auto second = store_postgres::OpenPostgresStore(Options());  // another server
   ASSERT_TRUE(second.ok()) << second.status().ToString();

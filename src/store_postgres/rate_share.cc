@@ -6,7 +6,8 @@
 namespace nereid::store_postgres {
 namespace {
 
-// $1 space, $2 keys (sorted, distinct), $3 charges, $4 the clock (NULL: the database's).
+// $1 space, $2 keys (sorted, distinct), $3 charges, $4 the clock (NULL: the database's), $5 the
+// charges' floors.
 // The RETURNING rows carry the charged keys' new TATs (a statement's own writes are invisible to
 // its other parts), the second SELECT every other key in debt.
 constexpr const char* kExchangeSql = R"sql(
@@ -14,12 +15,13 @@ WITH now AS (
   SELECT COALESCE($4::bigint,
                   (extract(epoch FROM statement_timestamp()) * 1000000)::bigint) AS us),
 charged AS (
-  INSERT INTO rate_state AS s (space, key, tat_us)
-  SELECT $1::smallint, c.key, now.us + c.us
-  FROM unnest($2::bigint[], $3::bigint[]) AS c(key, us), now
+  INSERT INTO rate_state AS s (space, key, tat_us, last_charge_us)
+  SELECT $1::smallint, c.key, now.us + c.floor_us, c.us
+  FROM unnest($2::bigint[], $3::bigint[], $5::bigint[]) AS c(key, us, floor_us), now
   ORDER BY c.key
   ON CONFLICT (space, key) DO UPDATE
-  SET tat_us = GREATEST(s.tat_us, (SELECT us FROM now)) + (excluded.tat_us - (SELECT us FROM now))
+  SET tat_us = GREATEST(s.tat_us + excluded.last_charge_us, excluded.tat_us),
+      last_charge_us = excluded.last_charge_us
   RETURNING s.key, s.tat_us)
 SELECT key, tat_us - (SELECT us FROM now) FROM charged WHERE tat_us > (SELECT us FROM now)
 UNION ALL
@@ -42,15 +44,21 @@ PgRateShare::PgRateShare(std::string url, std::function<int64_t()> clock)
 Result<std::vector<store::RateShare::Debt>> PgRateShare::Exchange(
     int space, const std::vector<Charge>& charges) {
   // Keys are uint64 (user ids, or hashes for login names); bigint holds their bit patterns.
-  std::map<uint64_t, int64_t> summed;
-  for (const Charge& c : charges) summed[c.key] += c.us;
-  std::vector<int64_t> keys, amounts;
-  keys.reserve(summed.size());
-  amounts.reserve(summed.size());
-  for (const auto& [key, us] : summed) {
-    if (us <= 0) continue;
+  // Repeated keys compose: max(max(x + a1, f1) + a2, f2) = max(x + a1 + a2, max(f1 + a2, f2)).
+  std::map<uint64_t, Charge> composed;
+  for (const Charge& c : charges) {
+    if (c.us <= 0) continue;
+    auto [it, fresh] = composed.try_emplace(c.key, c);
+    if (!fresh) {
+      it->second.floor_us = std::max(it->second.floor_us + c.us, c.floor_us);
+      it->second.us += c.us;
+    }
+  }
+  std::vector<int64_t> keys, amounts, floors;
+  for (const auto& [key, c] : composed) {
     keys.push_back(static_cast<int64_t>(key));
-    amounts.push_back(us);
+    amounts.push_back(c.us);
+    floors.push_back(c.floor_us);
   }
   auto now_param = [&](PgParams& p) -> PgParams& {
     return clock_ ? p.Int(clock_()) : p.Null();
@@ -60,7 +68,8 @@ Result<std::vector<store::RateShare::Debt>> PgRateShare::Exchange(
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Borrow());
   PgParams params;
   params.Int(space).IntArray(keys).IntArray(amounts);
-  NEREID_ASSIGN_OR_RETURN(PgResult r, conn->Query(kExchangeSql, now_param(params)));
+  now_param(params).IntArray(floors);
+  NEREID_ASSIGN_OR_RETURN(PgResult r, conn->Query(kExchangeSql, params));
   std::vector<Debt> out;
   out.reserve(r.rows());
   for (int i = 0; i < r.rows(); ++i) {

@@ -195,6 +195,7 @@ CREATE UNLOGGED TABLE rate_state(
   space SMALLINT NOT NULL,
   key BIGINT NOT NULL,
   tat_us BIGINT NOT NULL,
+  last_charge_us BIGINT NOT NULL DEFAULT 0,  -- carries a charge into ON CONFLICT DO UPDATE
   PRIMARY KEY(space, key));
 CREATE INDEX rate_state_tat ON rate_state(space, tat_us);
 )sql";
