@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace nereid::server {
 namespace {
 constexpr int64_t kMinuteUs = 60'000'000;
+// How far the shared state may lie beyond this server's own before it counts as other servers'
+// requests (README: "Rate limits across servers" adds it to the bound).
+constexpr int64_t kOwnEchoUs = 100'000;
 }  // namespace
 
 RateLimiter::RateLimiter(std::function<int64_t()> now_us) : now_us_(std::move(now_us)) {}
@@ -95,6 +99,8 @@ Status RateLimiter::Sync() {
     }
   }
   Result<std::vector<store::RateShare::Debt>> debts = share_->Exchange(space_, charges);
+  std::unordered_set<uint64_t> charging;
+  for (const auto& c : charges) charging.insert(c.key);
   if (!debts.ok()) {
     for (const auto& c : charges) {  // still ours to publish, before what came meanwhile
       Shard& shard = ShardOf(c.key);
@@ -132,9 +138,18 @@ Status RateLimiter::Sync() {
         continue;
       }
       KeyState& state = it->second;
-      state.tat_us = state.pending_us == 0
-                         ? now + shared
-                         : std::max(now + shared + state.pending_us, state.pending_floor_us);
+      const int64_t adopted =
+          state.pending_us == 0
+              ? now + shared
+              : std::max(now + shared + state.pending_us, state.pending_floor_us);
+      // This server's own admissions come back through the database shifted by the difference
+      // of two exchanges' latencies (the shared clock is read when each statement starts). For
+      // a key this server is charging, a shared state within kOwnEchoUs of ours is that echo:
+      // keep ours, which is exact for what we admitted. Other servers' requests move the shared
+      // state further and are adopted; a server not charging the key adopts it as it is.
+      if (!charging.count(it->first) || adopted > state.tat_us + kOwnEchoUs) {
+        state.tat_us = adopted;
+      }
       ++it;
     }
     for (const auto& [key, us] : owed) {

@@ -124,7 +124,11 @@ TEST_F(SharedRateLimitTest, OneBusyServerKeepsItsFullRate) {
 TEST_F(SharedRateLimitTest, StateDrainsWhenIdle) {
   Server a(url_, &now_), b(url_, &now_);
   Run({&a, &b}, {&a, &b}, 2, 200);
-  EXPECT_FALSE(a.limiter.Acquire(1, kLimit).allowed);
+  // A server that is charging the key keeps its own state while the shared one is within one
+  // echo tolerance (100 ms: one request at this rate) of it, so it may admit one more.
+  int extra = 0;
+  while (extra < 5 && a.limiter.Acquire(1, kLimit).allowed) ++extra;
+  EXPECT_LE(extra, 1);
   ASSERT_TRUE(a.limiter.Sync().ok());  // publish the last admissions
   ASSERT_TRUE(b.limiter.Sync().ok());
   now_ += 10'000 * kMs;  // long idle: every allowance is full again

@@ -39,7 +39,13 @@ DELETE FROM rate_state WHERE space = $1::smallint
 }  // namespace
 
 PgRateShare::PgRateShare(std::string url, std::function<int64_t()> clock)
-    : pool_(std::move(url), 1, "SET synchronous_commit = off"), clock_(std::move(clock)) {}
+    : pool_(std::move(url), 1, "SET synchronous_commit = off"), clock_(std::move(clock)) {
+  // Connect now, not in the first exchange: the limiter measures a charge's times from before
+  // the exchange, and the database reads its clock when the statement starts, so the time spent
+  // connecting would come back as debt this server never incurred (a client waiting exactly its
+  // Retry-After was refused again). Best effort: a failure here is retried by Exchange.
+  (void)pool_.Borrow();
+}
 
 Result<std::vector<store::RateShare::Debt>> PgRateShare::Exchange(
     int space, const std::vector<Charge>& charges) {
