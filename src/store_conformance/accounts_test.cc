@@ -333,8 +333,10 @@ TEST_P(AccountsTest, QuotaRefusesTheWholeBatch) {
 
 // PostgreSQL only: what one server writes, another (a second store on the same database) sees at
 // once, and concurrent batches of one workspace on two servers never exceed its quota together.
-TEST_P(AccountsTest, TwoServersShareAccountsAndQuota) {
-  if (GetParam() != "postgres") GTEST_SKIP() << "one server per SQLite database";
+// Instantiated for SharedDatabaseBackends() only: a SQLite database belongs to one server.
+class SharedAccountsTest : public AccountsTest {};
+
+TEST_P(SharedAccountsTest, TwoServersShareAccountsAndQuota) {
   auto second = store_postgres::OpenPostgresStore(Options());
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   store::AccountStore& other = *(*second)->Accounts();
@@ -408,6 +410,8 @@ TEST_P(AccountsTest, RateSharingOnlyWhereServersShareTheDatabase) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, testing::Backends(),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(SharedDatabase, SharedAccountsTest, testing::SharedDatabaseBackends(),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
