@@ -1,8 +1,11 @@
+#include <sqlite3.h>
+
 #include <cmath>
 #include <set>
 #include <thread>
 
 #include "store_conformance/store_fixture.h"
+#include "store_postgres/pg.h"
 
 namespace nereid::store_conformance {
 namespace {
@@ -228,6 +231,31 @@ TEST_P(StoreTest, ConcurrentIngestIsGroupCommitted) {
   for (size_t i = 1; i < stats.group_size_hist.size(); ++i) grouped += stats.group_size_hist[i];
   EXPECT_GT(grouped, 0u);
   EXPECT_GT(stats.database_bytes, 0u);
+}
+
+// A database written by a newer Nereid (a higher schema version) is refused at open, with both
+// versions named, and left as it was.
+TEST_P(StoreTest, ANewerSchemaIsRefused) {
+  store_.reset();
+  if (GetParam() == "postgres") {
+    auto conn = store_postgres::PgConn::Connect(pg_url_);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->ExecScript("INSERT INTO schema_migrations VALUES (999, 0)").ok());
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "nereid.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '999' WHERE key = 'schema_version'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Result<std::unique_ptr<store::Store>> opened =
+      GetParam() == "postgres" ? store_postgres::OpenPostgresStore(Options())
+                               : store_sqlite::OpenSqliteStore(Options(), dir_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("schema version 999 is newer"), std::string::npos)
+      << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("upgrade Nereid"), std::string::npos);
 }
 
 TEST_P(StoreTest, ReopenSeesEverything) {
