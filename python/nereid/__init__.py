@@ -21,6 +21,7 @@ from nereid.exceptions import (
     UnavailableError,
 )
 from nereid.handler import Handler
+from nereid.notebook import NotebookCheckpoint, upload_notebook_checkpoint
 from nereid.project import Project, Table, init_project
 from nereid.run import Run, init_run
 from nereid.types import File
@@ -30,6 +31,7 @@ ANONYMOUS_API_TOKEN = ""
 
 __all__ = [
     "AuthenticationError", "File", "Handler", "NereidError", "NereidTypeError",
-    "NereidUnsupportedError", "NereidValueError", "NotFoundError", "Project", "Run",
-    "RunStoppedError", "Table", "UnavailableError", "init_project", "init_run", "types",
+    "NereidUnsupportedError", "NereidValueError", "NotFoundError", "NotebookCheckpoint", "Project",
+    "Run", "RunStoppedError", "Table", "UnavailableError", "init_project", "init_run", "types",
+    "upload_notebook_checkpoint",
 ]

@@ -1,7 +1,8 @@
-"""Read-only HTTP calls (fetch, runs table, downloads) with the standard library.
+"""Direct HTTP calls (fetch, runs table, downloads, notebook uploads) with the standard library.
 
-Writes never come here: they go through the C++ client's spool (nereid._core). HTTP errors are
-turned into the same exception classes the core raises."""
+Run writes never come here: they go through the C++ client's spool (nereid._core). The one write
+is a notebook checkpoint upload, which is not part of a run. HTTP errors are turned into the same
+exception classes the core raises."""
 
 from __future__ import annotations
 
@@ -22,14 +23,25 @@ class Client:
         self.token = token
 
     def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> bytes:
+        return self._request("GET", path, params)
+
+    def post(self, path: str, params: Optional[Dict[str, Any]], body: bytes,
+             content_type: str, timeout: float = TIMEOUT_S) -> bytes:
+        return self._request("POST", path, params, body, content_type, timeout)
+
+    def _request(self, method: str, path: str, params: Optional[Dict[str, Any]],
+                 body: Optional[bytes] = None, content_type: str = "",
+                 timeout: float = TIMEOUT_S) -> bytes:
         q = ""
         if params:
             q = "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        req = urllib.request.Request(self.url + path + q)
+        req = urllib.request.Request(self.url + path + q, data=body, method=method)
+        if content_type:
+            req.add_header("Content-Type", content_type)
         if self.token:
             req.add_header("Authorization", "Bearer " + self.token)
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT_S) as r:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.read()
         except urllib.error.HTTPError as e:
             body = e.read()[:2000].decode("utf-8", "replace")
@@ -38,7 +50,7 @@ class Client:
                 message, code = err.get("message", body), err.get("code", "")
             except (ValueError, KeyError, TypeError):
                 message, code = body, ""
-            raise _http_error(e.code, code, f"GET {path}: HTTP {e.code}: {message}") from None
+            raise _http_error(e.code, code, f"{method} {path}: HTTP {e.code}: {message}") from None
         except (urllib.error.URLError, OSError) as e:
             raise exc.UnavailableError(f"cannot reach {self.url}: {e}") from None
 

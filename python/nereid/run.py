@@ -44,7 +44,7 @@ class Run:
                  source_files: Optional[Iterable[str]] = None, git_ref: Any = True,
                  flush_period: float = 5, url: Optional[str] = None,
                  monitoring_period: float = 5.0, stop_timeout: float = 60.0,
-                 spool_dir: Optional[str] = None):
+                 spool_dir: Optional[str] = None, notebook_path: Optional[str] = None):
         if mode is not None and mode not in _MODES:
             raise exc.NereidValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
         if isinstance(tags, str):
@@ -72,6 +72,23 @@ class Run:
                 hardware=capture_hardware_metrics, traceback=capture_traceback,
                 source_files=source_files, git_ref=git_ref, period=monitoring_period)
             self._capture.start()
+        self._notebook = None
+        if self._mode not in ("read-only", "debug"):
+            self._record_notebook(notebook_path, resolved)
+
+    def _record_notebook(self, notebook_path: Optional[str], resolved: Dict[str, Any]) -> None:
+        from nereid import notebook
+
+        try:
+            found = notebook.detect_notebook_path(notebook_path)
+            if found is None:
+                return
+            self._notebook = notebook.NotebookRecorder(
+                self, found, self._project, resolved["url"], resolved["api_token"],
+                offline=self._mode == "offline")
+            self._notebook.start()
+        except Exception as e:  # a run works the same without its notebook record
+            notebook.log.warning("nereid: could not record the run's notebook: %s", e)
 
     # --- fields -------------------------------------------------------------------------------
 
@@ -154,6 +171,8 @@ class Run:
             self._stopped = True
         if self._capture is not None:
             self._capture.stop()
+        if self._notebook is not None:
+            self._notebook.join()  # its fields go into the run before the run ends
         self._core.stop(state)
 
     def _stop_if_running(self, state: str) -> None:
@@ -375,9 +394,10 @@ def init_run(project: Optional[str] = None, api_token: Optional[str] = None,
     """Creates (or, with with_id / custom_run_id, joins) a run. Arguments left None come from
     the environment: NEREID_URL, NEREID_API_TOKEN, NEREID_PROJECT, NEREID_MODE, NEREID_HOME,
     NEREID_CUSTOM_RUN_ID. Extra keyword arguments: url, monitoring_period, stop_timeout,
-    spool_dir. Fails (NereidError) when the spool folder cannot be made or an option is invalid;
-    never waits for the server."""
-    allowed = {"url", "monitoring_period", "stop_timeout", "spool_dir"}
+    spool_dir, notebook_path (the .ipynb the run comes from, when detection cannot tell; see
+    nereid.notebook.detect_notebook_path). Fails (NereidError) when the spool folder cannot be
+    made or an option is invalid; never waits for the server."""
+    allowed = {"url", "monitoring_period", "stop_timeout", "spool_dir", "notebook_path"}
     unknown = set(kwargs) - allowed
     if unknown:
         raise exc.unsupported(f"init_run({', '.join(sorted(unknown))}=)")
