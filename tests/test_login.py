@@ -1,10 +1,12 @@
 """Web login: argon2id passwords, an HttpOnly SameSite session cookie, CSRF protection for
 cookie-authenticated state changes, throttled login attempts, logout."""
 
+import subprocess
+
 import requests
 
 from accounts_util import admin_call, make_user
-from conftest import assert_error
+from conftest import NEREID_BIN, assert_error
 
 PASSWORD = "correct horse battery staple"
 
@@ -114,3 +116,28 @@ def test_secure_cookie_flag(start_server):
     admin_call(s, "PUT", "/api/v1/users/frank/password", json={"password": PASSWORD})
     _, r = login(s, "frank", PASSWORD)
     assert r.status_code == 200 and "Secure" in r.headers["Set-Cookie"]
+
+
+def test_admin_cli_sets_a_password_from_standard_input(fresh_server):
+    """`nereid admin users passwd NAME` is how a user gets a password: read from stdin (never an
+    argument, which `ps` would show), checked by the server."""
+    s = fresh_server
+    make_user(s, "carol", project_roles=[("default/sandbox", "viewer")])
+    make_user(s, "robot", kind="service")
+
+    def passwd(name, stdin):
+        return subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token,
+                               "users", "passwd", name], input=stdin, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=30)
+
+    p = passwd("carol", PASSWORD + "\n")
+    assert p.returncode == 0 and "password of 'carol' set" in p.stdout, p.stderr
+    assert PASSWORD not in p.stdout + p.stderr
+    _, r = login(s, "carol", PASSWORD)
+    assert r.status_code == 200, r.text
+    p = passwd("carol", "short\n")
+    assert p.returncode == 1 and "8" in p.stderr, p.stderr  # the server names the minimum length
+    p = passwd("robot", PASSWORD + "\n")
+    assert p.returncode == 1 and "service accounts have no password" in p.stderr
+    p = passwd("carol", "")
+    assert p.returncode == 1 and "no password on standard input" in p.stderr

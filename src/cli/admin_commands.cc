@@ -1,9 +1,12 @@
 #include "cli/admin_commands.h"
 
 #include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "cli/api_client.h"
 
@@ -55,6 +58,40 @@ std::string ScopePath(const std::string& scope) {
   return "/api/v1/projects/" + Esc(scope.substr(0, slash)) + "/" + Esc(scope.substr(slash + 1));
 }
 
+// One line from standard input, without its line end; echo is off while a terminal types it.
+Result<std::string> ReadSecretLine(bool tty) {
+  termios saved{};
+  bool echo_off = tty && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (echo_off) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (echo_off) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << "\n";
+  }
+  if (!got) return InvalidArgument("no password on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// The new password comes from standard input, never from an argument (arguments show in `ps` and
+// in shell history): typed twice on a terminal, else the first line, so a script can pipe it in.
+Result<std::string> ReadNewPassword(const std::string& user) {
+  bool tty = isatty(STDIN_FILENO) != 0;
+  if (tty) std::cerr << "New password for '" << user << "': " << std::flush;
+  NEREID_ASSIGN_OR_RETURN(std::string first, ReadSecretLine(tty));
+  if (tty) {
+    std::cerr << "Again: " << std::flush;
+    NEREID_ASSIGN_OR_RETURN(std::string again, ReadSecretLine(tty));
+    if (again != first) return InvalidArgument("the two passwords differ; nothing was changed");
+  }
+  return first;
+}
+
 json RateBody(const AdminState& s) {
   if (s.clear) return nullptr;
   json r = {{"requests_per_minute", s.rpm}};
@@ -103,6 +140,17 @@ CLI::App* AddAdminCommands(CLI::App* app, int* exit_code) {
         }
         return out;
       }));
+  auto* passwd = users->add_subcommand(
+      "passwd", "Set USER's web login password (read from standard input, or asked twice)");
+  passwd->add_option("name", s->a, "User name")->required();
+  passwd->callback(Action(s, [s](const ApiClient& c) -> Result<std::string> {
+    NEREID_ASSIGN_OR_RETURN(std::string password, ReadNewPassword(s->a));
+    // The server checks the length (8-1024 bytes) and refuses service accounts, with messages.
+    NEREID_RETURN_IF_ERROR(
+        c.Send("PUT", "/api/v1/users/" + Esc(s->a) + "/password", {{"password", password}})
+            .status());
+    return fmt::format("password of '{}' set\n", s->a);
+  }));
   for (bool disable : {true, false}) {
     auto* cmd = users->add_subcommand(
         disable ? "disable" : "enable",

@@ -12,6 +12,8 @@ import { chromium } from "playwright-core";
 import { pool, startServer } from "./server.mjs";
 
 const RUNS = 1000;
+const USER = "alice";
+const PASSWORD = "e2e password 123";
 const SPIKE_STEP = 654_321;
 const SPIKE = 1000;
 const POINTS = 1_000_000;
@@ -32,6 +34,10 @@ before(async () => {
   server = await startServer();
   await server.api("POST", "/api/v1/workspaces", { name: "e2e" });
   await server.api("POST", "/api/v1/workspaces/e2e/projects", { name: "vision", key: "VIS" });
+  // The user the browser signs in as: a password, and admin of the workspace (not of the server).
+  await server.api("POST", "/api/v1/users", { name: USER, kind: "user" });
+  await server.api("PUT", `/api/v1/users/${USER}/password`, { password: PASSWORD });
+  await server.api("PUT", `/api/v1/workspaces/e2e/members/${USER}`, { role: "admin" });
   const t0 = Date.now();
   await pool(Array.from({ length: RUNS }, (_, i) => i), 16, async (i) => {
     const id = await createRun(`run-${i}`, i % 100 === 0 ? ["hundred"] : []);
@@ -82,10 +88,38 @@ async function shot(name) {
 
 const firstRowId = () => page.$eval("[data-testid=run-row]", (el) => el.getAttribute("data-run-id"));
 
-test("the token prompt lets the user in and the projects page lists the project", async () => {
+async function signIn(user, password) {
+  await page.fill("input[name=user]", user);
+  await page.fill("input[name=password]", password);
+  const answered = page.waitForResponse((r) => r.url().endsWith("/api/v1/login"));
+  await page.click("button[type=submit]");
+  const r = await answered;
+  await page.waitForSelector("button[type=submit]:not([disabled]), header.top");
+  return r.status();
+}
+
+test("the token prompt stays reachable from the login page for users without a password", async () => {
   await page.goto(server.url + "/");
+  await page.click("[data-testid=use-token]");
   await page.fill("input[name=token]", server.token);
   await page.click("button[type=submit]");
+  await page.waitForSelector("text=vision");
+  await page.click("button:has-text('Sign out')");
+  await page.waitForSelector("input[name=user]");
+  // Signing out forgot the token: a reload asks again.
+  await page.reload();
+  await page.waitForSelector("input[name=user]");
+});
+
+test("signing in with a password sets a session that survives a reload; projects are listed", async () => {
+  await signIn(USER, "not the password");
+  assert.equal(await page.textContent("[data-testid=login-error]"), "wrong user name or password");
+  await signIn(USER, PASSWORD);
+  await page.waitForSelector("text=vision");
+  assert.equal(await page.textContent("[data-testid=signed-in-as]"), USER);
+  const cookie = (await page.context().cookies()).find((c) => c.name === "nereid_session");
+  assert.ok(cookie?.httpOnly && cookie.sameSite === "Strict", "an HttpOnly SameSite=Strict session cookie");
+  await page.reload();
   await page.waitForSelector("text=vision");
   await shot("projects");
 });
@@ -218,4 +252,27 @@ test("compare overlays the same series from three selected runs", async () => {
   const counts = await page.$eval('[data-testid=chart][data-title="val/acc"]', (el) => el.__chart.series.map((s) => s.count));
   assert.deepEqual(counts, [200, 200, 200]);
   await shot("compare");
+});
+
+test("a lost session brings the login back at the same URL, and signing in returns there", async () => {
+  await page.goto(server.url + "/p/e2e/vision");
+  await page.waitForSelector("[data-testid=run-row][data-run-id]");
+  await page.context().clearCookies(); // as if the session expired
+  await page.click("a:has-text('Usage')");
+  await page.waitForSelector("[data-testid=login-error]");
+  assert.match(await page.textContent("[data-testid=login-error]"), /Signed out by the server/);
+  assert.equal(new URL(page.url()).pathname, "/usage");
+  await signIn(USER, PASSWORD);
+  await page.waitForSelector("[data-testid=usage-storage]");
+});
+
+test("throttled login attempts show the server's message", async () => {
+  await page.click("button:has-text('Sign out')");
+  await page.waitForSelector("input[name=user]");
+  // 5 attempts per name at once, then one per 6 s (src/server/api_login.cc).
+  const statuses = [];
+  for (let i = 0; i < 6; i++) statuses.push(await signIn("mallory", "guess number " + i));
+  assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  assert.match(await page.textContent("[data-testid=login-error]"), /too many login attempts for user 'mallory'; retry in \d+ s/);
+  await shot("login-throttled");
 });

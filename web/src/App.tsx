@@ -1,7 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { onUnauthenticated } from "./api/client";
 import { auth } from "./auth/session";
-import { TokenPrompt } from "./auth/TokenPrompt";
+import { LoginPage } from "./auth/Login";
+import { logOut } from "./auth/login";
 import { Link } from "./components/Link";
 import { ComparePage } from "./pages/Compare";
 import { ProjectsPage } from "./pages/Projects";
@@ -16,13 +17,13 @@ export function App() {
   const [authError, setAuthError] = useState<string | undefined>();
   useEffect(
     () =>
-      onUnauthenticated(() => {
-        setAuthError("The server refused the token; enter it again.");
+      onUnauthenticated((message) => {
+        setAuthError(`Signed out by the server (${message}). Sign in again to return to this page.`);
         setAuthed(false);
       }),
     [],
   );
-  if (!authed) return <TokenPrompt error={authError} onDone={() => setAuthed(true)} />;
+  if (!authed) return <LoginPage error={authError} onDone={() => { setAuthError(undefined); setAuthed(true); }} />;
   const route = parseRoute(loc.pathname);
   return (
     <div class="app">
@@ -31,7 +32,8 @@ export function App() {
         <nav>
           <Link href={paths.projects()}>Projects</Link>
           <Link href={paths.usage()}>Usage</Link>
-          <button class="link" onClick={() => { auth.clear(); setAuthError(undefined); setAuthed(false); }}>Sign out</button>
+          {auth.session.user && <span class="muted" data-testid="signed-in-as">{auth.session.user}</span>}
+          <button class="link" onClick={() => void logOut().then(() => { setAuthError(undefined); setAuthed(false); })}>Sign out</button>
         </nav>
       </header>
       <main>

@@ -13,9 +13,9 @@ export class ApiError extends Error {
   }
 }
 
-type Listener = () => void;
+type Listener = (message: string) => void;
 const unauthListeners = new Set<Listener>();
-/** Called on every 401 so the app can show the token prompt (later: the login page). */
+/** Called on every 401 (with the server's message) so the app can show the login page. */
 export function onUnauthenticated(l: Listener): () => void {
   unauthListeners.add(l);
   return () => unauthListeners.delete(l);
@@ -40,7 +40,7 @@ async function request(method: string, url: string, body?: unknown, signal?: Abo
     }
     if (r.status === 401) {
       auth.clear();
-      unauthListeners.forEach((l) => l());
+      unauthListeners.forEach((l) => l(message));
     }
     throw new ApiError(r.status, code, message);
   }

@@ -1,9 +1,9 @@
-// Until accounts land (issue 5), the UI asks for the admin token once. A login page with the same
-// contract (call onDone when the AuthProvider is ready) will replace this component.
+// For users without a password (and the bootstrap admin): asks for an API token once. Reached
+// from the login page ("Use an API token instead"); calls onDone when the AuthProvider is ready.
 import { useState } from "preact/hooks";
 import { auth } from "./session";
 
-export function TokenPrompt(props: { onDone: () => void; error?: string }) {
+export function TokenPrompt(props: { onDone: () => void; error?: string; onPassword?: () => void }) {
   const [token, setToken] = useState("");
   const [remember, setRemember] = useState(true);
   return (
@@ -35,6 +35,11 @@ export function TokenPrompt(props: { onDone: () => void; error?: string }) {
         {props.error && <p class="error">{props.error}</p>}
         <button type="submit">Open</button>
       </form>
+      {props.onPassword && (
+        <p class="hint">
+          <button class="link" onClick={props.onPassword}>Sign in with a password instead</button>
+        </p>
+      )}
       <p class="hint">The server printed the admin token on its first start and wrote it to <code>&lt;data&gt;/admin.token</code>.</p>
     </div>
   );

@@ -1,7 +1,8 @@
-// How the UI proves who it is. Today: the admin bearer token, typed once and kept in
-// localStorage (or sessionStorage when "remember" is off). When accounts land (password login,
-// session cookies + CSRF), a cookie-based AuthProvider replaces this one and the login page
-// replaces TokenPrompt; nothing else in the UI knows how requests are authenticated.
+// How the UI proves who it is: either the session cookie set by a password login (the browser
+// sends the HttpOnly cookie by itself; the UI adds the CSRF token the login answered, which a
+// cross-site page cannot read), or an API token typed into the token prompt and kept in
+// localStorage (or sessionStorage when "remember" is off) for users without a password. Nothing
+// else in the UI knows how requests are authenticated.
 
 export interface AuthProvider {
   /** Headers to add to every API request (bearer token, CSRF token...). */
@@ -57,4 +58,58 @@ function browserStorages(): Pick<Storage, "getItem" | "setItem" | "removeItem">[
   }
 }
 
-export const auth = new TokenAuth(typeof window === "undefined" ? [] : browserStorages());
+/**
+ * The session cookie's companion: the cookie itself is HttpOnly and goes with every same-origin
+ * fetch, so all the UI holds is the CSRF token (from POST /api/v1/login or GET /api/v1/session),
+ * in memory only; a reload asks GET /api/v1/session for it again.
+ */
+export class SessionAuth implements AuthProvider {
+  private csrf: string | null = null;
+  user: string | null = null;
+
+  set(user: string, csrfToken: string): void {
+    this.user = user;
+    this.csrf = csrfToken;
+  }
+
+  headers(): Record<string, string> {
+    return this.csrf ? { "X-CSRF-Token": this.csrf } : {};
+  }
+
+  ready(): boolean {
+    return this.csrf !== null;
+  }
+
+  clear(): void {
+    this.csrf = null;
+    this.user = null;
+  }
+}
+
+/** A typed token wins over the session (the server does the same with a bearer header). */
+export class Auth implements AuthProvider {
+  constructor(
+    readonly token: TokenAuth,
+    readonly session: SessionAuth,
+  ) {}
+
+  set(token: string, remember: boolean): void {
+    this.session.clear();
+    this.token.set(token, remember);
+  }
+
+  headers(): Record<string, string> {
+    return this.token.ready() ? this.token.headers() : this.session.headers();
+  }
+
+  ready(): boolean {
+    return this.token.ready() || this.session.ready();
+  }
+
+  clear(): void {
+    this.token.clear();
+    this.session.clear();
+  }
+}
+
+export const auth = new Auth(new TokenAuth(typeof window === "undefined" ? [] : browserStorages()), new SessionAuth());
