@@ -21,6 +21,25 @@ const artifacts = process.env.NEREID_E2E_ARTIFACTS ?? join(tmpdir(), "nereid-e2e
 mkdirSync(artifacts, { recursive: true });
 
 let server, browser, page;
+
+// A 2x1 PNG (red, blue): the rendered <img> must decode to exactly this size.
+const PNG_2X1 = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAAEElEQVR4nGP4z8DAwMDAAAAc/wH/0+G2oQAAAABJRU5ErkJggg==";
+const NB_PATH = "exp/train.ipynb";
+// Version 1 and 2 differ in one code cell's source and output, and 2 adds a cell. The markdown
+// carries a script and an onerror handler that must never run.
+function notebook(version) {
+  const code = (source, outputs, n) => ({ cell_type: "code", execution_count: n, metadata: {}, source, outputs });
+  const cells = [
+    { cell_type: "markdown", metadata: {}, source: ["# Training notes\n", "\n", "A **learning rate** sweep.\n", "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"] },
+    code([`print(${version})\n`, "show_plot()"], [
+      { output_type: "stream", name: "stdout", text: [`${version}\n`] },
+      { output_type: "display_data", metadata: {}, data: { "image/png": PNG_2X1, "text/plain": ["<Figure>"] } },
+    ], 1),
+  ];
+  if (version === 2) cells.push(code("setup()", [], 2));
+  cells.push(code("raise ValueError('bad lr')", [{ output_type: "error", ename: "ValueError", evalue: "bad lr", traceback: ["\u001b[0;31mValueError\u001b[0m: bad lr"] }], 3));
+  return { nbformat: 4, nbformat_minor: 5, metadata: { language_info: { name: "python" } }, cells };
+}
 const ids = {}; // name -> run id
 const lr = (i) => (i + 1) * 1e-5;
 
@@ -68,6 +87,17 @@ before(async () => {
       { path: "val/acc", appendFloats: { values: Array.from({ length: 200 }, (_, s) => (k + 1) * 0.1 + s / 1000) } },
     ]);
   }
+  // A notebook with two checkpoints; the first is also the one run cmp-0 was started from.
+  const cps = [];
+  for (const version of [1, 2]) {
+    const cp = await server.api("POST", `/api/v1/projects/e2e/vision/notebooks/checkpoints?path=${encodeURIComponent(NB_PATH)}`, notebook(version));
+    cps.push(cp.id);
+  }
+  ids.checkpoints = cps;
+  await server.batch(ids["cmp-0"], [
+    { path: "source_code/notebook/path", assign: { stringValue: NB_PATH } },
+    { path: "source_code/notebook/checkpoint_id", assign: { stringValue: cps[0] } },
+  ]);
   console.log(`# seeded ${RUNS + 4} runs and ${POINTS} points in ${Date.now() - t0} ms`);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -252,6 +282,43 @@ test("compare overlays the same series from three selected runs", async () => {
   const counts = await page.$eval('[data-testid=chart][data-title="val/acc"]', (el) => el.__chart.series.map((s) => s.count));
   assert.deepEqual(counts, [200, 200, 200]);
   await shot("compare");
+});
+
+test("notebooks: the list, a rendered checkpoint, and a diff of two checkpoints", async () => {
+  await page.goto(server.url + "/p/e2e/vision");
+  await page.click("a:has-text('Notebooks')");
+  await page.waitForURL(/\/p\/e2e\/vision\/notebooks$/);
+  const row = page.locator(`[data-testid=notebooks] tr[data-path="${NB_PATH}"]`);
+  assert.match(await row.textContent(), /exp\/train\.ipynb2/);
+  await row.locator(`a:has-text("${NB_PATH}")`).click();
+  // The latest checkpoint: markdown rendered and sanitised, code, stream, image, error.
+  await page.waitForSelector("[data-testid=notebook]");
+  assert.equal(await page.textContent("[data-testid=nb-markdown] h1"), "Training notes");
+  assert.equal(await page.textContent("[data-testid=nb-markdown] strong"), "learning rate");
+  assert.equal(await page.$$eval("[data-testid=nb-markdown] script", (s) => s.length), 0);
+  assert.match(await page.textContent("[data-testid=nb-source] >> nth=0"), /print\(2\)/);
+  await page.waitForFunction(() => document.querySelector("[data-testid=nb-image]")?.naturalWidth === 2);
+  assert.match(await page.textContent("[data-testid=nb-error]"), /^ValueError: bad lr$/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, "no script from the notebook ran");
+  await shot("notebook-view");
+
+  await page.click("a:has-text('all checkpoints')");
+  await page.waitForSelector("[data-testid=checkpoints] tr[data-number='1']");
+  await page.click("[data-testid=diff-selected]");
+  await page.waitForURL(/\/notebooks\/diff\?/);
+  await page.waitForSelector("[data-testid=diff-summary]");
+  assert.equal(await page.textContent("[data-testid=diff-summary]"), "1 modified, 1 added, 0 removed, 2 unchanged");
+  const cells = await page.$$eval("[data-testid=diff-cell]", (els) => els.map((e) => [e.dataset.status, e.querySelector(".nb-diff-lines")?.innerText]));
+  assert.deepEqual(cells.map((c) => c[0]), ["modified", "added"]);
+  assert.match(cells[0][1], /^- print\(1\)\n\+ print\(2\)\n {2}show_plot\(\)/);
+  await shot("notebook-diff");
+
+  // The run started from checkpoint 1 links to it.
+  await page.goto(server.url + `/runs/${ids["cmp-0"]}`);
+  await page.click("[data-testid=run-notebook] a");
+  await page.waitForSelector("[data-testid=checkpoint-info]");
+  assert.match(await page.textContent("[data-testid=nb-source] >> nth=0"), /print\(1\)/);
+  assert.equal(new URL(page.url()).searchParams.get("id"), ids.checkpoints[0]);
 });
 
 test("a lost session brings the login back at the same URL, and signing in returns there", async () => {

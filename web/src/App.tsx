@@ -5,6 +5,7 @@ import { LoginPage } from "./auth/Login";
 import { logOut } from "./auth/login";
 import { Link } from "./components/Link";
 import { ComparePage } from "./pages/Compare";
+import { NotebooksPage } from "./pages/Notebooks";
 import { ProjectsPage } from "./pages/Projects";
 import { RunPage } from "./pages/Run";
 import { RunsPage } from "./pages/Runs";
@@ -41,6 +42,7 @@ export function App() {
         {route.page === "runs" && <RunsPage workspace={route.workspace} project={route.project} search={loc.search} />}
         {route.page === "run" && <RunPage runId={route.runId} search={loc.search} />}
         {route.page === "compare" && <ComparePage workspace={route.workspace} project={route.project} search={loc.search} />}
+        {route.page === "notebooks" && <NotebooksPage workspace={route.workspace} project={route.project} sub={route.sub} search={loc.search} />}
         {route.page === "usage" && <UsagePage />}
         {route.page === "notfound" && <p class="error">No page at {loc.pathname}.</p>}
       </main>

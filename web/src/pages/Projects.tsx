@@ -21,7 +21,7 @@ export function ProjectsPage() {
           <h2>{w.workspace}</h2>
           <table class="plain">
             <thead>
-              <tr><th>Project</th><th>Key</th><th>Runs</th><th>Created</th></tr>
+              <tr><th>Project</th><th>Key</th><th>Runs</th><th>Created</th><th></th></tr>
             </thead>
             <tbody>
               {w.projects.map((p: Project) => (
@@ -30,6 +30,7 @@ export function ProjectsPage() {
                   <td>{p.key}</td>
                   <td>{p.run_count ?? ""}</td>
                   <td>{p.creation_time?.slice(0, 19).replace("T", " ") ?? ""}</td>
+                  <td><Link href={paths.notebooks(p.workspace, p.name)}>notebooks</Link></td>
                 </tr>
               ))}
             </tbody>

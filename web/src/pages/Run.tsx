@@ -9,6 +9,7 @@ import { ChartControls } from "../components/ChartControls";
 import { FieldTree } from "../components/FieldTree";
 import { FileLink, ImageSeries } from "../components/Files";
 import { Link } from "../components/Link";
+import { NotebookLink } from "../components/NotebookLink";
 import { Duration, StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import { TextLog } from "../components/TextLog";
@@ -71,6 +72,7 @@ export function RunPage(props: { runId: string; search: string }) {
             created {fmtTime(run.creation_time)} · last ping {fmtTime(run.ping_time)} · owner {run.owner}
             {run.custom_run_id ? ` · custom id ${run.custom_run_id}` : ""}
           </span>
+          <NotebookLink project={run.project} fields={fields} />
         </div>
         <div>
           <Tags runId={run.id} tags={run.tags} onChange={(tags) => setRun({ ...run, tags })} />

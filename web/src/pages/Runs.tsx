@@ -151,6 +151,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         <span class="muted" data-testid="total">
           {rows.error ? "" : `${rows.total.toLocaleString()} runs`}
         </span>
+        <Link href={paths.notebooks(props.workspace, props.project)}>Notebooks</Link>
         <button
           class="primary"
           disabled={selected.size < 1}
