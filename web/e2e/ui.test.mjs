@@ -57,6 +57,7 @@ before(async () => {
   await server.api("POST", "/api/v1/users", { name: USER, kind: "user" });
   await server.api("PUT", `/api/v1/users/${USER}/password`, { password: PASSWORD });
   await server.api("PUT", `/api/v1/workspaces/e2e/members/${USER}`, { role: "admin" });
+  await server.api("PUT", "/api/v1/workspaces/e2e/limits", { quota_bytes: 1024 ** 3 });
   const t0 = Date.now();
   await pool(Array.from({ length: RUNS }, (_, i) => i), 16, async (i) => {
     const id = await createRun(`run-${i}`, i % 100 === 0 ? ["hundred"] : []);
@@ -321,6 +322,22 @@ test("notebooks: the list, a rendered checkpoint, and a diff of two checkpoints"
   assert.equal(new URL(page.url()).searchParams.get("id"), ids.checkpoints[0]);
 });
 
+test("the usage page shows the workspace's storage against its quota and the user's rate limit", async () => {
+  await page.goto(server.url + "/");
+  await page.click("a:has-text('Usage')");
+  const ws = page.locator("[data-testid=usage-workspaces] tr[data-workspace=e2e]");
+  await ws.waitFor();
+  const expected = await server.api("GET", "/api/v1/workspaces/e2e/usage");
+  assert.ok(expected.used_bytes > 0);
+  assert.match(await ws.locator("[data-testid=quota-label]").textContent(), /^[\d.]+ (B|KiB|MiB) of 1\.0 GiB \([\d.]+ %\)$/);
+  const project = page.locator("[data-testid=usage-workspaces] tr.project-row").filter({ hasText: "vision" });
+  assert.match(await project.textContent(), /vision1,004/);
+  const rate = await page.textContent("[data-testid=usage-rate]");
+  assert.match(rate, /alice: 1,000 requests per minute, burst 200 \(the server's default\)/);
+  assert.match(rate, /\d+ of 200 requests available now/);
+  await shot("usage");
+});
+
 test("a lost session brings the login back at the same URL, and signing in returns there", async () => {
   await page.goto(server.url + "/p/e2e/vision");
   await page.waitForSelector("[data-testid=run-row][data-run-id]");
@@ -330,7 +347,7 @@ test("a lost session brings the login back at the same URL, and signing in retur
   assert.match(await page.textContent("[data-testid=login-error]"), /Signed out by the server/);
   assert.equal(new URL(page.url()).pathname, "/usage");
   await signIn(USER, PASSWORD);
-  await page.waitForSelector("[data-testid=usage-storage]");
+  await page.waitForSelector("[data-testid=usage-rate]");
 });
 
 test("throttled login attempts show the server's message", async () => {
