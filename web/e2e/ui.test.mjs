@@ -155,6 +155,19 @@ test("signing in with a password sets a session that survives a reload; projects
   await shot("projects");
 });
 
+test("a write made through the session cookie carries the CSRF token (a tag added on the run page)", async () => {
+  const id = ids["cmp-1"];
+  await page.goto(server.url + `/runs/${id}`);
+  await page.click(".run-head button[title='add a tag']");
+  await page.keyboard.type("via-session");
+  const answered = page.waitForResponse((r) => r.url().endsWith(`/runs/${id}/batches`));
+  await page.keyboard.press("Enter");
+  const status = (await answered).status();
+  assert.ok(status >= 200 && status < 300, `the server accepted the batch (a missing X-CSRF-Token is a 403), got ${status}`);
+  const run = await server.api("GET", `/api/v1/runs/${id}`);
+  assert.ok(run.tags.includes("via-session"), JSON.stringify(run.tags));
+});
+
 test("the runs table renders 1,004 runs virtualised and loads pages as it scrolls", async () => {
   await page.goto(server.url + "/p/e2e/vision");
   await page.waitForSelector("[data-testid=run-row][data-run-id]");
