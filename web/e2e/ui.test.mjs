@@ -326,6 +326,11 @@ test("notebooks: the list, a rendered checkpoint, and a diff of two checkpoints"
   assert.deepEqual(cells.map((c) => c[0]), ["modified", "added"]);
   assert.match(cells[0][1], /^- print\(1\)\n\+ print\(2\)\n {2}show_plot\(\)/);
   await shot("notebook-diff");
+  await page.check("input[name=split]");
+  await page.waitForURL(/layout=split/);
+  const pairs = await page.$eval("[data-testid=diff-split]", (t) => [...t.rows].map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(pairs, [["print(1)", "print(2)"], ["show_plot()", "show_plot()"]]);
+  await shot("notebook-diff-split");
 
   // The run started from checkpoint 1 links to it.
   await page.goto(server.url + `/runs/${ids["cmp-0"]}`);

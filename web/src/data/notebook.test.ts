@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { joinText, parseNotebook, parseOutput, stripAnsi } from "./notebook";
-import { diffLines, diffRows, type ServerDiffCell } from "./notebookDiff";
+import { diffLines, diffRows, splitRows, type ServerDiffCell } from "./notebookDiff";
 import { notebookPageOf, notebookPaths, parseNotebookQuery } from "./notebookView";
 
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -108,6 +108,23 @@ describe("notebook diff model", () => {
   });
 });
 
+describe("side-by-side diff", () => {
+  it("faces equal lines, and each removed block with the added block after it", () => {
+    const lines = diffLines("a\nb\nc\nd\n", "a\nB1\nB2\nd\ne\n");
+    expect(splitRows(lines)).toEqual([
+      { left: "a", right: "a", changed: false },
+      { left: "b", right: "B1", changed: true },
+      { left: "c", right: "B2", changed: true },
+      { left: "d", right: "d", changed: false },
+      { left: null, right: "e", changed: true },
+    ]);
+    expect(splitRows(diffLines("x\ny\n", null))).toEqual([
+      { left: "x", right: null, changed: true },
+      { left: "y", right: null, changed: true },
+    ]);
+  });
+});
+
 describe("notebook URL state", () => {
   it("builds and reads the URLs of every notebook page", () => {
     expect(notebookPaths.list("w s", "p")).toBe("/p/w%20s/p/notebooks");
@@ -115,7 +132,11 @@ describe("notebook URL state", () => {
     expect(notebookPaths.view("w", "p", "a.ipynb")).toBe("/p/w/p/notebooks/view?path=a.ipynb");
     const diff = notebookPaths.diff("w", "p", "a b.ipynb", "f1", "f2");
     expect(diff).toBe("/p/w/p/notebooks/diff?path=a+b.ipynb&from=f1&to=f2");
-    expect(parseNotebookQuery(diff.slice(diff.indexOf("?")))).toEqual({ path: "a b.ipynb", id: "", from: "f1", to: "f2" });
+    expect(parseNotebookQuery(diff.slice(diff.indexOf("?")))).toEqual({ path: "a b.ipynb", id: "", from: "f1", to: "f2", layout: "unified" });
+    const split = notebookPaths.diff("w", "p", "a.ipynb", "f1", "f2", "split");
+    expect(split).toBe("/p/w/p/notebooks/diff?path=a.ipynb&from=f1&to=f2&layout=split");
+    expect(parseNotebookQuery(split.slice(split.indexOf("?"))).layout).toBe("split");
+    expect(parseNotebookQuery("?layout=sideways").layout).toBe("unified");
     expect(parseNotebookQuery("?path=x&id=abc")).toMatchObject({ path: "x", id: "abc" });
   });
 

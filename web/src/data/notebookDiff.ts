@@ -109,3 +109,33 @@ export function diffRows(diff: Pick<ServerDiff, "cells">): DiffRow[] {
   }
   return rows;
 }
+
+export interface SplitRow {
+  left: string | null; // null: no line on this side
+  right: string | null;
+  changed: boolean;
+}
+
+/**
+ * The same diff for a side-by-side view: equal lines face each other, and each block of removed
+ * lines faces the block of added lines that follows it, line by line in order.
+ */
+export function splitRows(lines: DiffLine[]): SplitRow[] {
+  const rows: SplitRow[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]!.op === " ") {
+      rows.push({ left: lines[i]!.text, right: lines[i]!.text, changed: false });
+      i++;
+      continue;
+    }
+    const del: string[] = [];
+    const ins: string[] = [];
+    while (i < lines.length && lines[i]!.op === "-") del.push(lines[i++]!.text);
+    while (i < lines.length && lines[i]!.op === "+") ins.push(lines[i++]!.text);
+    for (let k = 0; k < Math.max(del.length, ins.length); k++) {
+      rows.push({ left: del[k] ?? null, right: ins[k] ?? null, changed: true });
+    }
+  }
+  return rows;
+}

@@ -2,7 +2,9 @@
 //   /p/{ws}/{project}/notebooks                               every notebook of the project
 //   /p/{ws}/{project}/notebooks/checkpoints?path=NAME         one notebook's checkpoints
 //   /p/{ws}/{project}/notebooks/view?path=NAME[&id=SHA256]    a checkpoint (default: the latest)
-//   /p/{ws}/{project}/notebooks/diff?path=NAME&from=ID&to=ID  two checkpoints, cell by cell
+//   /p/{ws}/{project}/notebooks/diff?path=NAME&from=ID&to=ID[&layout=split]
+//                                                             two checkpoints, cell by cell
+//                                                             (unified, or side by side)
 
 export const NOTEBOOK_PAGES = ["list", "checkpoints", "view", "diff"] as const;
 export type NotebookPage = (typeof NOTEBOOK_PAGES)[number];
@@ -12,7 +14,10 @@ export interface NotebookQuery {
   id: string;
   from: string;
   to: string;
+  layout: DiffLayout;
 }
+
+export type DiffLayout = "unified" | "split";
 
 /** The notebook page named by the path segments after /p/{ws}/{project}/notebooks, or null. */
 export function notebookPageOf(rest: string[]): NotebookPage | null {
@@ -25,7 +30,13 @@ export function notebookPageOf(rest: string[]): NotebookPage | null {
 
 export function parseNotebookQuery(search: string): NotebookQuery {
   const p = new URLSearchParams(search);
-  return { path: p.get("path") ?? "", id: p.get("id") ?? "", from: p.get("from") ?? "", to: p.get("to") ?? "" };
+  return {
+    path: p.get("path") ?? "",
+    id: p.get("id") ?? "",
+    from: p.get("from") ?? "",
+    to: p.get("to") ?? "",
+    layout: p.get("layout") === "split" ? "split" : "unified",
+  };
 }
 
 function query(params: Record<string, string | undefined>): string {
@@ -41,6 +52,6 @@ export const notebookPaths = {
   list: base,
   checkpoints: (ws: string, project: string, path: string) => `${base(ws, project)}/checkpoints${query({ path })}`,
   view: (ws: string, project: string, path: string, id?: string) => `${base(ws, project)}/view${query({ path, id })}`,
-  diff: (ws: string, project: string, path: string, from: string, to: string) =>
-    `${base(ws, project)}/diff${query({ path, from, to })}`,
+  diff: (ws: string, project: string, path: string, from: string, to: string, layout: DiffLayout = "unified") =>
+    `${base(ws, project)}/diff${query({ path, from, to, layout: layout === "split" ? "split" : undefined })}`,
 };

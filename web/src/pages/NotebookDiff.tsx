@@ -1,16 +1,35 @@
 // Two checkpoints of a notebook compared cell by cell (the server aligns the cells; see
 // data/notebookDiff.ts): unchanged runs folded, each added / removed / modified cell with a
-// unified line diff of its source and text outputs. The pair is in the URL (?from=&to=).
+// line diff of its source and text outputs, unified or side by side. The pair and the layout are
+// in the URL (?from=&to=&layout=split).
 import { notebooksApi } from "../api/notebooks";
 import { Link } from "../components/Link";
-import { diffRows, type DiffLine, type DiffRow } from "../data/notebookDiff";
-import { notebookPaths, parseNotebookQuery } from "../data/notebookView";
+import { diffRows, splitRows, type DiffLine, type DiffRow } from "../data/notebookDiff";
+import { notebookPaths, parseNotebookQuery, type DiffLayout } from "../data/notebookView";
 import { fmtTime } from "../data/format";
 import { useAsync } from "../data/useAsync";
 import { navigate } from "../router";
 import { NotebookCrumbs, type NotebookPageProps } from "./Notebooks";
 
-function Lines(props: { title: string; lines: DiffLine[] }) {
+function Lines(props: { title: string; lines: DiffLine[]; layout: DiffLayout }) {
+  if (props.layout === "split") {
+    return (
+      <div class="nb-diff-block">
+        <div class="muted small">{props.title}</div>
+        {props.lines.length === 0 && <pre class="nb-diff-lines muted">(empty)</pre>}
+        <table class="nb-diff-split" data-testid="diff-split">
+          <tbody>
+            {splitRows(props.lines).map((r, i) => (
+              <tr key={i}>
+                <td class={r.left === null ? "none" : r.changed ? "del" : ""}>{r.left ?? ""}</td>
+                <td class={r.right === null ? "none" : r.changed ? "ins" : ""}>{r.right ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    );
+  }
   return (
     <div class="nb-diff-block">
       <div class="muted small">{props.title}</div>
@@ -28,7 +47,7 @@ function Lines(props: { title: string; lines: DiffLine[] }) {
 
 const cellNo = (i: number | null) => (i === null ? "" : `#${i + 1}`);
 
-function Row(props: { row: DiffRow }) {
+function Row(props: { row: DiffRow; layout: DiffLayout }) {
   const r = props.row;
   if (r.kind === "unchanged") {
     return (
@@ -44,15 +63,15 @@ function Row(props: { row: DiffRow }) {
       <div class="nb-diff-head">
         <span class={`badge ${r.status}`}>{r.status}</span> {r.cellType} {where}
       </div>
-      {r.source && <Lines title="source" lines={r.source} />}
-      {r.outputs && <Lines title="outputs (text)" lines={r.outputs} />}
+      {r.source && <Lines title="source" lines={r.source} layout={props.layout} />}
+      {r.outputs && <Lines title="outputs (text)" lines={r.outputs} layout={props.layout} />}
     </div>
   );
 }
 
 export function NotebookDiffPage(props: NotebookPageProps) {
   const { workspace: ws, project: p } = props;
-  const { path, from, to } = parseNotebookQuery(props.search);
+  const { path, from, to, layout } = parseNotebookQuery(props.search);
   const cps = useAsync((signal) => notebooksApi.checkpoints(ws, p, path, signal), [ws, p, path]);
   const diff = useAsync(
     async (signal) => {
@@ -64,7 +83,7 @@ export function NotebookDiffPage(props: NotebookPageProps) {
   if (!path || !from || !to) return <p class="error page">The URL needs ?path=, from= and to= (checkpoint ids).</p>;
   const list = cps.data?.checkpoints ?? [];
   const pick = (which: "from" | "to", id: string) =>
-    navigate(notebookPaths.diff(ws, p, path, which === "from" ? id : from, which === "to" ? id : to));
+    navigate(notebookPaths.diff(ws, p, path, which === "from" ? id : from, which === "to" ? id : to, layout));
   const select = (which: "from" | "to", value: string) => (
     <select name={which} value={value} onChange={(e) => pick(which, (e.target as HTMLSelectElement).value)}>
       {!list.some((c) => c.id === value) && <option value={value}>{value.slice(0, 10)}</option>}
@@ -83,6 +102,11 @@ export function NotebookDiffPage(props: NotebookPageProps) {
       </NotebookCrumbs>
       <p class="toolbar">
         from {select("from", from)} to {select("to", to)}
+        <label class="inline">
+          <input type="checkbox" name="split" checked={layout === "split"}
+            onChange={(e) => navigate(notebookPaths.diff(ws, p, path, from, to, (e.target as HTMLInputElement).checked ? "split" : "unified"), true)} />
+          side by side
+        </label>
         <Link href={notebookPaths.view(ws, p, path, from)}>view from</Link>
         <Link href={notebookPaths.view(ws, p, path, to)}>view to</Link>
       </p>
@@ -95,7 +119,7 @@ export function NotebookDiffPage(props: NotebookPageProps) {
       {diff.data && (
         <div class="nb-diff">
           {diff.data.rows.map((r, i) => (
-            <Row key={i} row={r} />
+            <Row key={i} row={r} layout={layout} />
           ))}
         </div>
       )}
