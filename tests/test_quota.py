@@ -1,6 +1,7 @@
 """Workspace storage quotas: fill, refuse whole (507 quota_exceeded with used / limit), raise,
 finish; exact under concurrent ingest; usage via API and CLI."""
 
+import json
 import random
 import subprocess
 import threading
@@ -48,11 +49,63 @@ def test_fill_refuse_raise_finish(start_server):
     assert s.fields(run)["data"]["count"] == 22000
     u = usage(s, "q")
     assert u["used_bytes"] > used and u["quota_bytes"] is None
-    assert u["projects"] == [{"project": "q/p", "runs": 1, "used_bytes": u["used_bytes"]}]
+    assert u["projects"] == [{"project": "q/p", "runs": 1, "used_bytes": u["used_bytes"],
+                              "run_bytes": u["used_bytes"], "notebook_checkpoints": 0,
+                              "notebook_bytes": 0}]
+    assert u["notebook_bytes"] == 0
     p = subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token, "usage", "q"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert f"{u['used_bytes']} bytes used of unlimited" in p.stdout and "q/p" in p.stdout
+
+
+def _notebook_bytes(tag, size):
+    """An nbformat 4 notebook of about `size` bytes whose content depends on `tag`."""
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "markdown", "metadata": {}, "source": tag + "x" * size}]}
+    return json.dumps(nb).encode()
+
+
+def test_notebook_checkpoints_count_in_usage_and_quota(start_server, tmp_path):
+    s = start_server()
+    admin_call(s, "POST", "/api/v1/workspaces", json={"name": "nq"})
+    admin_call(s, "POST", "/api/v1/workspaces/nq/projects", json={"name": "p", "key": "NQP"})
+    base = "/api/v1/projects/nq/p/notebooks/checkpoints"
+
+    def upload(path, body):
+        return s.session.post(s.url(base), params={"path": path}, data=body, timeout=60)
+
+    v1 = _notebook_bytes("v1", 3000)
+    assert upload("a.ipynb", v1).status_code == 201
+    assert upload("a.ipynb", v1).status_code == 200  # the same content again: counted once
+    u = usage(s, "nq")
+    assert u["used_bytes"] == u["notebook_bytes"] == len(v1)
+    assert u["projects"] == [{"project": "nq/p", "runs": 0, "used_bytes": len(v1), "run_bytes": 0,
+                              "notebook_checkpoints": 1, "notebook_bytes": len(v1)}]
+
+    admin_call(s, "PUT", "/api/v1/workspaces/nq/limits", json={"quota_bytes": len(v1) + 1000})
+    v2 = _notebook_bytes("v2", 3000)
+    err = assert_error(upload("a.ipynb", v2), 507, "quota_exceeded")
+    assert err["message"] == (f"storage quota of workspace 'nq' exceeded: {len(v1)} of "
+                              f"{len(v1) + 1000} bytes used, this notebook checkpoint needs "
+                              f"{len(v2)} more; nothing of it was stored")
+    listed = s.get_json(base, params={"path": "a.ipynb"})["checkpoints"]
+    assert len(listed) == 1
+    assert usage(s, "nq")["used_bytes"] == len(v1)
+    assert upload("a.ipynb", v1).status_code == 200  # adds nothing: never refused
+
+    p = subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token, "usage", "nq"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "1 notebook checkpoints" in p.stdout and f"({len(v1)} in them)" in p.stdout, p.stdout
+
+    # `nereid notebook upload` gets the same refusal.
+    path = tmp_path / "big.ipynb"
+    path.write_bytes(v2)
+    p = subprocess.run([NEREID_BIN, "notebook", "--url", s.base_url, "--token", s.token, "upload",
+                        str(path), "--project", "nq/p"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode != 0 and "storage quota of workspace 'nq' exceeded" in p.stderr, p.stderr
 
 
 def test_quota_exact_under_concurrent_ingest(start_server):

@@ -323,8 +323,9 @@ CLI::App* AddAdminCommands(CLI::App* app, int* exit_code) {
         "workspace {}: {} bytes used of {}\n", s->a, Str(j["used_bytes"]),
         j["quota_bytes"].is_null() ? std::string("unlimited") : Str(j["quota_bytes"]) + " bytes");
     for (const auto& p : j["projects"]) {
-      out += fmt::format("  {:<32} {:>8} runs {:>16} bytes\n", Str(p["project"]), Str(p["runs"]),
-                         Str(p["used_bytes"]));
+      out += fmt::format("  {:<32} {:>8} runs {:>6} notebook checkpoints {:>16} bytes ({} in them)\n",
+                         Str(p["project"]), Str(p["runs"]), Str(p["notebook_checkpoints"]),
+                         Str(p["used_bytes"]), Str(p["notebook_bytes"]));
     }
     return out;
   }));

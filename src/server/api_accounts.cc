@@ -314,11 +314,17 @@ void AddAccountRoutes(Context* ctx, http::Server* server) {
         NEREID_ASSIGN_OR_RETURN(auto u, accounts->GetWorkspaceUsage(r.path_params.at("workspace")));
         json projects = json::array();
         for (const auto& p : u.projects) {
-          projects.push_back({{"project", p.project}, {"runs", p.runs}, {"used_bytes", p.bytes}});
+          projects.push_back({{"project", p.project},
+                              {"runs", p.runs},
+                              {"used_bytes", p.bytes},
+                              {"run_bytes", p.run_bytes},
+                              {"notebook_checkpoints", p.notebook_checkpoints},
+                              {"notebook_bytes", p.notebook_bytes}});
         }
         return JsonResponse(200,
                             {{"workspace", u.workspace},
                              {"used_bytes", u.used_bytes},
+                             {"notebook_bytes", u.notebook_bytes},
                              {"quota_bytes", u.quota_bytes ? json(*u.quota_bytes) : json(nullptr)},
                              {"projects", projects}});
       }));

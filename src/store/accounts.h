@@ -82,12 +82,17 @@ struct WorkspaceLimits {
 struct ProjectUsage {
   std::string project;  // "workspace/project"
   int64_t runs = 0;
-  int64_t bytes = 0;
+  int64_t bytes = 0;  // run_bytes + notebook_bytes
+  int64_t run_bytes = 0;
+  int64_t notebook_checkpoints = 0;
+  int64_t notebook_bytes = 0;
 };
-// What the storage quota is checked against: the bytes of every run of the workspace.
+// What the storage quota is checked against (store/quota.h): the bytes of every run and every
+// notebook checkpoint of the workspace. used_bytes is the sum of the projects' bytes.
 struct WorkspaceUsage {
   std::string workspace;
   int64_t used_bytes = 0;
+  int64_t notebook_bytes = 0;  // the part of used_bytes that is notebook checkpoints
   std::optional<int64_t> quota_bytes;
   std::vector<ProjectUsage> projects;
 };

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "store/accounts.h"
+#include "store/notebooks.h"
 #include "store_conformance/store_fixture.h"
 
 namespace nereid::store_conformance {
@@ -329,6 +330,67 @@ TEST_P(AccountsTest, QuotaRefusesTheWholeBatch) {
   EXPECT_TRUE(store_->Ingest(run, B("w", 3).Str("b", std::string(50, 'z')).batch).ok());
   EXPECT_EQ(store_->Ingest(run, B("w", 4).Str("c", "more").batch).status().code(),
             StatusCode::kQuotaExceeded);
+}
+
+// Notebook checkpoints count in usage and the quota (store/quota.h): once per notebook that has
+// the content, refused with the ingest's message shape, and the refusal leaves nothing behind.
+TEST_P(AccountsTest, NotebookCheckpointsCountInUsageAndQuota) {
+  ASSERT_TRUE(store_->CreateProject("ws", "audio", "AUD").ok());
+  std::string run = NewRun();
+  ASSERT_TRUE(store_->Ingest(run, B("w", 1).Str("a", std::string(500, 'x')).batch).ok());
+  const int64_t run_bytes = store_->GetRun(run)->size_bytes;
+  store::NotebookStore& nb = *store_->Notebooks();
+  auto add = [&](const std::string& path, char fill, int64_t size, bool* created) {
+    return nb.AddCheckpoint("ws/audio", path, std::string(64, fill), size, "bob", created);
+  };
+  bool created = false;
+  ASSERT_TRUE(add("a.ipynb", 'a', 300, &created).ok());
+  ASSERT_TRUE(add("a.ipynb", 'a', 300, &created).ok());  // the same content: counted once
+  EXPECT_FALSE(created);
+  ASSERT_TRUE(add("b.ipynb", 'a', 300, &created).ok());  // another notebook holds it too
+  EXPECT_TRUE(created);
+
+  auto usage = A().GetWorkspaceUsage("ws");
+  ASSERT_TRUE(usage.ok()) << usage.status().ToString();
+  ASSERT_EQ(usage->projects.size(), 2u);
+  const store::ProjectUsage& audio = usage->projects[0];
+  EXPECT_EQ(audio.project, "ws/audio");
+  EXPECT_EQ(audio.runs, 0);
+  EXPECT_EQ(audio.run_bytes, 0);
+  EXPECT_EQ(audio.notebook_checkpoints, 2);
+  EXPECT_EQ(audio.notebook_bytes, 600);
+  EXPECT_EQ(audio.bytes, 600);
+  const store::ProjectUsage& vision = usage->projects[1];
+  EXPECT_EQ(vision.run_bytes, run_bytes);
+  EXPECT_EQ(vision.notebook_checkpoints, 0);
+  EXPECT_EQ(vision.bytes, run_bytes);
+  EXPECT_EQ(usage->notebook_bytes, 600);
+  const int64_t used = run_bytes + 600;
+  EXPECT_EQ(usage->used_bytes, used);
+
+  ASSERT_TRUE(A().SetWorkspaceLimits("ws", {std::nullopt, used + 100}).ok());
+  auto over = add("new/c.ipynb", 'c', 200, &created);
+  ASSERT_EQ(over.status().code(), StatusCode::kQuotaExceeded) << over.status().ToString();
+  EXPECT_EQ(over.status().message(),
+            "storage quota of workspace 'ws' exceeded: " + std::to_string(used) + " of " +
+                std::to_string(used + 100) +
+                " bytes used, this notebook checkpoint needs 200 more; nothing of it was stored");
+  auto listed = nb.ListNotebooks("ws/audio");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);  // the notebook made for the refused checkpoint is gone too
+  EXPECT_EQ(A().GetWorkspaceUsage("ws")->used_bytes, used);
+
+  // Content a notebook already has adds nothing, so it is never refused; up to the quota is fine.
+  ASSERT_TRUE(add("a.ipynb", 'a', 300, &created).ok());
+  ASSERT_TRUE(add("new/c.ipynb", 'c', 100, &created).ok());
+  EXPECT_EQ(A().GetWorkspaceUsage("ws")->used_bytes, used + 100);
+  // Notebook bytes count against run ingest as well: the workspace is now full.
+  auto batch = store_->Ingest(run, B("w", 2).Str("b", std::string(100, 'z')).batch);
+  ASSERT_EQ(batch.status().code(), StatusCode::kQuotaExceeded) << batch.status().ToString();
+  EXPECT_NE(batch.status().message().find("storage quota of workspace 'ws' exceeded: " +
+                                          std::to_string(used + 100) + " of "),
+            std::string::npos)
+      << batch.status().message();
 }
 
 // PostgreSQL only: what one server writes, another (a second store on the same database) sees at

@@ -440,13 +440,23 @@ Result<store::WorkspaceUsage> PgAccounts::GetWorkspaceUsage(std::string_view wor
   // is the same sum QuotaGuard checks ingest against (quota.h).
   NEREID_ASSIGN_OR_RETURN(
       PgResult r,
-      conn->Query("SELECT p.name, COUNT(r.id), COALESCE(SUM(r.size_bytes), 0) FROM projects p"
-                  " LEFT JOIN runs r ON r.project_id = p.id WHERE p.workspace_id = $1"
-                  " GROUP BY p.id, p.name ORDER BY p.name COLLATE \"C\"",
+      conn->Query("SELECT p.name,"
+                  " (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id),"
+                  " (SELECT COALESCE(SUM(r.size_bytes), 0) FROM runs r"
+                  "  WHERE r.project_id = p.id)::bigint,"
+                  " (SELECT COUNT(*) FROM notebook_checkpoints c"
+                  "  JOIN notebooks n ON n.id = c.notebook_id WHERE n.project_id = p.id),"
+                  " (SELECT COALESCE(SUM(c.size), 0) FROM notebook_checkpoints c"
+                  "  JOIN notebooks n ON n.id = c.notebook_id WHERE n.project_id = p.id)::bigint"
+                  " FROM projects p WHERE p.workspace_id = $1 ORDER BY p.name COLLATE \"C\"",
                   PgParams().Int(ws.Int(0, 0))));
   for (int i = 0; i < r.rows(); ++i) {
-    out.projects.push_back({out.workspace + "/" + r.Text(i, 0), r.Int(i, 1), r.Int(i, 2)});
-    out.used_bytes += r.Int(i, 2);
+    store::ProjectUsage p{out.workspace + "/" + r.Text(i, 0), r.Int(i, 1), 0, r.Int(i, 2),
+                          r.Int(i, 3), r.Int(i, 4)};
+    p.bytes = p.run_bytes + p.notebook_bytes;
+    out.used_bytes += p.bytes;
+    out.notebook_bytes += p.notebook_bytes;
+    out.projects.push_back(std::move(p));
   }
   return out;
 }

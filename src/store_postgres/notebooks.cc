@@ -2,6 +2,7 @@
 #include "store_postgres/notebooks.h"
 
 #include "store_postgres/pg_store_impl.h"
+#include "store_postgres/quota.h"
 
 namespace nereid::store_postgres {
 namespace {
@@ -66,6 +67,9 @@ Result<store::CheckpointInfo> PgNotebooks::AddCheckpoint(std::string_view projec
       *created = false;
       return Status();
     }
+    // A new checkpoint adds its bytes to the workspace's usage; a refusal rolls the transaction
+    // back, a notebook made for it included.
+    NEREID_RETURN_IF_ERROR(CheckCheckpointQuota(c, project_id, size));
     NEREID_ASSIGN_OR_RETURN(
         PgResult added,
         c.Query("INSERT INTO notebook_checkpoints(notebook_id, number, sha256, size, created_us,"

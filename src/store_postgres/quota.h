@@ -1,7 +1,8 @@
 // Workspace storage quotas for the PostgreSQL backend, exact across servers.
 //
-// Usage is computed from the database (the sum of runs.size_bytes over the workspace's runs, the
-// figure GetWorkspaceUsage reports), never from per-process counters, so every server sees every
+// Usage is computed from the database (the sum of runs.size_bytes over the workspace's runs plus
+// its notebook checkpoints' sizes, the figure GetWorkspaceUsage reports; store/quota.h says what
+// counts and makes the refusal's message), never from per-process counters, so every server sees every
 // other server's ingest. To keep the check exact when servers ingest into one workspace at the
 // same moment, Begin takes a row lock on the workspace's workspace_limits row (only when a quota
 // is set): concurrent batches of that workspace then check and grow usage one transaction at a
@@ -41,7 +42,14 @@ class QuotaGuard {
   int64_t run_before_ = 0;
 };
 
-// Bytes used by a workspace's runs (the figure the quota is checked against).
+// Bytes used by a workspace's runs and notebook checkpoints (the figure the quota is checked
+// against).
 Result<int64_t> WorkspaceUsedBytes(PgConn& conn, int64_t workspace_id);
+
+// Inside the transaction adding a new checkpoint of `size` bytes to a notebook of the project:
+// takes the same workspace_limits row lock as Begin (so checkpoints and batches of a workspace
+// are checked one at a time across servers), then QuotaExceeded if the checkpoint would take the
+// workspace past its quota (the caller rolls back).
+Status CheckCheckpointQuota(PgConn& conn, int64_t project_id, int64_t size);
 
 }  // namespace nereid::store_postgres

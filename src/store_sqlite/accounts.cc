@@ -492,22 +492,33 @@ Result<store::WorkspaceUsage> SqliteAccounts::GetWorkspaceUsage(std::string_view
   NEREID_ASSIGN_OR_RETURN(int64_t ws, WorkspaceId(r.db(), workspace));
   store::WorkspaceUsage out;
   out.workspace = std::string(workspace);
-  NEREID_ASSIGN_OR_RETURN(out.used_bytes, WorkspaceUsedBytes(r.db(), ws));
   {
     auto q = r.db().Cached("SELECT quota_bytes FROM workspace_limits WHERE workspace_id = ?");
     q->Bind(1, ws);
     NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
     if (found && !q->IsNull(0)) out.quota_bytes = q->Int(0);
   }
+  // The total is the sum of the per-project figures, so the two always agree; it is the sum
+  // the quota is checked against (quota.h: WorkspaceUsedBytes).
   auto q = r.db().Cached(
-      "SELECT p.name, COUNT(r.id), COALESCE(SUM(r.size_bytes), 0) FROM projects p"
-      " LEFT JOIN runs r ON r.project_id = p.id WHERE p.workspace_id = ? GROUP BY p.id"
-      " ORDER BY p.name");
+      "SELECT p.name,"
+      " (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id),"
+      " (SELECT COALESCE(SUM(r.size_bytes), 0) FROM runs r WHERE r.project_id = p.id),"
+      " (SELECT COUNT(*) FROM notebook_checkpoints c JOIN notebooks n ON n.id = c.notebook_id"
+      "  WHERE n.project_id = p.id),"
+      " (SELECT COALESCE(SUM(c.size), 0) FROM notebook_checkpoints c"
+      "  JOIN notebooks n ON n.id = c.notebook_id WHERE n.project_id = p.id)"
+      " FROM projects p WHERE p.workspace_id = ? ORDER BY p.name");
   q->Bind(1, ws);
   for (;;) {
     NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.projects.push_back({out.workspace + "/" + q->Text(0), q->Int(1), q->Int(2)});
+    store::ProjectUsage p{out.workspace + "/" + q->Text(0), q->Int(1), 0, q->Int(2), q->Int(3),
+                          q->Int(4)};
+    p.bytes = p.run_bytes + p.notebook_bytes;
+    out.used_bytes += p.bytes;
+    out.notebook_bytes += p.notebook_bytes;
+    out.projects.push_back(std::move(p));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Notebooks and their checkpoints in SQLite.
 #include "store_sqlite/notebooks.h"
 
+#include "store_sqlite/quota.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
 namespace nereid::store_sqlite {
@@ -77,6 +78,9 @@ Result<store::CheckpointInfo> SqliteNotebooks::AddCheckpoint(std::string_view pr
           NEREID_RETURN_IF_ERROR(q->Run());
           notebook_id = sqlite3_last_insert_rowid(db.raw());
         }
+        // A new checkpoint adds its bytes to the workspace's usage; refusing it here rolls back
+        // the job, a notebook made for it included.
+        NEREID_RETURN_IF_ERROR(CheckCheckpointQuota(db, project_id, size));
         int64_t number = 1;
         {
           auto q = db.Cached(

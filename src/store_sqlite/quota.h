@@ -3,7 +3,8 @@
 // batch that would take its workspace past the quota is refused whole (its savepoint rolled back).
 //
 // Usage is the sum of runs.size_bytes over the workspace's runs (fields, series chunks, files
-// referenced; see ingest.cc for how run sizes are kept).
+// referenced; see ingest.cc for how run sizes are kept) plus its notebook checkpoints' sizes
+// (store/quota.h says what counts; the refusal's message is made there too).
 //
 // Thread-safety: QuotaGuard is used on the writer thread only, within one job.
 #pragma once
@@ -33,7 +34,12 @@ class QuotaGuard {
   int64_t run_before_ = 0;
 };
 
-// Bytes used by a workspace's runs (the same figure the quota is checked against).
+// Bytes used by a workspace's runs and notebook checkpoints (the figure the quota is checked
+// against).
 Result<int64_t> WorkspaceUsedBytes(Db& db, int64_t workspace_id);
+
+// Within the writer job adding a new checkpoint of `size` bytes to a notebook of the project:
+// QuotaExceeded if it would take the workspace past its quota (the job then rolls back).
+Status CheckCheckpointQuota(Db& db, int64_t project_id, int64_t size);
 
 }  // namespace nereid::store_sqlite
