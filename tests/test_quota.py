@@ -1,7 +1,9 @@
 """Workspace storage quotas: fill, refuse whole (507 quota_exceeded with used / limit), raise,
 finish; exact under concurrent ingest; usage via API and CLI."""
 
+import hashlib
 import json
+import os
 import random
 import subprocess
 import threading
@@ -91,11 +93,17 @@ def test_notebook_checkpoints_count_in_usage_and_quota(start_server, tmp_path):
                               f"{len(v2)} more; nothing of it was stored")
     listed = s.get_json(base, params={"path": "a.ipynb"})["checkpoints"]
     assert len(listed) == 1
+    # Its bytes were not kept either: a refused upload does not fill the disk behind the quota.
+    def blob(body):
+        sha = hashlib.sha256(body).hexdigest()
+        return os.path.join(s.seen_data_dir, "files", sha[:2], sha)
+
+    assert os.path.exists(blob(v1)) and not os.path.exists(blob(v2))
     assert usage(s, "nq")["used_bytes"] == len(v1)
     assert upload("a.ipynb", v1).status_code == 200  # adds nothing: never refused
 
-    p = subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token, "usage", "nq"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    p = subprocess.run([NEREID_BIN, "admin", "--url", s.base_url, "--token", s.token, "usage",
+                        "nq"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert "1 notebook checkpoints" in p.stdout and f"({len(v1)} in them)" in p.stdout, p.stdout
 

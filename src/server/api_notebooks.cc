@@ -1,6 +1,8 @@
 // Notebooks API: upload .ipynb checkpoints to a project, list notebooks and checkpoints, fetch a
 // checkpoint, diff two checkpoints cell by cell. Checkpoint bytes live in the content-addressed
 // blob store, so identical uploads are stored once.
+#include <openssl/evp.h>
+
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "server/context.h"
 #include "server/json_render.h"
 #include "server/notebook_diff.h"
+#include "store/quota.h"
 
 namespace nereid::server {
 namespace {
@@ -46,6 +49,40 @@ json CheckpointJson(const store::CheckpointInfo& c) {
           {"created_by", c.created_by}};
 }
 
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kDigits[md[i] >> 4];
+    out += kDigits[md[i] & 15];
+  }
+  return out;
+}
+
+// An early look at the workspace's quota, before the bytes go into the files folder: blobs are
+// never collected, so an upload the store will refuse must not leave its bytes there. The exact
+// check is the store's, when it records the checkpoint (AddCheckpoint); this one only spares the
+// disk, and says the same thing.
+Status PrecheckQuota(Context* ctx, const std::string& project, const std::string& path,
+                     std::string_view body) {
+  const std::string workspace = project.substr(0, project.find('/'));
+  auto limits = ctx->store->Accounts()->GetWorkspaceLimits(workspace);
+  if (!limits.ok() || !limits->quota_bytes) return Status();  // unknown ones fail later, clearly
+  auto usage = ctx->store->Accounts()->GetWorkspaceUsage(workspace);
+  if (!usage.ok()) return Status();
+  const int64_t size = static_cast<int64_t>(body.size());
+  if (usage->used_bytes + size <= *limits->quota_bytes) return Status();
+  // Content the notebook already has adds nothing, so it is never refused.
+  if (ctx->store->Notebooks()->GetCheckpoint(project, path, Sha256Hex(body)).ok()) {
+    return Status();
+  }
+  return store::CheckQuota(workspace, limits->quota_bytes, usage->used_bytes, size,
+                           "this notebook checkpoint");
+}
+
 Result<std::vector<NotebookCell>> LoadCheckpoint(Context* ctx, const std::string& project,
                                                  const std::string& path, const std::string& sha) {
   if (!store::IsSha256Hex(sha)) return InvalidArgument("'" + sha + "' is not a checkpoint id");
@@ -66,6 +103,7 @@ void AddNotebookRoutes(Context* ctx, http::Server* server) {
                 Authed(ctx, [ctx, notebooks](http::Request& r) -> Result<http::Response> {
                   NEREID_ASSIGN_OR_RETURN(std::string path, NotebookPath(r));
                   NEREID_ASSIGN_OR_RETURN(auto cells, ParseNotebook(r.body));
+                  NEREID_RETURN_IF_ERROR(PrecheckQuota(ctx, ProjectOf(r), path, r.body));
                   NEREID_ASSIGN_OR_RETURN(auto upload,
                                           ctx->blobs->Begin(static_cast<int64_t>(r.body.size())));
                   NEREID_RETURN_IF_ERROR(upload->Write(r.body));
