@@ -267,27 +267,7 @@ void Connection::Dispatch() {
   stream_.expires_never();  // a slow handler is not the client's fault
   req_->sink = sink_.get();
   net::post(state_.pool, [self = shared_from_this()] {
-    Response r;
-    try {
-      if (self->route_) {
-        r = self->route_->handler(*self->req_);
-      } else if (!self->allow_.empty()) {
-        r = Response::Json(405, ErrorBody("method_not_allowed",
-                                          "method " + self->req_->method + " is not allowed on " +
-                                              self->req_->path + "; allowed: " + self->allow_));
-        r.headers.emplace_back("Allow", self->allow_);
-      } else if (self->state_.not_found) {
-        r = self->state_.not_found(*self->req_);
-      } else {
-        r = Response::Json(404, ErrorBody("not_found", "no route for " + self->req_->path));
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("http handler for {} {} threw: {}", self->req_->method, self->req_->path,
-                    e.what());
-      r = Response::Json(500, ErrorBody("internal", "internal error"));
-    } catch (...) {
-      r = Response::Json(500, ErrorBody("internal", "internal error"));
-    }
+    Response r = RunRoute(self->state_, self->route_, self->allow_, *self->req_);
     std::shared_ptr<Outgoing> out;
     try {
       out = PrepareResponse(std::move(r), *self->req_);
@@ -296,6 +276,26 @@ void Connection::Dispatch() {
     }
     net::post(self->stream_.get_executor(), [self, out] { self->Send(out); });
   });
+}
+
+Response RunRoute(const ServerState& state, const RouteEntry* route, const std::string& allow,
+                  Request& req) {
+  try {
+    if (route) return route->handler(req);
+    if (!allow.empty()) {
+      Response r = Response::Json(
+          405, ErrorBody("method_not_allowed", "method " + req.method + " is not allowed on " +
+                                                   req.path + "; allowed: " + allow));
+      r.headers.emplace_back("Allow", allow);
+      return r;
+    }
+    if (state.not_found) return state.not_found(req);
+    return Response::Json(404, ErrorBody("not_found", "no route for " + req.path));
+  } catch (const std::exception& e) {
+    spdlog::error("http handler for {} {} threw: {}", req.method, req.path, e.what());
+  } catch (...) {
+  }
+  return Response::Json(500, ErrorBody("internal", "internal error"));
 }
 
 void Connection::SendError(int status, std::string_view code, std::string message) {

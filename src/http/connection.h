@@ -58,6 +58,12 @@ struct ServerState {
   net::thread_pool pool;  // runs handlers, sink factories and sink writes
 };
 
+// Runs the matched route's handler (or answers 405 with Allow, or the not-found handler, or 404)
+// on the calling thread; an exception becomes a 500 JSON error. Shared by connections and
+// Server::Handle, so a request answered in process is answered exactly as over a socket.
+Response RunRoute(const ServerState& state, const RouteEntry* route, const std::string& allow,
+                  Request& req);
+
 // One client connection. All members are touched only on the connection's strand, except while
 // a request is with the handler pool: then the pool task owns `req_` and `sink_` and the strand
 // has no pending operation for this connection (the hand-offs are net::post, which orders

@@ -88,6 +88,41 @@ void Server::SetNotFound(Handler handler) {
   impl_->state.not_found = std::move(handler);
 }
 
+Response Server::Handle(std::string method, std::string_view target,
+                        std::vector<std::pair<std::string, std::string>> headers,
+                        std::string body) {
+  auto parsed = internal::ParseTarget(target);
+  if (!parsed) return Response::Json(400, ErrorBody("bad_request", "malformed request target"));
+  Request req;
+  req.method = std::move(method);
+  req.path = std::move(parsed->path);
+  req.query = std::move(parsed->query);
+  req.headers = std::move(headers);
+  req.remote = "in-process";
+  internal::RouteMatch match = impl_->state.router.Find(req.method, parsed->segments);
+  std::unique_ptr<BodySink> sink;
+  if (match.route) {
+    req.route = match.route->pattern;
+    req.path_params = std::move(match.params);
+    if (match.route->options.sink) {
+      try {
+        sink = match.route->options.sink(req);
+        if (!sink) {
+          req.body = std::move(body);  // as a connection does when the factory declines
+        } else if (!body.empty()) {
+          req.sink_status = sink->Write(body);
+        }
+      } catch (const std::exception& e) {
+        req.sink_status = Internal(std::string("body sink: ") + e.what());
+      }
+      req.sink = sink.get();
+    } else {
+      req.body = std::move(body);
+    }
+  }
+  return internal::RunRoute(impl_->state, match.route, match.allow, req);
+}
+
 Status Server::Start() {
   std::lock_guard lock(impl_->stop_mu);
   if (impl_->started || impl_->stopped) return Internal("http server already started");

@@ -101,6 +101,15 @@ class Server {
   // Handler for requests no route matched (default: 404 JSON error).
   void SetNotFound(Handler handler);
 
+  // Answers one request in process, without a socket, through the same routes, handlers and
+  // errors as a connection: `target` is origin-form ("/api/v1/users?x=1"), header names
+  // lower-case. A route that streams its body gets `body` through its sink in one chunk. Runs the
+  // handler on the calling thread; needs no Start (for tools that open the server's state
+  // without serving it, e.g. `nereid admin --offline`). Thread-safe once routes are registered.
+  // No access log line and no request metrics: nothing came over the network.
+  Response Handle(std::string method, std::string_view target,
+                  std::vector<std::pair<std::string, std::string>> headers, std::string body);
+
   // Binds and starts serving. Error if the address is taken.
   Status Start();
   uint16_t port() const;

@@ -182,6 +182,28 @@ TEST(HttpServerTest, NotFoundAndMethodNotAllowedAreJson) {
   EXPECT_EQ(json::parse(r->body)["error"]["code"], "bad_request");
 }
 
+// Handle answers through the same routes as a socket, without Start: params and query decoded,
+// 404 and 405 (with Allow) as JSON, a throwing handler as a 500.
+TEST(HttpServerTest, HandleAnswersInProcessWithoutStart) {
+  Server server(TestOptions(), nullptr);
+  server.Route("POST", "/runs/{run_id}", Echo);
+  server.Route("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("x"); });
+  Response r = server.Handle("POST", "/runs/a%2Fb?x=hello+world", {{"x-a", "v"}}, "payload");
+  EXPECT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["params"]["run_id"], "a/b");
+  EXPECT_EQ(j["query"]["x"], "hello world");
+  EXPECT_EQ(j["body"], "payload");
+  EXPECT_EQ(j["auth"], "v");
+  EXPECT_EQ(j["route"], "/runs/{run_id}");
+  EXPECT_EQ(server.Handle("GET", "/nope", {}, "").status, 404);
+  r = server.Handle("DELETE", "/runs/x", {}, "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "method_not_allowed");
+  EXPECT_EQ(server.Handle("GET", "/boom", {}, "").status, 500);
+  EXPECT_EQ(server.Handle("GET", "no-slash", {}, "").status, 400);
+}
+
 TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   Server server(TestOptions(), nullptr);
   server.Route("POST", "/echo", Echo);
