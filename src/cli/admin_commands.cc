@@ -4,11 +4,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "cli/api_client.h"
+#include "cli/offline_transport.h"
 
 namespace nereid::cli {
 namespace {
@@ -16,7 +19,8 @@ namespace {
 using nlohmann::json;
 
 struct AdminState {
-  std::string url, token, data_dir = "./nereid-data";
+  std::string url, token, data_dir = "./nereid-data", store_url;
+  bool offline = false;
   // Positional arguments and options shared by the leaves (each leaf uses a few).
   std::string a, b, c;
   std::string name, key, kind = "user";
@@ -31,11 +35,28 @@ std::string Str(const json& v) {
   return v.dump();
 }
 
+// Online with --url (or $NEREID_URL) or when a server answers on the default URL; offline with
+// --offline, or when nothing answers there but the data directory exists (said on stderr, since
+// the same command would otherwise have failed with "cannot reach").
+Result<ApiClient> Connect(const AdminState& s) {
+  if (s.offline) return OpenOffline({s.data_dir, s.store_url});
+  if (s.url.empty() && std::getenv("NEREID_URL") == nullptr) {
+    std::string url = DefaultApiUrl();
+    std::error_code ec;
+    if (!ServerAnswers(url) && std::filesystem::is_directory(s.data_dir, ec)) {
+      std::cerr << "nereid: no server answers at " << url << "; working offline on " << s.data_dir
+                << "\n";
+      return OpenOffline({s.data_dir, s.store_url});
+    }
+  }
+  return ConnectApi(s.url, s.token, s.data_dir);
+}
+
 // Wraps an action: connects, runs it, reports errors, sets the exit code.
 std::function<void()> Action(std::shared_ptr<AdminState> s,
                              std::function<Result<std::string>(const ApiClient&)> f) {
   return [s, f] {
-    auto client = ConnectApi(s->url, s->token, s->data_dir);
+    auto client = Connect(*s);
     Result<std::string> out = client.ok() ? f(*client) : Result<std::string>(client.status());
     if (!out.ok()) {
       std::cerr << "nereid: " << out.status().message() << "\n";
@@ -109,8 +130,16 @@ CLI::App* AddAdminCommands(CLI::App* app, int* exit_code) {
   admin->add_option("--url", s->url, "Server URL (default $NEREID_URL or http://127.0.0.1:4870)");
   admin->add_option("--token", s->token,
                     "Admin API token (default $NEREID_API_TOKEN or <data>/admin.token)");
-  admin->add_option("--data", s->data_dir, "Local data directory holding admin.token")
+  admin->add_option("--data", s->data_dir, "Data directory (admin.token; offline: the store)")
       ->capture_default_str();
+  auto* offline = admin->add_flag(
+      "--offline", s->offline,
+      "Work on the data directory of a stopped server instead of the API (no token needed)");
+  admin->get_option("--url")->excludes(offline);
+  admin
+      ->add_option("--store", s->store_url,
+                   "With --offline: the server's store URL (default sqlite:<data>; postgres://...)")
+      ->needs(offline);
 
   // --- users ---
   auto* users = admin->add_subcommand("users", "Users and service accounts");

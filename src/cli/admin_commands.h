@@ -1,5 +1,6 @@
 // `nereid admin ...`: users, workspaces, projects, members, tokens, limits and quotas, over the
-// HTTP API with an administrator's token (or a workspace admin's, for their workspace).
+// HTTP API with an administrator's token (or a workspace admin's, for their workspace), or offline
+// on a stopped server's data directory through the server's own handlers (offline_transport.h).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "http/server.h"
 #include "server/context.h"
@@ -53,6 +54,25 @@ Status EnsureDefaults(store::Store* store) {
   return Status::Ok();
 }
 
+// The directory of an embedded SQLite store ("sqlite", "sqlite:DIR" or none: the data
+// directory), else nullopt (PostgreSQL).
+std::optional<std::filesystem::path> SqliteDir(const Config& config) {
+  const std::string& url = config.store_url;
+  if (url.empty() || url == "sqlite") return std::filesystem::path(config.data_dir);
+  if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) return std::filesystem::path(url.substr(7));
+  return std::nullopt;
+}
+
+std::string LockedMessage(const std::string& dir, const LockHolder& holder, bool offline) {
+  std::string pid = holder.pid ? " (pid " + std::to_string(holder.pid) + ")" : "";
+  if (holder.role == "offline-admin") {
+    return "`nereid admin --offline`" + pid + " is using " + dir + "; try again when it is done";
+  }
+  if (offline) return "a server is running on " + dir + pid + "; stop it or use --url";
+  return "another server is running on " + dir + pid +
+         "; two servers cannot share an embedded store (use PostgreSQL for several servers)";
+}
+
 }  // namespace
 
 App::App(Config config) : config_(std::move(config)) {}
@@ -62,10 +82,50 @@ App::~App() {
 }
 
 Status App::Start() {
+  NEREID_RETURN_IF_ERROR(Open(/*offline=*/false));
+  return http_->Start();
+}
+
+Status App::OpenOffline() {
+  return Open(/*offline=*/true);
+}
+
+http::Response App::Handle(std::string method, std::string_view target, std::string body,
+                           std::string content_type) {
+  if (!http_) return ErrorResponse(Unavailable("the server's state is not open"));
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!content_type.empty()) headers.emplace_back("content-type", std::move(content_type));
+  return http_->Handle(std::move(method), target, std::move(headers), std::move(body));
+}
+
+Status App::Open(bool offline) {
+  std::optional<std::filesystem::path> sqlite_dir = SqliteDir(config_);
   std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Internal("cannot create data directory '" + config_.data_dir + "': " + ec.message());
+  if (offline && sqlite_dir) {
+    // Offline on a directory that is not there is a typo (or the wrong machine): say so instead
+    // of creating an empty server.
+    if (!std::filesystem::is_directory(*sqlite_dir, ec)) {
+      return NotFound("no data directory " + sqlite_dir->string() +
+                      " (give --data DIR of the stopped server)");
+    }
+  } else {
+    std::filesystem::create_directories(config_.data_dir, ec);
+    if (ec) {
+      return Internal("cannot create data directory '" + config_.data_dir + "': " + ec.message());
+    }
+  }
+  if (sqlite_dir) {
+    // One process at a time on an embedded store: two servers on one SQLite directory would both
+    // think they own it (run numbering, group commit), and offline admin must not write under a
+    // live server. PostgreSQL is made for several servers (and offline admin beside them).
+    std::filesystem::create_directories(*sqlite_dir, ec);
+    LockHolder holder;
+    auto lock = DataDirLock::Acquire(*sqlite_dir, offline ? "offline-admin" : "server", &holder);
+    if (!lock.ok()) {
+      if (lock.status().code() != StatusCode::kUnavailable) return lock.status();
+      return Unavailable(LockedMessage(sqlite_dir->string(), holder, offline));
+    }
+    lock_ = std::move(lock).value();
   }
   ctx_ = std::make_unique<Context>();
   ctx_->config = config_;
@@ -98,7 +158,17 @@ Status App::Start() {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   });
-  if (store::RateShare* share = ctx_->store->RateSharing()) {
+  if (offline) {
+    // The holder of the data directory (or of the database's URL) is the authority offline, as
+    // the admin token is online. Unlimited: it is one command, and a limit would only lock out
+    // the operator repairing the server.
+    auto admin = std::make_shared<Principal>();
+    admin->user = "offline admin";
+    admin->is_admin = true;
+    admin->rate = RateLimit{0, 0};
+    admin->rate_source = "server admin";
+    ctx_->offline_admin = std::move(admin);
+  } else if (store::RateShare* share = ctx_->store->RateSharing()) {
     // Several servers may use this database: account changes made through another server reach
     // this one's cache within kSharedAuthCacheUs, and limits are per user across all of them.
     ctx_->auth.SetCacheMaxAge(kSharedAuthCacheUs);
@@ -114,7 +184,8 @@ Status App::Start() {
   http_options.host = config_.host;
   http_options.port = config_.port;
   http_options.io_threads = config_.io_threads;
-  http_options.handler_threads = config_.handler_threads;
+  // Offline, Handle runs handlers on the caller's thread: the pool would only idle.
+  http_options.handler_threads = offline ? 1 : config_.handler_threads;
   http_options.body_limit = config_.body_limit;
   http_options.access_log = config_.access_log;
   http_ = std::make_unique<http::Server>(http_options, &ctx_->metrics);
@@ -156,7 +227,7 @@ Status App::Start() {
     return ErrorResponse(
         NotFound("no API endpoint " + r.method + " " + r.path + "; see docs/http-api.md"));
   });
-  return http_->Start();
+  return Status::Ok();
 }
 
 uint16_t App::port() const {
@@ -174,6 +245,7 @@ void App::Stop() {
     ctx_->store->Close();
   }
   ctx_.reset();
+  lock_ = DataDirLock();  // only once the store is closed
 }
 
 }  // namespace nereid::server

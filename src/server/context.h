@@ -31,6 +31,9 @@ struct Context {
   // after them and the store, so it stops before they are destroyed.
   std::unique_ptr<RateSyncLoop> rate_sync;
   std::unique_ptr<ProjectKeys> project_keys;
+  // Set only by App::OpenOffline, which never listens: every request is this server
+  // administrator, without a token (filesystem access to the data directory is the authority).
+  std::shared_ptr<const Principal> offline_admin;
 };
 
 // The authenticated caller of the request this thread is handling inside Authed(), else null.
