@@ -312,6 +312,9 @@ Status RunImpl::Stop(RunState state) {
     }
   }
   state_.store(kStopped);
+  // No log call is accepted now: the spare segment is not needed, and it must not appear in the
+  // folder while the folder is removed below.
+  writer_->StopPreparing();
   if (!uploader_) {  // offline
     std::fprintf(stderr, "nereid: offline run stored in %s; upload it with: %s\n", dir_.c_str(),
                  SyncHint().c_str());

@@ -171,6 +171,37 @@ TEST_F(SpoolTest, DiskCapDropsAndCountsThenResumes) {
   EXPECT_TRUE((*w)->AppendFloat("x", -1, 0, false, 0));
 }
 
+// The next segment is made ahead by the preparer thread; an unused spare holds no record (readers
+// pass over it), logging crosses into it, and StopPreparing removes it.
+TEST_F(SpoolTest, SpareSegmentIsMadeAheadAndRemovedWhenStopped) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1 << 30);
+  ASSERT_TRUE(w.ok());
+  auto wait_for_segments = [&](size_t n) {
+    for (int i = 0; i < 500 && ListSegments(dir_).size() != n; ++i) usleep(10000);
+    return ListSegments(dir_).size();
+  };
+  EXPECT_EQ(wait_for_segments(2), 2u);  // segment 1 in use, segment 2 ready
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*w)->AppendFloat("x", i, 0, false, 0));
+  uint64_t skipped = 0;
+  EXPECT_EQ(ReadAll(dir_, &skipped).size(), 10u);
+  EXPECT_EQ(skipped, 0u);
+  // 5000 records of 40 bytes: segments 1..4 in use, and the spare after them.
+  for (int i = 10; i < 5000; ++i) ASSERT_TRUE((*w)->AppendFloat("x", i, 0, false, 0));
+  Position end = (*w)->Frontier();
+  EXPECT_EQ(end.segment, 4u);
+  EXPECT_EQ(wait_for_segments(5), 5u);
+  auto got = ReadAll(dir_);
+  ASSERT_EQ(got.size(), 5000u);
+  for (auto& [v, n] : got) ASSERT_EQ(n, 1) << v;
+  (*w)->StopPreparing();
+  EXPECT_EQ(ListSegments(dir_).back(), 4u);  // the spare is gone; nothing was in it
+  // Sealing still works without the preparer.
+  for (int i = 5000; i < 10000; ++i) ASSERT_TRUE((*w)->AppendFloat("x", i, 0, false, 0));
+  EXPECT_GT((*w)->Frontier().segment, 4u);
+  EXPECT_EQ(ReadAll(dir_).size(), 10000u);
+  (*w)->StopPreparing();  // idempotent
+}
+
 TEST_F(SpoolTest, LedgerKeepsPendingBatchAcrossReopen) {
   {
     auto l = Ledger::Open(dir_);

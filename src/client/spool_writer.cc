@@ -7,10 +7,15 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "client/crc32c.h"
 #include "client/writer_dir.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack it, older kernels say EINVAL
+#endif
 
 namespace nereid::client {
 namespace {
@@ -35,19 +40,81 @@ Result<std::unique_ptr<SpoolWriter>> SpoolWriter::Open(std::string dir, uint64_t
     return InvalidArgument("segment_bytes must be a multiple of 4096 and at least 64 KiB");
   }
   std::unique_ptr<SpoolWriter> w(new SpoolWriter(std::move(dir), segment_bytes, disk_cap_bytes));
-  std::lock_guard lock(w->roll_mu_);
-  NEREID_ASSIGN_OR_RETURN(Segment * first, w->CreateSegment(1));
-  w->current_.store(first, std::memory_order_release);
+  Segment* first;
+  {
+    std::lock_guard lock(w->roll_mu_);
+    NEREID_ASSIGN_OR_RETURN(first, w->CreateSegment(1));
+    w->current_.store(first, std::memory_order_release);
+    w->prep_wanted_ = 2;
+  }
+  SpoolWriter* self = w.get();
+  w->preparer_ = std::thread([self, first] { self->PrepareLoop(first); });
   return w;
 }
 
 SpoolWriter::~SpoolWriter() {
+  StopPreparing();
   for (auto& s : segments_) {
     if (s->base) munmap(s->base, segment_bytes_);
   }
 }
 
-Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
+void SpoolWriter::StopPreparing() {
+  std::unique_ptr<Segment> spare;
+  {
+    std::lock_guard lock(prep_mu_);
+    prep_stop_ = true;
+  }
+  prep_cv_.notify_all();
+  std::call_once(joined_, [this] {
+    if (preparer_.joinable()) preparer_.join();  // not started when Open failed
+  });
+  {
+    std::lock_guard lock(prep_mu_);
+    spare = std::move(spare_);
+  }
+  if (spare) {
+    munmap(spare->base, segment_bytes_);
+    unlink(SegmentPath(dir_, spare->number).c_str());
+  }
+}
+
+void SpoolWriter::PrepareLoop(Segment* first) {
+  // Fault in the segment logging has already started in. madvise only maps pages (it never
+  // changes their bytes), so it is safe while other threads write there; the touch-every-page
+  // fallback of MakeSegment would not be, so without MADV_POPULATE_WRITE this is skipped.
+  madvise(first->base, segment_bytes_, MADV_POPULATE_WRITE);
+  std::unique_lock lk(prep_mu_);
+  for (;;) {
+    prep_cv_.wait(lk, [&] { return prep_stop_ || prep_wanted_ != 0; });
+    if (prep_stop_) return;
+    uint32_t number = prep_wanted_;
+    prep_wanted_ = 0;
+    lk.unlock();
+    Status room;
+    {
+      std::lock_guard roll(roll_mu_);
+      room = CheckRoom(number);
+      std::lock_guard prep(prep_mu_);
+      // The segment may have been made by a sealing thread while we waited for roll_mu_.
+      Segment* cur = current_.load(std::memory_order_acquire);
+      if (cur->number >= number || prep_stop_) room = Internal("not needed");
+      if (room.ok()) prep_busy_ = true;
+    }
+    // On failure (cap, full disk) there is simply no spare: the sealing thread then tries itself
+    // and reports why it could not.
+    Result<std::unique_ptr<Segment>> made = Internal("");
+    if (room.ok()) made = MakeSegment(number, true);
+    lk.lock();
+    if (room.ok()) {
+      if (made.ok()) spare_ = std::move(*made);
+      prep_busy_ = false;
+      prep_cv_.notify_all();
+    }
+  }
+}
+
+Status SpoolWriter::CheckRoom(uint32_t number) const {
   uint64_t on_disk = uint64_t{number - lowest_on_disk_ + 1} * segment_bytes_;
   if (on_disk > disk_cap_bytes_) {
     return InsufficientStorage("the spool reached its disk cap of " +
@@ -61,6 +128,11 @@ Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
                                std::to_string((uint64_t{fs.f_bavail} * fs.f_frsize) >> 20) +
                                " MiB free, the spool keeps 64 MiB free for the system");
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SpoolWriter::Segment>> SpoolWriter::MakeSegment(uint32_t number,
+                                                                       bool populate) const {
   std::string path = SegmentPath(dir_, number);
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot create " + path + ": " + std::strerror(errno));
@@ -78,6 +150,13 @@ Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
     return Internal("cannot map " + path + ": " + std::strerror(errno));
   }
   char* b = static_cast<char*>(base);
+  if (populate && madvise(b, segment_bytes_, MADV_POPULATE_WRITE) != 0) {
+    // Kernels before 5.14: a write to each page does the same. Nobody else sees this mapping yet,
+    // and the file is all zeros, so writing a zero changes nothing.
+    for (uint64_t off = 0; off < segment_bytes_; off += 4096) {
+      *reinterpret_cast<volatile char*>(b + off) = 0;
+    }
+  }
   std::memcpy(b, kSegmentMagic, 8);
   std::memcpy(b + 8, &kSegmentVersion, 4);
   std::memcpy(b + 12, &number, 4);
@@ -86,8 +165,43 @@ Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
   auto seg = std::make_unique<Segment>();
   seg->number = number;
   seg->base = b;
+  return seg;
+}
+
+Result<SpoolWriter::Segment*> SpoolWriter::CreateSegment(uint32_t number) {
+  NEREID_RETURN_IF_ERROR(CheckRoom(number));
+  NEREID_ASSIGN_OR_RETURN(std::unique_ptr<Segment> seg, MakeSegment(number, false));
   segments_.push_back(std::move(seg));
   return segments_.back().get();
+}
+
+Result<SpoolWriter::Segment*> SpoolWriter::NextSegment(uint32_t number) {
+  std::unique_ptr<Segment> spare;
+  {
+    std::unique_lock lk(prep_mu_);
+    // A spare being made is a few milliseconds from ready; making our own would collide on its
+    // file name.
+    prep_cv_.wait(lk, [&] { return !prep_busy_; });
+    // A spare is always for current + 1 (PrepareLoop checks under roll_mu_, and sealing waits
+    // while one is made), which is the number asked for here.
+    if (spare_ && spare_->number == number) spare = std::move(spare_);
+  }
+  Segment* next;
+  if (spare) {
+    // Room was checked when the spare was made: the cap counts from lowest_on_disk_, which only
+    // grows, and the spare's blocks are already allocated, so a disk that filled since cannot
+    // make a store into it fault.
+    segments_.push_back(std::move(spare));
+    next = segments_.back().get();
+  } else {
+    NEREID_ASSIGN_OR_RETURN(next, CreateSegment(number));
+  }
+  {
+    std::lock_guard lk(prep_mu_);
+    prep_wanted_ = number + 1;
+  }
+  prep_cv_.notify_all();
+  return next;
 }
 
 char* SpoolWriter::Reserve(size_t span) {
@@ -114,7 +228,7 @@ void SpoolWriter::Seal(Segment* full, uint64_t at) {
   std::lock_guard lock(roll_mu_);
   // The successor exists before the kEnd record is published, so a reader that sees kEnd finds
   // the next file (unless the cap stopped us, and then the reader waits at kEnd).
-  Result<Segment*> next = CreateSegment(full->number + 1);
+  Result<Segment*> next = NextSegment(full->number + 1);
   Publish(full->base + at, RecordType::kEnd, 0, 0);
   sealed_.push_back(full);
   if (next.ok()) {
@@ -134,7 +248,7 @@ bool SpoolWriter::MaybeResume() {
   if (!stalled_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(roll_mu_);
   Segment* s = current_.load(std::memory_order_acquire);
-  Result<Segment*> next = CreateSegment(s->number + 1);
+  Result<Segment*> next = NextSegment(s->number + 1);
   if (!next.ok()) {
     stall_reason_ = next.status().message();
     return false;

@@ -7,6 +7,13 @@
 // process stops at the first record whose CRC is still zero; after a crash such a record is torn
 // and readers skip it (SpoolReader).
 //
+// Page faults: the next segment is created ahead of need by a background thread (the preparer),
+// its blocks allocated and its pages faulted in writable (MADV_POPULATE_WRITE), so the thread
+// that seals a segment only swaps a pointer and log calls do not pay the kernel's page-cache
+// zeroing and filesystem write faults (which were most of a log call's cost). The preparer also
+// pre-faults segment 1 while logging starts in it. Without a ready spare, sealing creates the
+// next segment itself, as before.
+//
 // Memory: only the current segment is mapped for writing; sealed segments are unmapped by
 // ReleaseSealed() once every record in them is published. Segment structs are kept (a few dozen
 // bytes each) because a slow thread may still hold a pointer to one.
@@ -18,11 +25,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "client/spool_format.h"
@@ -47,6 +56,10 @@ class SpoolWriter {
   Position Frontier() const;
   // Unmaps sealed segments whose records are all published. Thread-safe.
   void ReleaseSealed();
+  // Stops the preparer and deletes the spare segment it made (it holds no record). Call before
+  // removing the folder, or a spare could be created in it while it is removed. Sealing creates
+  // segments itself afterwards. Idempotent; thread-safe. Also done by the destructor.
+  void StopPreparing();
   // Deletes segment files numbered below `segment` (their records are acknowledged).
   void DeleteBelow(uint32_t segment);
   // After the disk cap or a full disk stopped logging: starts a new segment if there is room
@@ -73,11 +86,20 @@ class SpoolWriter {
   };
 
   SpoolWriter(std::string dir, uint64_t segment_bytes, uint64_t disk_cap_bytes);
+  // The disk cap and free-space checks for creating segment `number`. Requires roll_mu_.
+  Status CheckRoom(uint32_t number) const;
+  // Creates, allocates and maps segment file `number` and writes its header; `populate` also
+  // faults its pages in writable. Touches no shared state.
+  Result<std::unique_ptr<Segment>> MakeSegment(uint32_t number, bool populate) const;
+  // The successor of the current segment: the preparer's spare when it is `number`, else a new
+  // file. Requires roll_mu_; asks the preparer for the next spare.
+  Result<Segment*> NextSegment(uint32_t number);
+  void PrepareLoop(Segment* first);
   // Returns where to write `span` bytes, or null when the record must be dropped.
   char* Reserve(size_t span);
   // Called by the one thread that crossed the end of `full` at offset `at`.
   void Seal(Segment* full, uint64_t at);
-  Result<Segment*> CreateSegment(uint32_t number);  // requires roll_mu_
+  Result<Segment*> CreateSegment(uint32_t number);  // requires roll_mu_ (no spare involved)
   void Publish(char* rec, RecordType type, uint8_t flags, uint32_t len);
 
   const std::string dir_;
@@ -96,6 +118,17 @@ class SpoolWriter {
   std::vector<std::unique_ptr<Segment>> segments_;
   std::vector<Segment*> sealed_;  // sealed but still mapped for writing
   uint32_t lowest_on_disk_ = 1;
+
+  // The preparer. Lock order: roll_mu_ before prep_mu_; the preparer holds neither while it
+  // creates a file.
+  std::thread preparer_;
+  std::once_flag joined_;
+  std::mutex prep_mu_;
+  std::condition_variable prep_cv_;
+  bool prep_stop_ = false;          // guarded by prep_mu_
+  uint32_t prep_wanted_ = 0;        // segment number to prepare next, 0: none; prep_mu_
+  bool prep_busy_ = false;          // a spare is being made; prep_mu_
+  std::unique_ptr<Segment> spare_;  // ready, populated, not yet in use; prep_mu_
 };
 
 }  // namespace nereid::client
