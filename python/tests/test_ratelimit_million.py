@@ -22,16 +22,13 @@ import nereid  # noqa: E402
 
 N = 1_000_000
 PER_MINUTE = 60
-# A burst of 3: the two writers below each create (join) the run and send a first batch within
-# ~0.3 s, four requests against three, so the server refuses at least one; from then on both pace
-# themselves on the RateLimit-* headers and Retry-After. One writer alone paces from its first
-# response and is never refused (measured: 1M one-point appends go in 5 batches, all within the
-# limit). The 1M points go in 4-5 batches (the client quadruples its batch size while paced), so
-# the upload finishes 9-14 s after the first point (measured) and the test takes 20-45 s on a
-# loaded 2-core machine.
+# A burst of 3: the writer's first requests (create the run, the first batch) leave it paced from
+# its first answer. It then spaces its requests on the RateLimit-* headers with 4x larger batches,
+# so the 1M points go in a handful of batches (measured: 9-14 s after the first point) and the
+# test takes 20-45 s on a loaded 2-core machine.
 BURST = 3
-
-
+# How long the competing client below may run before the test gives up on seeing a refusal.
+COMPETE_S = 60
 def _value(steps):
     # Exact in binary (quarters), so the sum read back must equal the sum logged bit for bit.
     return (steps % 977) * 0.25
@@ -60,43 +57,50 @@ def test_million_points_under_60_requests_per_minute(start_server, tmp_path, mon
     opts = dict(project="default/sandbox", api_token=user.token, url=s.base_url,
                 capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False,
                 capture_traceback=False, git_ref=False, source_files=[], flush_period=0.2,
-                stop_timeout=120, custom_run_id="million")
+                stop_timeout=120)
     t0 = time.monotonic()
     run = nereid.init_run(**opts)
-    # A second writer of the same run and user (an evaluation process, a second rank) logging a
-    # point every 20 ms: it shares the 60/min budget. One client alone paces itself from the
-    # RateLimit-* headers and is never refused; two cannot see each other's requests, so the
-    # server refuses some, which is the situation this test is about.
-    evaluator = nereid.init_run(**opts)
-    done = threading.Event()
+    # One client alone paces itself on RateLimit-* and is never refused. Another client of the same
+    # user (a dashboard script, an evaluation job) shares the budget unseen, so the server refuses
+    # the writer's requests: that is the other half of this test. The competitor asks as often as
+    # every 50 ms, so it takes each request's allowance as soon as it comes back, until the writer
+    # has been refused and has told the user (then it stops, so the upload is not starved).
+    told = threading.Event()
+    competitor_stopped = threading.Event()
 
-    def evaluate():
-        acc = evaluator["eval/acc"]
-        k = 0
-        while not done.is_set():
-            acc.append(k * 0.5, step=k)
-            k += 1
-            time.sleep(0.02)
+    def compete():
+        import requests
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {user.token}"
+        deadline = time.monotonic() + COMPETE_S
+        try:
+            while time.monotonic() < deadline:
+                if any("rate limit is delaying upload" in e for e in run.errors()):
+                    told.set()
+                    return
+                session.get(s.url("/api/v1/me"), timeout=30)
+                time.sleep(0.05)
+        finally:
+            competitor_stopped.set()
 
-    eval_thread = threading.Thread(target=evaluate)
-    eval_thread.start()
+    competitor = threading.Thread(target=compete)
+    competitor.start()
     loss = run["train/loss"]
     try:
         for i in range(N):  # a training loop: one point per step
             loss.append((i % 977) * 0.25, step=i)
         logged = time.monotonic()
+        competitor.join()
         run.wait(timeout=150)
         uploaded = time.monotonic()
     finally:
-        done.set()
-        eval_thread.join()
-    evaluator.wait(timeout=150)
+        competitor_stopped.wait(timeout=COMPETE_S + 30)
+    assert told.is_set(), ("the writer was never refused while another client used its budget: "
+                           f"errors {run.errors()}")
     run_id = run.id
-    assert evaluator.id == run_id
-    errors = run.errors() + evaluator.errors()
+    errors = run.errors()
     stats = run.stats()
     run.stop()
-    evaluator.stop()
 
     # Every point, exactly once. Read as the admin: the paced user's budget is not for the test.
     reader = nereid.init_run(with_id=run_id, mode="read-only", api_token=s.token, url=s.base_url)
@@ -114,10 +118,12 @@ def test_million_points_under_60_requests_per_minute(start_server, tmp_path, mon
     fields = s.get_json(f"/api/v1/runs/{run_id}/fields", params={"prefix": "train/loss"})
     assert [f.get("count") for f in fields["fields"] if f["path"] == "train/loss"] == [N]
 
-    # The server did refuse requests, and the user was told why, in words that say nothing is
-    # broken: on stderr (where a script's user sees it) and in run.errors().
+    # The server did refuse requests, and the user was told, in words that say nothing is broken,
+    # on stderr (where a script's user sees it) and in run.errors(). (Whether the writer also says
+    # the limit is pacing it depends on a backlog being left when it is paced, which is timing:
+    # client_run_test's PacedUpload test covers that message.)
     refused = _rate_limited_total(s) - refused_before
-    assert refused > 0, "the client never hit the limit: the test does not test anything"
+    assert refused > 0
     err = capfd.readouterr().err
     assert "the server's rate limit is delaying upload" in err, err[-2000:]
     assert "nothing is lost" in err

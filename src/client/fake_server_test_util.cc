@@ -110,6 +110,13 @@ void FakeServer::Serve(int fd) {
   }
 }
 
+void FakeServer::SetRateLimitHeaders(int limit, int remaining, int reset_s) {
+  std::lock_guard lk(mu_);
+  rate_headers_ = "RateLimit-Limit: " + std::to_string(limit) +
+                  "\r\nRateLimit-Remaining: " + std::to_string(remaining) +
+                  "\r\nRateLimit-Reset: " + std::to_string(reset_s) + "\r\n";
+}
+
 std::string FakeServer::Handle(const std::string& method, const std::string& target,
                                const std::string& headers, const std::string& body) {
   ++requests_;
@@ -164,7 +171,7 @@ std::string FakeServer::Handle(const std::string& method, const std::string& tar
   }
   if (f == Fault::kDropAfterCommit) return "";
   return Reply(200, "OK", std::string(R"({"duplicate":)") + (dup ? "true" : "false") + "}",
-               "RateLimit-Limit: 1000\r\nRateLimit-Remaining: 900\r\nRateLimit-Reset: 30\r\n");
+               rate_headers_);
 }
 
 }  // namespace nereid::client

@@ -24,6 +24,8 @@ class FakeServer {
   // The next batch requests get these faults, in order.
   void Script(std::vector<Fault> faults);
   void SetAlways(Fault f);
+  // The RateLimit-* headers of every accepted batch's answer (default: a budget far from empty).
+  void SetRateLimitHeaders(int limit, int remaining, int reset_s);
 
   // Float values stored per path, in arrival order; batches applied and seen as duplicates.
   std::map<std::string, std::vector<double>> floats();
@@ -47,6 +49,8 @@ class FakeServer {
   std::vector<std::thread> conns_;
   std::vector<int> conn_fds_;
   std::deque<Fault> script_;
+  std::string rate_headers_ =
+      "RateLimit-Limit: 1000\r\nRateLimit-Remaining: 900\r\nRateLimit-Reset: 30\r\n";
   Fault always_ = Fault::kNone;
   std::map<std::string, uint64_t> last_seq_;
   std::map<std::string, std::vector<double>> floats_;

@@ -103,6 +103,29 @@ TEST_F(RunTest, LostAnswers503And429AreRetriedAndAppliedOnce) {
   EXPECT_NE(Errors().find("rate limit is delaying upload"), std::string::npos) << Errors();
 }
 
+// A client pacing itself on RateLimit-* is never refused, so the user must hear from it why the
+// upload falls behind: once, while data waits, in words that say nothing is lost.
+TEST_F(RunTest, PacedUploadTellsTheUserOnceThatTheRateLimitIsPacingIt) {
+  server_.SetRateLimitHeaders(60, 0, 2);  // an empty budget, refilled in 2 s
+  RunOptions o = Options();
+  o.max_batch_bytes = 16 << 10;  // paced batches of 64 KiB: 100k points need many requests
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  auto f = (*run)["x"];
+  for (int i = 0; i < 100000; ++i) f.Append(i);
+  Status waited = run->Wait(3000ms);  // two paced requests, far from all of them
+  EXPECT_FALSE(waited.ok());
+  std::string errors = Errors();
+  size_t at = errors.find("is pacing upload");
+  ASSERT_NE(at, std::string::npos) << errors;
+  EXPECT_EQ(errors.find("is pacing upload", at + 1), std::string::npos) << "said once: " << errors;
+  EXPECT_NE(errors.find("60 requests per minute"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("nothing is lost"), std::string::npos) << errors;
+  server_.SetRateLimitHeaders(1000, 900, 30);  // the budget comes back: the rest goes at once
+  ASSERT_TRUE(run->Stop().ok()) << Errors();
+  EXPECT_EQ(server_.floats()["x"].size(), 100000u);
+}
+
 TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   server_.SetAlways(Fault::k503);
   RunOptions o = Options();

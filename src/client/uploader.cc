@@ -76,19 +76,46 @@ milliseconds Uploader::Backoff() {
 void Uploader::NotePacing(const HttpResponse& r) {
   if (r.rl_limit <= 0 || r.rl_remaining < 0) {
     paced_ = false;
+    if (last_reported_ == "paced") last_reported_.clear();
     next_send_ = Clock::now();
     return;
   }
   // Below a fifth of the budget, spread what is left evenly over the time until the reset; the
   // spool keeps filling meanwhile, so each request carries more (up to 4x max_batch_bytes).
+  rate_limit_ = r.rl_limit;
   paced_ = r.rl_remaining * 5 < r.rl_limit;
   if (!paced_) {
+    if (last_reported_ == "paced") last_reported_.clear();
     next_send_ = Clock::now();
     return;
   }
   double reset = r.rl_reset_s > 0 ? r.rl_reset_s : 60.0;
   double interval_s = reset / static_cast<double>(r.rl_remaining + 1);
   next_send_ = Clock::now() + milliseconds(static_cast<int64_t>(interval_s * 1000));
+}
+
+bool Uploader::HasWaitingData() {
+  if (ledger_.pending()) return true;
+  Position pos = ledger_.acked_position();
+  SpoolRecord rec;
+  return reader_.Next(&pos, &rec);  // reads by position: Build starts from its own
+}
+
+void Uploader::ReportPacing(milliseconds wait) {
+  // A client pacing itself on RateLimit-* is never refused, so without this note a user whose
+  // upload falls behind the training (a backlog waiting in the spool) would see no reason for it.
+  // Said once per paced spell (and not over a refusal's note), only when the wait is noticeable.
+  if (!paced_ || last_reported_ == "paced" || last_reported_ == "429") return;
+  if (wait < milliseconds(500)) return;
+  last_reported_ = "paced";
+  if (config_.on_error) {
+    config_.on_error(Status(StatusCode::kRateLimited,
+                            "the server's rate limit (" + std::to_string(rate_limit_) +
+                                " requests per minute) is pacing upload: one request every " +
+                                std::to_string(wait.count() / 1000.0).substr(0, 4) +
+                                " s, each carrying more; nothing is lost, the data waits in " +
+                                config_.dir));
+  }
 }
 
 AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
@@ -207,6 +234,7 @@ AttemptResult Uploader::Attempt() {
   auto now = Clock::now();
   if (now < next_send_) {
     delay_ = std::chrono::duration_cast<milliseconds>(next_send_ - now) + milliseconds(1);
+    if (HasWaitingData()) ReportPacing(delay_);
     return AttemptResult::kRetry;
   }
   if (Status s = EnsureRun(); !s.ok()) {

@@ -72,6 +72,8 @@ class Uploader {
   Position Build(Position from, const Position* to);
   Status UploadBlobs();
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
+  bool HasWaitingData();
+  void ReportPacing(std::chrono::milliseconds wait);
   void NotePacing(const HttpResponse& r);
   std::chrono::milliseconds Backoff();
   void DeleteAcked();
@@ -92,6 +94,7 @@ class Uploader {
   std::string last_reported_;  // message last given to on_error, so a storm reports once
   int failures_ = 0;           // consecutive transient failures (backoff exponent)
   bool paced_ = false;         // the rate-limit budget is low: fewer, larger batches
+  int64_t rate_limit_ = 0;     // requests per minute the server last announced (RateLimit-Limit)
   std::chrono::steady_clock::time_point next_send_{};
   uint64_t batches_acked_ = 0;
   uint64_t records_acked_ = 0;
