@@ -120,6 +120,12 @@ def test_refused_while_a_server_runs(start_server):
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert second.returncode == 1
     assert f"another server is running on {s.data_dir} (pid {s.proc.pid})" in second.stderr
+    # And a migration, which would copy a store a live server is still changing.
+    mig = subprocess.run([NEREID_BIN, "admin", "migrate-store", "--from", s.data_dir, "--to",
+                          "postgres://nobody@127.0.0.1:1/none"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, timeout=60, env=clean_env())
+    assert mig.returncode == 1
+    assert f"server (pid {s.proc.pid}) is using {s.data_dir}; stop it first" in mig.stderr
     assert s.get("/api/v1/health").status_code == 200
     # Killed without cleanup, the server leaves no stale lock behind.
     s.kill9()

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "server/data_lock.h"
 #include "store_migrate/migrate_store.h"
 
 namespace nereid::cli {
@@ -35,6 +36,17 @@ void AddMigrateStoreCommand(CLI::App* admin, int* exit_code) {
     if (args->to.rfind("postgres://", 0) != 0 && args->to.rfind("postgresql://", 0) != 0) {
       std::cerr << "nereid: --to must be a postgres://... URL, not '" << args->to << "'\n";
       *exit_code = 2;
+      return;
+    }
+    // A copy taken under a live server could miss its last commits: hold the directory like a
+    // server would. A directory that cannot be locked at all (read-only backup) is still copied.
+    server::LockHolder holder;
+    auto lock = server::DataDirLock::Acquire(dir, "nereid admin migrate-store", &holder);
+    if (!lock.ok() && lock.status().code() == StatusCode::kUnavailable) {
+      std::cerr << "nereid: " << (holder.role.empty() ? std::string("a server") : holder.role)
+                << (holder.pid ? " (pid " + std::to_string(holder.pid) + ")" : std::string())
+                << " is using " << dir << "; stop it first\n";
+      *exit_code = 1;
       return;
     }
     store_migrate::MigrateOptions options;

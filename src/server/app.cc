@@ -63,10 +63,12 @@ std::optional<std::filesystem::path> SqliteDir(const Config& config) {
   return std::nullopt;
 }
 
+constexpr const char* kServerRole = "server";
+
 std::string LockedMessage(const std::string& dir, const LockHolder& holder, bool offline) {
   std::string pid = holder.pid ? " (pid " + std::to_string(holder.pid) + ")" : "";
-  if (holder.role == "offline-admin") {
-    return "`nereid admin --offline`" + pid + " is using " + dir + "; try again when it is done";
+  if (!holder.role.empty() && holder.role != kServerRole) {
+    return "`" + holder.role + "`" + pid + " is using " + dir + "; try again when it is done";
   }
   if (offline) return "a server is running on " + dir + pid + "; stop it or use --url";
   return "another server is running on " + dir + pid +
@@ -120,7 +122,8 @@ Status App::Open(bool offline) {
     // live server. PostgreSQL is made for several servers (and offline admin beside them).
     std::filesystem::create_directories(*sqlite_dir, ec);
     LockHolder holder;
-    auto lock = DataDirLock::Acquire(*sqlite_dir, offline ? "offline-admin" : "server", &holder);
+    auto lock = DataDirLock::Acquire(*sqlite_dir, offline ? "nereid admin --offline" : kServerRole,
+                                     &holder);
     if (!lock.ok()) {
       if (lock.status().code() != StatusCode::kUnavailable) return lock.status();
       return Unavailable(LockedMessage(sqlite_dir->string(), holder, offline));
@@ -175,8 +178,7 @@ Status App::Open(bool offline) {
     ctx_->limiter->ShareThrough(share, RateLimiter::kRequestSpace);
     ctx_->login_limiter->ShareThrough(share, RateLimiter::kLoginSpace);
     ctx_->rate_sync = std::make_unique<RateSyncLoop>(
-        std::vector<RateLimiter*>{ctx_->limiter.get(), ctx_->login_limiter.get()},
-        kRateSyncPeriod);
+        std::vector<RateLimiter*>{ctx_->limiter.get(), ctx_->login_limiter.get()}, kRateSyncPeriod);
   }
   ctx_->project_keys = std::make_unique<ProjectKeys>(ctx_->store.get());
 
@@ -241,7 +243,7 @@ void App::Stop() {
   }
   if (ctx_ && ctx_->store) {
     ctx_->auth.FlushTouches();  // last-used times of the final seconds
-    ctx_->rate_sync.reset();     // no exchange with a closed store
+    ctx_->rate_sync.reset();    // no exchange with a closed store
     ctx_->store->Close();
   }
   ctx_.reset();

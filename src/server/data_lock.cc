@@ -19,7 +19,7 @@ LockHolder ReadHolder(int fd) {
   if (n <= 0) return holder;
   std::istringstream in(std::string(buf, static_cast<size_t>(n)));
   if (!(in >> holder.pid)) return LockHolder{};
-  in >> holder.role;
+  std::getline(in >> std::ws, holder.role);
   return holder;
 }
 

@@ -20,15 +20,17 @@ namespace nereid::server {
 
 // Who holds a data directory's lock, as it wrote itself into the lock file.
 struct LockHolder {
-  int64_t pid = 0;   // 0: not known (the holder had not written it yet)
-  std::string role;  // "server" or "offline-admin"; empty when not known
+  int64_t pid = 0;  // 0: not known (the holder had not written it yet)
+  // "server", or the command holding it ("nereid admin --offline"); empty when not known.
+  std::string role;
 };
 
 class DataDirLock {
  public:
   static constexpr const char* kFileName = "nereid.lock";
 
-  // Takes DIR/nereid.lock without waiting and writes this process's pid and `role` into it. When
+  // Takes DIR/nereid.lock without waiting and writes this process's pid and `role` (one line) into
+  // it. When
   // another open file holds it (another process, or another DataDirLock of this one): Unavailable,
   // with the holder in *holder (if not null). Other failures (DIR missing, not writable): Internal.
   static Result<DataDirLock> Acquire(const std::filesystem::path& dir, const std::string& role,

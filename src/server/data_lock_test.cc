@@ -21,14 +21,14 @@ fs::path TempDir() {
 
 TEST(DataDirLockTest, SecondLockerIsRefusedAndToldWhoHoldsIt) {
   fs::path dir = TempDir();
-  auto first = DataDirLock::Acquire(dir, "server");
+  auto first = DataDirLock::Acquire(dir, "nereid admin migrate-store");
   ASSERT_TRUE(first.ok()) << first.status().message();
   LockHolder holder;
-  auto second = DataDirLock::Acquire(dir, "offline-admin", &holder);
+  auto second = DataDirLock::Acquire(dir, "nereid admin --offline", &holder);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(holder.pid, ::getpid());
-  EXPECT_EQ(holder.role, "server");
+  EXPECT_EQ(holder.role, "nereid admin migrate-store");
   EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())), std::string::npos)
       << second.status().message();
   fs::remove_all(dir);
@@ -37,20 +37,22 @@ TEST(DataDirLockTest, SecondLockerIsRefusedAndToldWhoHoldsIt) {
 TEST(DataDirLockTest, ReleasedWhenTheHandleDiesOrMoves) {
   fs::path dir = TempDir();
   {
-    auto first = DataDirLock::Acquire(dir, "server");
+    auto first = DataDirLock::Acquire(dir, "nereid admin migrate-store");
     ASSERT_TRUE(first.ok());
     DataDirLock moved = std::move(first).value();
     EXPECT_TRUE(moved.held());
     EXPECT_FALSE(DataDirLock::Acquire(dir, "server").ok());
   }
-  auto again = DataDirLock::Acquire(dir, "offline-admin");
+  auto again = DataDirLock::Acquire(dir, "nereid admin --offline");
   ASSERT_TRUE(again.ok()) << again.status().message();
   std::ifstream in(dir / DataDirLock::kFileName);
   int64_t pid = 0;
   std::string role;
-  in >> pid >> role;
+  in >> pid;
+  std::getline(in >> std::ws, role);
   EXPECT_EQ(pid, ::getpid());
-  EXPECT_EQ(role, "offline-admin");  // the previous holder's longer line left nothing behind
+  EXPECT_EQ(role,
+            "nereid admin --offline");  // the previous holder's longer line left nothing behind
   fs::remove_all(dir);
 }
 
@@ -72,11 +74,11 @@ TEST(DataDirLockTest, ReleasedWhenTheHolderIsKilled) {
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
   ASSERT_EQ(c, 'y');
   LockHolder holder;
-  EXPECT_FALSE(DataDirLock::Acquire(dir, "offline-admin", &holder).ok());
+  EXPECT_FALSE(DataDirLock::Acquire(dir, "nereid admin --offline", &holder).ok());
   EXPECT_EQ(holder.pid, child);
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  EXPECT_TRUE(DataDirLock::Acquire(dir, "offline-admin").ok());
+  EXPECT_TRUE(DataDirLock::Acquire(dir, "nereid admin --offline").ok());
   ::close(ready[0]);
   ::close(ready[1]);
   fs::remove_all(dir);
