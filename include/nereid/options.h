@@ -71,6 +71,13 @@ struct RunOptions {
   std::chrono::milliseconds stop_timeout{60000};
   // See ErrorCallback. Default: print the message to stderr.
   ErrorCallback on_error;
+  // Record the git repository around git_path in source_code/git/* and source_code/diff
+  // (nereid/git.h) when the run is created, in every mode that logs. No repository: nothing is
+  // recorded. Costs Create at most about half a second on a huge tree (GitCaptureOptions::budget).
+  // Default: true.
+  bool capture_git = true;
+  // Where to look for the repository. Default: the working directory.
+  std::string git_path;
 };
 
 // Fills every empty or unset field of `options` from the environment and then from the built-in

@@ -3,7 +3,7 @@ uncaught exception, SIGTERM → aborted, source files and git information.
 
 Everything here logs through the run's normal handlers, so it lands in the same spool. Captured
 streams are teed: the program's output still reaches the terminal. Nothing here raises into the
-program: a capture that cannot work (no psutil, no NVML, no git) logs nothing."""
+program: a capture that cannot work (no psutil, no NVML, no git repository) logs nothing."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import atexit
 import ctypes
 import datetime as _dt
 import glob
+import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import traceback as _tb
-import urllib.parse
 import weakref
 from typing import Any, Iterable, List, Optional
 
+log = logging.getLogger("nereid")
 _live: "weakref.WeakSet[Any]" = weakref.WeakSet()  # runs whose capture is active
 _hooks_lock = threading.Lock()
 _hooks_installed = False
@@ -130,6 +130,7 @@ class Capture:
         self.tees: List[tuple] = []
         self.stop_event = threading.Event()
         self.thread: Optional[threading.Thread] = None
+        self.git_thread: Optional[threading.Thread] = None
         self.exception_recorded = False
 
     # --- start / stop -------------------------------------------------------------------------
@@ -139,7 +140,10 @@ class Capture:
         run["sys/ping_time"] = _dt.datetime.now(_dt.timezone.utc)
         _log_quietly(self._source_files)
         if self.git_ref:
-            _log_quietly(self._git)
+            # libgit2 without the GIL on its own thread: a huge tree never delays init_run.
+            self.git_thread = threading.Thread(target=_log_quietly, args=(self._git,),
+                                               name="nereid-git", daemon=True)
+            self.git_thread.start()
         if self.want_stdout:
             self.tees.append(("stdout", sys.stdout))
             sys.stdout = _Tee(sys.stdout, run["monitoring/stdout"], self.pid)
@@ -154,8 +158,9 @@ class Capture:
     def stop(self) -> None:
         _live.discard(self.run)
         self.stop_event.set()
-        if self.thread is not None and self.thread is not threading.current_thread():
-            self.thread.join(timeout=10)
+        for t in (self.thread, self.git_thread):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout=10)  # their fields go into the run before it ends
         for name, original in reversed(self.tees):
             tee = getattr(sys, name)
             if isinstance(tee, _Tee):
@@ -211,44 +216,13 @@ class Capture:
                 self.run["source_code/files/" + _field_name(p)].upload(p)
 
     def _git(self) -> None:
-        main = getattr(sys.modules.get("__main__"), "__file__", None)
-        where = os.path.dirname(os.path.abspath(main)) if main else os.getcwd()
-
-        def git(*args: str) -> Optional[str]:
-            try:
-                r = subprocess.run(["git", "-C", where, *args], capture_output=True, text=True,
-                                   timeout=10)
-            except (OSError, subprocess.SubprocessError):
-                return None
-            return r.stdout.strip() if r.returncode == 0 else None
-
-        commit = git("rev-parse", "HEAD")
-        if commit is None:
-            return
-        run = self.run
-        run["source_code/git/commit"] = commit
-        run["source_code/git/branch"] = git("rev-parse", "--abbrev-ref", "HEAD") or ""
-        status = git("status", "--porcelain", "--untracked-files=no")
-        run["source_code/git/dirty"] = bool(status)
-        message = git("log", "-1", "--format=%s")
-        if message is not None:
-            run["source_code/git/message"] = message
-        remote = git("remote", "get-url", "origin")
-        if remote:
-            run["source_code/git/remote_url"] = strip_credentials(remote)
-
-
-def strip_credentials(url: str) -> str:
-    """The remote URL without user:password@ (https) — ssh's git@host stays."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return url
-    if parts.scheme in ("http", "https") and "@" in parts.netloc:
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query,
-                                        parts.fragment))
-    return url
+        path = getattr(self.git_ref, "repository_path", None)  # Neptune's GitRef(repository_path=)
+        if not path:
+            main = getattr(sys.modules.get("__main__"), "__file__", None)
+            path = os.path.dirname(os.path.abspath(main)) if main else os.getcwd()
+        why = self.run._core.record_git(str(path), [self.run._spool_dir])
+        if why:
+            log.debug("no git information recorded: %s", why)
 
 
 def _field_name(path: str) -> str:

@@ -50,11 +50,14 @@ class Run:
         if isinstance(tags, str):
             tags = [tags]
         custom_run_id = custom_run_id or os.environ.get("NEREID_CUSTOM_RUN_ID") or None
+        # capture_git off in the core: capture.py records git on a thread, from __main__'s folder.
         opts = dict(url=url, api_token=api_token, project=project, mode=mode, name=name,
                     description=description, tags=list(tags) if tags else None,
                     run_id=with_id, custom_run_id=custom_run_id, flush_period=flush_period,
-                    stop_timeout=stop_timeout, spool_dir=spool_dir)
+                    stop_timeout=stop_timeout, spool_dir=spool_dir,
+                    capture_git=False)
         resolved = _core.resolve_options(opts)
+        self._spool_dir = resolved["spool_dir"]
         self._mode = resolved["mode"]
         self._project = resolved["project"]
         self._http = Client(resolved["url"], resolved["api_token"])

@@ -37,6 +37,7 @@ def test_capture_stdout_stderr_hardware_source_and_git(server, env, tmp_path):
     subprocess.run(["git", "-C", str(tmp_path), "add", "helper.py"], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "-c", "user.email=a@b", "-c", "user.name=a",
                     "commit", "-q", "-m", "first"], check=True)
+    (tmp_path / "helper.py").write_text("X = 2\n")
     r = run_script(tmp_path, env, """
         import sys, time, nereid
         run = nereid.init_run(monitoring_period=0.1, flush_period=0.2)
@@ -61,10 +62,47 @@ def test_capture_stdout_stderr_hardware_source_and_git(server, env, tmp_path):
     assert f["source_code/files/script.py"]["type"] == "file"
     src = server.get(f"/api/v1/runs/{rid}/file", params={"path": "source_code/files/script.py"})
     assert b"hello from stdout" in src.content
-    assert len(f["source_code/git/commit"]["value"]) == 40
-    assert f["source_code/git/branch"]["value"] in ("master", "main")
-    assert f["source_code/git/dirty"]["value"] is False
-    assert f["source_code/git/remote_url"]["value"] == "https://example.com/acme/repo.git"
+    git = {k[len("source_code/git/"):]: v.get("value") for k, v in f.items()
+           if k.startswith("source_code/git/")}
+    assert len(git["commit"]) == 40
+    assert git["branch"] in ("master", "main") and git["detached"] is False
+    assert git["message"] == "first" and git["author"] == "a" and git["author_email"] == "a@b"
+    assert f["source_code/git/commit_time"]["type"] == "datetime"
+    assert git["root"] == str(tmp_path.resolve())
+    # script.py is untracked and helper.py edited; the spool in .nereid/ does not count.
+    assert git["dirty"] is True
+    assert git["remote_url"] == "https://example.com/acme/repo.git"
+    assert git["remotes/origin"] == "https://example.com/acme/repo.git"
+    assert "secret" not in str(git)
+    diff = server.get(f"/api/v1/runs/{rid}/file", params={"path": "source_code/diff"}).content
+    assert b"diff --git a/helper.py b/helper.py" in diff and b"+X = 2" in diff
+
+
+def test_git_info_of_clean_and_missing_repositories(tmp_path):
+    from nereid import _core
+
+    assert _core.git_info(str(tmp_path)) is None  # not a repository: nothing, no exception
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "a.py").write_text("A = 1\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "a.py"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.email=a@b", "-c", "user.name=a",
+                    "commit", "-q", "-m", "one\n\nbody"], check=True)
+    (tmp_path / ".nereid").mkdir()
+    (tmp_path / ".nereid" / "seg").write_text("spool")
+    g = _core.git_info(str(tmp_path))
+    assert g["dirty"] is False and g["message"] == "one" and g["diff"] == b""
+    assert g["commit_time"] > time.time() - 600 and g["note"] == ""
+
+
+def test_init_run_outside_a_repository_records_no_git(server, env, tmp_path):
+    r = run_script(tmp_path, env, """
+        import nereid
+        run = nereid.init_run(capture_hardware_metrics=False, flush_period=0.2)
+        print("RUN_ID=" + run.id, flush=True)
+        run.stop()
+    """)
+    assert r.returncode == 0, r.stderr
+    assert not [k for k in server.fields(run_id_from(r.stdout)) if k.startswith("source_code/git")]
 
 
 def test_uncaught_exception_marks_failed_with_traceback(server, env, tmp_path):

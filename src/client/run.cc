@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "client/run_impl.h"
+#include "nereid/git.h"
 #include "common/path.h"
 
 namespace nereid {
@@ -39,8 +40,18 @@ Run& Run::operator=(Run&&) noexcept = default;
 Run::~Run() = default;
 
 Result<Run> Run::Create(RunOptions options) {
+  const RunOptions resolved = ResolveOptions(options);
   NEREID_ASSIGN_OR_RETURN(auto impl, client::RunImpl::Create(std::move(options)));
-  return Run(std::move(impl));
+  Run run(std::move(impl));
+  const Mode mode = resolved.mode.value_or(Mode::kAsync);
+  if (resolved.capture_git && mode != Mode::kReadOnly && mode != Mode::kDebug) {
+    GitCaptureOptions git;
+    git.ignore_dirs = {resolved.spool_dir};
+    const std::string where = resolved.git_path.empty() ? "." : resolved.git_path;
+    // Not in a repository, or libgit2 failed: the run simply has no source_code/git.
+    if (Result<GitInfo> info = ReadGitInfo(where, git); info.ok()) RecordGitInfo(run, *info);
+  }
+  return run;
 }
 
 Field Run::operator[](std::string_view path) {

@@ -34,6 +34,7 @@ class RunTest : public ::testing::Test {
     o.flush_period = 50ms;
     o.segment_bytes = 256 << 10;
     o.stop_timeout = 20s;
+    o.capture_git = false;  // ctest runs inside Nereid's own checkout; client_git_test covers it
     o.on_error = [this](const Status& s) {
       std::lock_guard lk(mu_);
       errors_.push_back(s.message());

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "nereid/git.h"
 #include "nereid/run.h"
 #include "python/errors.h"
 
@@ -231,6 +232,9 @@ RunOptions MakeOptions(const py::dict& kw) {
     o.flush_period = ToMillis(py::cast<double>(kw["flush_period"]));
   if (kw.contains("stop_timeout") && !kw["stop_timeout"].is_none())
     o.stop_timeout = ToMillis(py::cast<double>(kw["stop_timeout"]));
+  if (kw.contains("capture_git") && !kw["capture_git"].is_none())
+    o.capture_git = py::cast<bool>(kw["capture_git"]);
+  str("git_path", &o.git_path);
   return o;
 }
 
@@ -298,6 +302,21 @@ class PyRun {
     return holder_->async_errors;
   }
 
+  // Reads the repository around `path` and records it (nereid/git.h) without the GIL, so the
+  // package can do it on a thread while the program runs. Returns why nothing was recorded ("" when
+  // it was): a missing repository is normal, not an error of the caller's program.
+  std::string RecordGit(const std::string& path, const std::vector<std::string>& ignore_dirs,
+                        double budget_s) {
+    py::gil_scoped_release release;
+    GitCaptureOptions o;
+    o.ignore_dirs = ignore_dirs;
+    o.budget = ToMillis(budget_s);
+    Result<GitInfo> info = ReadGitInfo(path, o);
+    if (!info.ok()) return info.status().message();
+    RecordGitInfo(*holder_->run, *info);
+    return "";
+  }
+
   std::string FetchFieldsJson(const std::string& prefix) const {
     Result<std::string> r = [&] {
       py::gil_scoped_release release;
@@ -310,6 +329,43 @@ class PyRun {
  private:
   std::shared_ptr<RunHolder> holder_;
 };
+
+// ReadGitInfo as a dict (None when `path` is in no repository); for tests and curious users.
+py::object GitInfoDict(const std::string& path, double budget_s, uint64_t max_diff_bytes) {
+  GitCaptureOptions o;
+  o.budget = ToMillis(budget_s);
+  o.max_diff_bytes = max_diff_bytes;
+  Result<GitInfo> r = [&] {
+    py::gil_scoped_release release;
+    return ReadGitInfo(path, o);
+  }();
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) return py::none();
+    ThrowStatus(r.status());
+  }
+  const GitInfo& g = *r;
+  py::dict d;
+  d["root"] = g.root;
+  d["bare"] = g.bare;
+  d["commit"] = g.commit;
+  d["message"] = g.message;
+  d["author_name"] = g.author_name;
+  d["author_email"] = g.author_email;
+  d["commit_time"] = g.commit_time ? py::cast(std::chrono::duration<double>(
+                                                  g.commit_time->time_since_epoch())
+                                                  .count())
+                                   : py::none();
+  d["branch"] = g.branch;
+  d["detached"] = g.detached;
+  d["dirty"] = g.dirty ? py::cast(*g.dirty) : py::none();
+  d["note"] = g.note;
+  py::dict remotes;
+  for (const GitRemote& rem : g.remotes) remotes[py::str(rem.name)] = rem.url;
+  d["remotes"] = remotes;
+  d["diff"] = py::bytes(g.diff);
+  d["diff_truncated"] = g.diff_truncated;
+  return d;
+}
 
 py::dict Resolve(const py::dict& kw) {
   RunOptions o = ResolveOptions(MakeOptions(kw));
@@ -363,7 +419,13 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("spool_path", &PyRun::SpoolPath)
       .def("stats", &PyRun::Stats)
       .def("errors", &PyRun::Errors)
-      .def("fetch_fields_json", &PyRun::FetchFieldsJson, py::arg("prefix") = "");
+      .def("fetch_fields_json", &PyRun::FetchFieldsJson, py::arg("prefix") = "")
+      .def("record_git", &PyRun::RecordGit, py::arg("path"),
+           py::arg("ignore_dirs") = std::vector<std::string>(), py::arg("budget") = 0.5);
+
+  m.def("git_info", &GitInfoDict, py::arg("path"), py::arg("budget") = 0.5,
+        py::arg("max_diff_bytes") = uint64_t{1} << 20,
+        "The git repository around path (a dict), or None when there is none.");
 
   m.def("resolve_options", &Resolve,
         "The URL, token, project, mode and spool folder a run with these options would use.");
