@@ -36,7 +36,8 @@ using RefPtr = Owned<git_reference, git_reference_free>;
 using CommitPtr = Owned<git_commit, git_commit_free>;
 using TreePtr = Owned<git_tree, git_tree_free>;
 using DiffPtr = Owned<git_diff, git_diff_free>;
-using RemotePtr = Owned<git_remote, git_remote_free>;
+using ConfigPtr = Owned<git_config, git_config_free>;
+using ConfigIterPtr = Owned<git_config_iterator, git_config_iterator_free>;
 
 Status Git2Error(std::string_view what) {
   const git_error* e = git_error_last();
@@ -155,6 +156,35 @@ void ReadDiff(git_repository* repo, git_tree* head, DiffState* st, GitInfo* info
   }
 }
 
+// Remotes from the config's remote.<name>.url entries, in config order. Read by a plain iteration
+// rather than git_remote_list/git_remote_lookup: those match config names with PCRE2 regexes, and
+// Debian's libgit2 1.5 leaks the match data of every entry that does not match (fixed upstream
+// in libgit2 PR #6382), which a long-lived process creating many runs would accumulate.
+void ReadRemotes(git_repository* repo, std::vector<GitRemote>* out) {
+  git_config* raw = nullptr;
+  if (git_repository_config_snapshot(&raw, repo) != 0) return;
+  ConfigPtr config(raw);
+  git_config_iterator* raw_it = nullptr;
+  if (git_config_iterator_new(&raw_it, config.get()) != 0) return;
+  ConfigIterPtr it(raw_it);
+  git_config_entry* entry = nullptr;
+  while (git_config_next(&entry, it.get()) == 0) {
+    std::string_view name = entry->name;  // lower-cased section and key, the subsection as is
+    if (!name.starts_with("remote.") || !name.ends_with(".url") || entry->value == nullptr)
+      continue;
+    std::string remote(name.substr(7, name.size() - 7 - 4));
+    if (remote.empty()) continue;
+    bool seen = false;  // a later value (e.g. a local config over a global one) wins
+    for (GitRemote& r : *out) {
+      if (r.name == remote) {
+        r.url = StripUrlCredentials(entry->value);
+        seen = true;
+      }
+    }
+    if (!seen) out->push_back({remote, StripUrlCredentials(entry->value)});
+  }
+}
+
 // Repository-relative prefixes ("sub/spool/") of the folders inside `root`.
 std::vector<std::string> RelativeDirs(const std::string& root,
                                       const std::vector<std::string>& dirs) {
@@ -247,17 +277,7 @@ Result<GitInfo> ReadGitInfo(const std::string& path, const GitCaptureOptions& op
     head_tree.reset(tree);
   }
 
-  git_strarray names{};
-  if (git_remote_list(&names, repo.get()) == 0) {
-    for (size_t i = 0; i < names.count; ++i) {
-      git_remote* raw = nullptr;
-      if (git_remote_lookup(&raw, repo.get(), names.strings[i]) != 0) continue;
-      RemotePtr remote(raw);
-      const char* url = git_remote_url(remote.get());
-      if (url != nullptr) info.remotes.push_back({names.strings[i], StripUrlCredentials(url)});
-    }
-    git_strarray_dispose(&names);
-  }
+  ReadRemotes(repo.get(), &info.remotes);
 
   if (info.bare) {
     info.note = "bare repository: no working tree to check";
