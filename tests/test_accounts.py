@@ -54,6 +54,7 @@ def endpoints(w):
         ("GET", "/api/v1/projects/default/sandbox", None, read_sandbox),
         ("POST", "/api/v1/projects/default/sandbox/runs", {"name": "nope"}, deny),
         ("GET", "/api/v1/projects/default/sandbox/runs", None, read_sandbox),
+        ("GET", "/api/v1/projects/default/sandbox/fields", None, read_sandbox),
         ("GET", f"/api/v1/runs/{run}", None, read_sandbox),
         ("GET", f"/api/v1/runs/{run}/fields", None, read_sandbox),
         ("POST", f"/api/v1/runs/{run}/batches", batch, deny),

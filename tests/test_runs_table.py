@@ -232,3 +232,41 @@ def test_runs_appear_only_in_their_project(server, table):
     project, specs = table
     sandbox = list_runs(server, "default/sandbox", limit=1000, filter="params/use_aug exists")
     assert not ({r["id"] for r in sandbox} & set(specs))
+
+
+def test_project_field_list(server, table):
+    """GET .../fields lists the union of the runs' (path, type) pairs, sys/ fields included."""
+    project, specs = table
+    numbers = sorted(specs, key=lambda i: int(i.split("-")[1]))
+    # A path only two runs have, logged with a different type in each.
+    server.post_ops(numbers[-1], [{"path": "late/only", "assign": {"stringValue": "x"}}])
+    server.post_ops(numbers[0], [{"path": "late/only", "assign": {"floatValue": 1.5}}])
+    union = set()
+    for run_id in specs:
+        for f in server.fields(run_id).values():
+            union.add((f["path"], f["type"]))
+    body = server.get_json(f"/api/v1/projects/{project}/fields")
+    assert body["truncated"] is False
+    listed = [(f["path"], f["type"]) for f in body["fields"]]
+    paths = [p.encode() for p, _ in listed]
+    assert paths == sorted(paths)
+    assert set(listed) >= union
+    # Beyond the runs' own fields only sys/custom_run_id (no run here has one).
+    assert set(listed) - union == {("sys/custom_run_id", "string")}
+    assert ("late/only", "float") in listed and ("late/only", "string") in listed
+
+    body = server.get_json(f"/api/v1/projects/{project}/fields", params={"prefix": "params/"})
+    assert [f["path"] for f in body["fields"]] == ["params/bs", "params/lr", "params/optim",
+                                                   "params/use_aug"]
+    assert [f["type"] for f in body["fields"]] == ["int", "float", "string", "bool"]
+    body = server.get_json(f"/api/v1/projects/{project}/fields",
+                           params={"prefix": "params/", "limit": 2})
+    assert len(body["fields"]) == 2 and body["truncated"] is True
+    assert server.get_json(f"/api/v1/projects/{project}/fields",
+                           params={"prefix": "nothing"}) == {"fields": [], "truncated": False}
+    for bad in ("0", "10001", "x"):
+        r = server.get(f"/api/v1/projects/{project}/fields", params={"limit": bad})
+        assert r.status_code == 400, r.text
+        assert "limit" in r.json()["error"]["message"]
+    r = server.get(f"/api/v1/projects/{project.split('/')[0]}/missing/fields")
+    assert r.status_code == 404

@@ -224,6 +224,29 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                   return JsonResponse(200, out);
                 }));
 
+  // The project's field names for filter completion and the column picker, from the registry
+  // ingest keeps (store/project_fields.h): as fast at 100k runs as at 10.
+  server->Route("GET", "/api/v1/projects/{workspace}/{project}/fields",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  store::FieldListQuery q;
+                  q.project = ProjectOf(r);
+                  q.prefix = r.Query("prefix").value_or("");
+                  NEREID_ASSIGN_OR_RETURN(auto limit, QueryUint(r, "limit"));
+                  if (limit) {
+                    if (*limit < 1 || *limit > store::kMaxFieldListLimit) {
+                      return InvalidArgument("query parameter 'limit' must be 1 to " +
+                                             std::to_string(store::kMaxFieldListLimit));
+                    }
+                    q.limit = static_cast<uint32_t>(*limit);
+                  }
+                  NEREID_ASSIGN_OR_RETURN(auto list, st->ListProjectFields(q));
+                  json a = json::array();
+                  for (const auto& f : list.fields) {
+                    a.push_back({{"path", f.path}, {"type", store::FieldTypeName(f.type)}});
+                  }
+                  return JsonResponse(200, {{"fields", a}, {"truncated", list.truncated}});
+                }));
+
   server->Route("GET", "/api/v1/runs/{run_id}",
                 Authed(ctx, [ctx, st](http::Request& r) -> Result<http::Response> {
                   NEREID_ASSIGN_OR_RETURN(auto run, st->GetRun(r.path_params.at("run_id")));

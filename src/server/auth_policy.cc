@@ -21,6 +21,7 @@ constexpr std::array kRules = {
     Rule{"GET", "/api/v1/projects/{workspace}/{project}", {Scope::kProject, Level::kRead}},
     Rule{"POST", "/api/v1/projects/{workspace}/{project}/runs", {Scope::kProject, Level::kWrite}},
     Rule{"GET", "/api/v1/projects/{workspace}/{project}/runs", {Scope::kProject, Level::kRead}},
+    Rule{"GET", "/api/v1/projects/{workspace}/{project}/fields", {Scope::kProject, Level::kRead}},
     // runs
     Rule{"GET", "/api/v1/runs/{run_id}", {Scope::kRun, Level::kRead}},
     Rule{"GET", "/api/v1/runs/{run_id}/fields", {Scope::kRun, Level::kRead}},

@@ -17,6 +17,7 @@
 #include "query/filter.h"
 #include "store/accounts.h"
 #include "store/notebooks.h"
+#include "store/project_fields.h"
 #include "store/rate_share.h"
 #include "store/types.h"
 
@@ -74,6 +75,11 @@ class Store {
   virtual Result<std::vector<Field>> GetFields(std::string_view run_id,
                                                std::string_view prefix) = 0;
   virtual Result<RunPage> ListRuns(const ListRunsQuery& query) = 0;
+  // Every (path, type) logged in the project's runs plus the sys/ fields, ordered by path then
+  // type, from the registry ingest keeps (store/project_fields.h): its cost does not grow with the
+  // number of runs. Paths of deleted runs may remain. NotFound for an unknown project,
+  // InvalidArgument for a limit outside 1..kMaxFieldListLimit.
+  virtual Result<FieldList> ListProjectFields(const FieldListQuery& query) = 0;
 
   // --- ingest ---
   // Applies a validated batch (wire::ValidateBatch has run) to a run, all or nothing, and returns

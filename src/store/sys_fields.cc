@@ -60,6 +60,14 @@ std::optional<Field> SysField(const RunInfo& run, std::string_view path) {
   return std::nullopt;
 }
 
+std::vector<std::pair<std::string_view, FieldType>> SysFieldTypes() {
+  RunInfo any;
+  any.custom_run_id = "x";  // so that sys/custom_run_id is reported too
+  std::vector<std::pair<std::string_view, FieldType>> out;
+  for (std::string_view path : kSysPaths) out.emplace_back(path, SysField(any, path)->type);
+  return out;
+}
+
 std::vector<Field> SysFields(const RunInfo& run) {
   std::vector<Field> fields;
   for (std::string_view path : kSysPaths) {  // kSysPaths is sorted, so the result is too

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/types.h"
@@ -17,6 +18,9 @@ std::vector<Field> SysFields(const RunInfo& run);
 
 // One sys/ field by path; nullopt for a path that is not a sys/ field (or an absent custom id).
 std::optional<Field> SysField(const RunInfo& run, std::string_view path);
+
+// Every sys/ path with its type, ordered by path (sys/custom_run_id included: some runs have it).
+std::vector<std::pair<std::string_view, FieldType>> SysFieldTypes();
 
 // True for the paths SysFields can report ("sys/id", "sys/name", ...).
 bool IsSysFieldPath(std::string_view path);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -479,6 +480,16 @@ Result<MigrateReport> MigrateSqliteToPostgres(const MigrateOptions& options) {
       NEREID_RETURN_IF_ERROR(VerifyTable(c, tables[i], report.tables[i]));
     }
     progress("verified " + std::to_string(tables.size()) + " tables (row counts and sha256)");
+    // A store written by an older Nereid and never opened by this one has no project_fields table
+    // (SQLite schema 2 fills it at open; the source is read only here): fill it from the copied
+    // fields, as PostgreSQL's migration 2 does. A no-op when the table was copied.
+    if (std::none_of(tables.begin(), tables.end(),
+                     [](const Table& t) { return t.name == "project_fields"; })) {
+      NEREID_RETURN_IF_ERROR(c.ExecScript(
+          "INSERT INTO project_fields(project_id, path, type) SELECT DISTINCT r.project_id, "
+          "f.path, f.type FROM fields f JOIN runs r ON r.id = f.run_id"));
+      progress("filled project_fields from the runs' fields (the source predates it)");
+    }
     return Status();
   });
   NEREID_RETURN_IF_ERROR(s);

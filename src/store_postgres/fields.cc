@@ -1,4 +1,5 @@
-// PgStore: a run's fields (GetFields) and the file held by a file field or file series (GetFile).
+// PgStore: a run's fields (GetFields), a project's field list (ListProjectFields) and the file held
+// by a file field or file series (GetFile).
 #include <algorithm>
 
 #include "series/float_chunk.h"
@@ -117,6 +118,33 @@ Result<std::vector<store::Field>> PgStore::GetFields(std::string_view run_id,
   std::stable_sort(out.begin(), out.end(),
                    [](const store::Field& a, const store::Field& b) { return a.path < b.path; });
   return out;
+}
+
+Result<store::FieldList> PgStore::ListProjectFields(const store::FieldListQuery& query) {
+  NEREID_RETURN_IF_ERROR(CheckOpen());
+  NEREID_RETURN_IF_ERROR(store::ValidateFieldListQuery(query));
+  NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_->Borrow());
+  NEREID_ASSIGN_OR_RETURN(int64_t project_id, ResolveProject(*conn, query.project));
+  // path is COLLATE "C" (schema.cc): [prefix, PrefixEnd) is a range of the primary key.
+  const std::string end = store::PrefixEnd(query.prefix);
+  const int64_t limit = static_cast<int64_t>(query.limit) + 1;  // one more tells "truncated"
+  PgParams p;
+  p.Int(project_id).Text(query.prefix);
+  if (!end.empty()) p.Text(end);
+  p.Int(limit);
+  NEREID_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn->Query(end.empty() ? "SELECT path, type FROM project_fields WHERE project_id = $1 "
+                                "AND path >= $2 ORDER BY path, type LIMIT $3"
+                              : "SELECT path, type FROM project_fields WHERE project_id = $1 "
+                                "AND path >= $2 AND path < $3 ORDER BY path, type LIMIT $4",
+                  p));
+  std::vector<store::ProjectField> rows;
+  rows.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    rows.push_back({r.Text(i, 0), static_cast<FieldType>(r.Int(i, 1))});
+  }
+  return store::MergeFieldList(std::move(rows), query);
 }
 
 Result<store::FileInfo> PgStore::GetFile(std::string_view run_id, std::string_view path,

@@ -34,8 +34,9 @@ std::string TypeName(FieldType t) {
 
 class Applier {
  public:
-  Applier(PgConn& conn, store::SeriesCache& cache, const RunKey& run, int64_t now)
-      : conn_(conn), cache_(cache), run_(run), now_(now) {}
+  Applier(PgConn& conn, store::SeriesCache& cache, store::FieldRegistrar& fields, const RunKey& run,
+          int64_t now)
+      : conn_(conn), cache_(cache), fields_(fields), run_(run), now_(now) {}
 
   Status Apply(const v1::Operation& op);
   // Stores the touched series and the run's times and size.
@@ -72,6 +73,7 @@ class Applier {
 
   PgConn& conn_;
   store::SeriesCache& cache_;
+  store::FieldRegistrar& fields_;
   const RunKey& run_;
   int64_t now_;
   std::optional<int64_t> ping_;
@@ -97,6 +99,9 @@ Status Applier::Upsert(const std::string& path, FieldType type, std::optional<do
   OptReal(p, num);  // NaN -> NULL, as in SQLite (schema.cc)
   int_value ? p.Int(*int_value) : p.Null();
   p.OptionalText(text).Int(bytes);
+  // A field new to the run may be new to the project; an existing one is registered already (a
+  // run's field keeps its type).
+  if (!old) NEREID_RETURN_IF_ERROR(fields_.Note(path, type));
   size_delta_ += bytes - (old ? old->bytes : 0);
   return conn_
       .Query(
@@ -469,7 +474,19 @@ Result<store::IngestResult> PgStore::ApplyBatch(PgConn& conn, const RunKey& run,
     return result;
   }
   NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(conn, run));
-  Applier applier(conn, series_cache_, run, NowUs());
+  // Two servers registering the same new path at once: the second insert waits for the first
+  // transaction and then does nothing; a deadlock between their groups is retried by the writer.
+  store::FieldRegistrar fields(
+      known_fields_, run.project_id,
+      [&conn](int64_t project_id, std::string_view path, FieldType type) {
+        return conn
+            .Query(
+                "INSERT INTO project_fields(project_id, path, type) VALUES($1, $2, $3) "
+                "ON CONFLICT DO NOTHING",
+                PgParams().Int(project_id).Text(path).Int(static_cast<int64_t>(type)))
+            .status();
+      });
+  Applier applier(conn, series_cache_, fields, run, NowUs());
   Status s;
   for (const v1::Operation& op : batch.operations()) {
     s = applier.Apply(op);
@@ -489,6 +506,7 @@ Result<store::IngestResult> PgStore::ApplyBatch(PgConn& conn, const RunKey& run,
     applier.Abort();
     return s;
   }
+  fields.Commit();  // a lost transaction clears known_fields_ (on_transaction_lost)
   result.applied_points = applier.points();
   if (++jobs_since_trim_ % 64 == 0) series_cache_.Trim();
   return result;

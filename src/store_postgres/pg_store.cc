@@ -47,7 +47,10 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const store::StoreOptions& option
   // another, and a reader must never wait for it.
   store->writer_ = std::make_unique<Writer>(
       options.url, options.synchronous == "normal" ? "SET synchronous_commit = off" : "", kMaxGroup,
-      [raw] { raw->series_cache_.Clear(); });
+      [raw] {
+        raw->series_cache_.Clear();
+        raw->known_fields_.Clear();
+      });
   NEREID_ASSIGN_OR_RETURN(
       store->blobs_,
       options.files_dir.empty()

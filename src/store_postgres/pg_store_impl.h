@@ -42,6 +42,7 @@ class PgStore final : public store::Store {
   Result<std::vector<store::Field>> GetFields(std::string_view run_id,
                                               std::string_view prefix) override;
   Result<store::RunPage> ListRuns(const store::ListRunsQuery& query) override;
+  Result<store::FieldList> ListProjectFields(const store::FieldListQuery& query) override;
 
   Result<store::IngestResult> Ingest(std::string_view run_id, const v1::Batch& batch) override;
 
@@ -82,6 +83,7 @@ class PgStore final : public store::Store {
   std::atomic<bool> closed_{false};
   std::unique_ptr<Writer> writer_;            // the group-commit writer (writer.h)
   store::SeriesCache series_cache_{1 << 21};  // used by the writer thread only
+  store::KnownFields known_fields_;           // project_fields rows committed; writer thread only
   uint64_t jobs_since_trim_ = 0;              // writer thread only
 };
 

@@ -200,10 +200,24 @@ CREATE UNLOGGED TABLE rate_state(
 CREATE INDEX rate_state_tat ON rate_state(space, tat_us);
 )sql";
 
+// Version 2: the per-project field list (store/project_fields.h), one row per (project, path,
+// type) any of its runs has logged, maintained by ingest; filled here from the runs' fields. The
+// path is in the "C" collation so that the prefix range of ListProjectFields and the order of the
+// list are byte order, as in SQLite.
+constexpr const char* kProjectFieldsV2 = R"sql(
+CREATE TABLE project_fields(
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  path TEXT COLLATE "C" NOT NULL,
+  type INTEGER NOT NULL,
+  PRIMARY KEY(project_id, path, type));
+INSERT INTO project_fields(project_id, path, type)
+  SELECT DISTINCT r.project_id, f.path, f.type FROM fields f JOIN runs r ON r.id = f.run_id;
+)sql";
+
 // Migration N (1-based) brings a database from version N-1 to N. Append only: a released
 // migration never changes (a database that applied it would not apply it again).
 std::vector<std::string> Migrations() {
-  return {std::string(kCatalogV1) + kSeriesV1 + kAccountsV1};
+  return {std::string(kCatalogV1) + kSeriesV1 + kAccountsV1, kProjectFieldsV2};
 }
 
 // Any constant shared by every Nereid server: the key of the advisory lock held while migrating.

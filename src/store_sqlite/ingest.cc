@@ -24,8 +24,8 @@ std::string TypeName(FieldType t) {
 
 class Applier {
  public:
-  Applier(Db& db, SeriesCache& cache, const RunKey& run, int64_t now)
-      : db_(db), cache_(cache), run_(run), now_(now) {}
+  Applier(Db& db, SeriesCache& cache, store::FieldRegistrar& fields, const RunKey& run, int64_t now)
+      : db_(db), cache_(cache), fields_(fields), run_(run), now_(now) {}
 
   Status Apply(const v1::Operation& op);
   // Stores the touched series and the run's times and size.
@@ -61,6 +61,7 @@ class Applier {
 
   Db& db_;
   SeriesCache& cache_;
+  store::FieldRegistrar& fields_;
   const RunKey& run_;
   int64_t now_;
   std::optional<int64_t> ping_;
@@ -86,6 +87,9 @@ Status Applier::Upsert(const std::string& path, FieldType type, std::optional<do
       "ON CONFLICT(run_id, path) DO UPDATE SET type = excluded.type, num = excluded.num, "
       "int = excluded.int, text = excluded.text, bytes = excluded.bytes");
   q->BindAll(run_.id, path, static_cast<int64_t>(type), num, int_value, text, bytes);
+  // A field new to the run may be new to the project; an existing one is registered already (a
+  // run's field keeps its type).
+  if (!old) NEREID_RETURN_IF_ERROR(fields_.Note(path, type));
   size_delta_ += bytes - (old ? old->bytes : 0);
   return q->Run();
 }
@@ -428,7 +432,15 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
     }
   }
   NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(db, run));  // quota.h
-  Applier applier(db, series_cache_, run, NowUs());
+  store::FieldRegistrar fields(
+      known_fields_, run.project_id,
+      [&db](int64_t project_id, std::string_view path, FieldType type) {
+        auto q = db.Cached(
+            "INSERT OR IGNORE INTO project_fields(project_id, path, type) VALUES(?, ?, ?)");
+        q->BindAll(project_id, path, static_cast<int64_t>(type));
+        return q->Run();
+      });
+  Applier applier(db, series_cache_, fields, run, NowUs());
   Status s;
   for (const v1::Operation& op : batch.operations()) {
     s = applier.Apply(op);
@@ -447,6 +459,7 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
     applier.Abort();
     return s;
   }
+  fields.Commit();  // a failed group commit clears known_fields_ (on_transaction_lost)
   result.applied_points = applier.points();
   if (++jobs_since_trim_ % 64 == 0) series_cache_.Trim();
   return result;

@@ -1,6 +1,7 @@
 #include "store_sqlite/schema.h"
 
 #include <charconv>
+#include <iterator>
 #include <string>
 
 namespace nereid::store_sqlite {
@@ -115,6 +116,39 @@ CREATE TABLE blobs(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
+// Version 2: the per-project field list (store/project_fields.h), one row per (project, path,
+// type) any of its runs has logged, maintained by ingest; filled here from the runs' fields.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE project_fields(
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  path TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  PRIMARY KEY(project_id, path, type)) WITHOUT ROWID;
+INSERT INTO project_fields(project_id, path, type)
+  SELECT DISTINCT r.project_id, f.path, f.type FROM fields f JOIN runs r ON r.id = f.run_id;
+)sql";
+
+// Migration N (1-based) brings a database from version N-1 to N; a new database applies them
+// all. Append only: a released migration never changes (a database that applied it would not
+// apply it again).
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == kSchemaVersion,
+              "kSchemaVersion (schema.h) must be the number of migrations");
+
+Status SetVersion(Db& db, bool insert) {
+  auto q = db.Cached(insert ? "INSERT INTO meta(key, value) VALUES('schema_version', ?)"
+                            : "UPDATE meta SET value = ? WHERE key = 'schema_version'");
+  q->Bind(1, std::to_string(kSchemaVersion));
+  return q->Run();
+}
+
+Status ApplyMigrations(Db& db, int from) {
+  for (int v = from + 1; v <= kSchemaVersion; ++v) {
+    NEREID_RETURN_IF_ERROR(db.Exec(kMigrations[v - 1]));
+  }
+  return Status();
+}
+
 }  // namespace
 
 Status EnsureSchema(Db& db) {
@@ -126,10 +160,8 @@ Status EnsureSchema(Db& db) {
       NEREID_ASSIGN_OR_RETURN(has_meta, q->Step());
     }
     if (!has_meta) {
-      NEREID_RETURN_IF_ERROR(db.Exec(kSchemaV1));
-      auto q = db.Cached("INSERT INTO meta(key, value) VALUES('schema_version', ?)");
-      q->Bind(1, std::to_string(kSchemaVersion));
-      return q->Run();
+      NEREID_RETURN_IF_ERROR(ApplyMigrations(db, 0));
+      return SetVersion(db, /*insert=*/true);
     }
     auto q = db.Cached("SELECT value FROM meta WHERE key = 'schema_version'");
     NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
@@ -144,6 +176,10 @@ Status EnsureSchema(Db& db) {
       return Internal("database schema version " + std::to_string(version) +
                       " is newer than this server supports (" + std::to_string(kSchemaVersion) +
                       "); upgrade Nereid to open it");
+    }
+    if (version < kSchemaVersion) {
+      NEREID_RETURN_IF_ERROR(ApplyMigrations(db, version));
+      return SetVersion(db, /*insert=*/false);
     }
     return Status();
   };

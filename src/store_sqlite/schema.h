@@ -7,9 +7,10 @@
 
 namespace nereid::store_sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
-// Creates the tables on a new database, or checks the version of an existing one. Refuses
+// Creates the tables on a new database, or checks the version of an existing one and brings an
+// older one up to date (schema.cc's migrations, in the same transaction). Refuses
 // (FailedPrecondition-like Internal error naming both versions) a database written by a newer
 // Nereid, so an old binary never misreads it.
 Status EnsureSchema(Db& db);

@@ -43,8 +43,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const store::StoreOptions
   NEREID_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, store->OpenConnection(/*writer=*/true));
   NEREID_RETURN_IF_ERROR(EnsureSchema(*db));
   SqliteStore* raw = store.get();
-  store->writer_ =
-      std::make_unique<Writer>(std::move(db), kMaxGroup, [raw] { raw->series_cache_.Clear(); });
+  store->writer_ = std::make_unique<Writer>(std::move(db), kMaxGroup, [raw] {
+    raw->series_cache_.Clear();
+    raw->known_fields_.Clear();
+  });
   store->accounts_ = std::make_unique<SqliteAccounts>(raw);
   NEREID_RETURN_IF_ERROR(store->accounts_->Init());
   store->notebooks_ = std::make_unique<SqliteNotebooks>(raw);
@@ -460,6 +462,31 @@ Result<std::vector<store::Field>> SqliteStore::GetFields(std::string_view run_id
   std::stable_sort(out.begin(), out.end(),
                    [](const store::Field& a, const store::Field& b) { return a.path < b.path; });
   return out;
+}
+
+Result<store::FieldList> SqliteStore::ListProjectFields(const store::FieldListQuery& query) {
+  NEREID_RETURN_IF_ERROR(store::ValidateFieldListQuery(query));
+  NEREID_ASSIGN_OR_RETURN(Reader r, BorrowReader());
+  NEREID_ASSIGN_OR_RETURN(int64_t project_id, ResolveProject(r.db(), query.project));
+  // Text compares in BINARY (byte) order, so [prefix, PrefixEnd) is a range of the primary key.
+  const std::string end = store::PrefixEnd(query.prefix);
+  const int64_t limit = static_cast<int64_t>(query.limit) + 1;  // one more tells "truncated"
+  auto q = r.db().Cached(end.empty() ? "SELECT path, type FROM project_fields WHERE project_id = ? "
+                                       "AND path >= ? ORDER BY path, type LIMIT ?"
+                                     : "SELECT path, type FROM project_fields WHERE project_id = ? "
+                                       "AND path >= ? AND path < ? ORDER BY path, type LIMIT ?");
+  if (end.empty()) {
+    q->BindAll(project_id, query.prefix, limit);
+  } else {
+    q->BindAll(project_id, query.prefix, end, limit);
+  }
+  std::vector<store::ProjectField> rows;
+  for (;;) {
+    NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    rows.push_back({q->Text(0), static_cast<FieldType>(q->Int(1))});
+  }
+  return store::MergeFieldList(std::move(rows), query);
 }
 
 store::SeriesSummary ReadSeriesSummary(FieldType type, const Stmt& q, int c) {

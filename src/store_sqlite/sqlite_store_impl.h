@@ -50,6 +50,7 @@ class SqliteStore final : public store::Store {
   Result<std::vector<store::Field>> GetFields(std::string_view run_id,
                                               std::string_view prefix) override;
   Result<store::RunPage> ListRuns(const store::ListRunsQuery& query) override;
+  Result<store::FieldList> ListProjectFields(const store::FieldListQuery& query) override;
 
   Result<store::IngestResult> Ingest(std::string_view run_id, const v1::Batch& batch) override;
 
@@ -104,6 +105,7 @@ class SqliteStore final : public store::Store {
   std::unique_ptr<SqliteAccounts> accounts_;
   std::unique_ptr<SqliteNotebooks> notebooks_;
   SeriesCache series_cache_{1 << 21};  // used by the writer thread only
+  store::KnownFields known_fields_;    // project_fields rows committed; writer thread only
   uint64_t jobs_since_trim_ = 0;       // writer thread only
   HelperThread read_helper_;           // a second core for chart reads
 
