@@ -65,6 +65,8 @@ before(async () => {
       { path: "params/lr", assign: { floatValue: lr(i) } },
       { path: "params/optimizer", assign: { stringValue: i % 2 ? "adam" : "sgd" } },
       { path: "train/loss", appendFloats: { values: [2, 1, 1 / (i + 1)] } },
+      // Only the first run (at the bottom of the newest-first table) has this field.
+      ...(i === 0 ? [{ path: "params/only_in_first_run", assign: { floatValue: 1 } }] : []),
     ]);
   });
   // One run with a 1 M-point series: a gentle curve with one spike, and a stdout log.
@@ -208,6 +210,12 @@ test("the filter is applied by the server, completes field names and shows error
   await box.press("Tab");
   assert.equal(await box.inputValue(), "params/lr");
   await box.pressSequentially(" < 0.000495");
+  // Completion knows the project's every field, also one of a run far below the first page.
+  const firstPage = await page.$$eval("[data-testid=run-row][data-run-id]", (rows) => rows.map((r) => r.getAttribute("data-run-id")));
+  assert.ok(!firstPage.includes(ids["run-0"]));
+  await box.fill("params/only");
+  await page.waitForSelector(".completions li:has-text('params/only_in_first_run')");
+  await box.fill("params/lr < 0.000495");
   await box.press("Enter");
   const expected = Array.from({ length: RUNS }, (_, i) => lr(i)).filter((v) => v < 0.000495).length;
   await page.waitForFunction((n) => document.querySelector("[data-testid=total]")?.textContent === `${n} runs`, expected);

@@ -1,7 +1,7 @@
 // The one place the UI talks HTTP: JSON GETs and POSTs with the auth provider's headers, errors
 // turned into ApiError carrying the server's code and message (which names a filter's position).
 import { auth } from "../auth/session";
-import type { Bucket, Field, FileRef, Project, Run, RunsPage, SeriesPage, Workspace } from "./types";
+import type { Bucket, Field, FieldType, FileRef, Project, Run, RunsPage, SeriesPage, Workspace } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -77,6 +77,11 @@ export const api = {
     p: { filter?: string; sort?: string; order?: string; columns?: string; limit?: number; cursor?: string | null },
     signal?: AbortSignal,
   ) => getJson<RunsPage>(`/api/v1/projects/${enc(ws)}/${enc(project)}/runs${qs(p)}`, signal),
+  projectFields: (ws: string, project: string, p: { prefix?: string; limit?: number }, signal?: AbortSignal) =>
+    getJson<{ fields: { path: string; type: FieldType }[]; truncated: boolean }>(
+      `/api/v1/projects/${enc(ws)}/${enc(project)}/fields${qs(p)}`,
+      signal,
+    ),
   run: (id: string, signal?: AbortSignal) => getJson<Run>(`/api/v1/runs/${enc(id)}`, signal),
   fields: (id: string, prefix?: string, signal?: AbortSignal) =>
     getJson<{ run_id: string; fields: Field[] }>(`/api/v1/runs/${enc(id)}/fields${qs({ prefix })}`, signal),

@@ -39,6 +39,22 @@ describe("complete", () => {
   });
 });
 
+describe("a path logged with several types (the project's field list names each)", () => {
+  const mixed: KnownField[] = [
+    { path: "lr", type: "float" },
+    { path: "lr", type: "string" },
+    { path: "lr", type: "float_series" },
+    { path: "lrx", type: "int" },
+  ];
+  it("is offered once per distinct completion", () => {
+    expect(complete("l", 1, mixed).map((c) => c.insert)).toEqual(["lr", "lr:last", "lrx"]);
+  });
+  it("takes aggregates when any of its types is a series", () => {
+    expect(complete("lr:c", 4, mixed).map((c) => c.insert)).toEqual(["lr:count"]);
+    expect(complete("lrx:", 4, mixed)).toEqual([]);
+  });
+});
+
 describe("server error positions", () => {
   it("reads the position from the server's message", () => {
     expect(errorPosition("filter: at position 12: expected a value after '<', found 'and'")).toBe(12);

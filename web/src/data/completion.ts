@@ -58,8 +58,8 @@ export function complete(text: string, cursor: number, fields: readonly KnownFie
   if (colon >= 0) {
     const path = word.slice(0, colon);
     const agg = word.slice(colon + 1).toLowerCase();
-    const f = fields.find((k) => k.path === path);
-    if (!f || !isSeries(f.type)) return [];
+    // A path may be listed once per type it was logged with; any series type takes aggregates.
+    if (!fields.some((k) => k.path === path && isSeries(k.type))) return [];
     return AGGREGATES.filter((a) => a.startsWith(agg)).map((a) => ({
       insert: `${path}:${a}`,
       label: `${path}:${a}`,
@@ -77,12 +77,16 @@ export function complete(text: string, cursor: number, fields: readonly KnownFie
     else if (p.includes(lower)) contains.push(f);
   }
   const out: Completion[] = [];
+  const seen = new Set<string>();
   for (const f of [...starts, ...contains]) {
     if (out.length >= max) break;
     if (f.path === word) continue;
     const q = quoteField(f.path);
-    if (isSeries(f.type)) out.push({ insert: `${q}:last`, label: `${f.path}:last`, from, to });
-    else out.push({ insert: q, label: f.path, from, to });
+    const c = isSeries(f.type) ? { insert: `${q}:last`, label: `${f.path}:last`, from, to } : { insert: q, label: f.path, from, to };
+    // A path logged as a float in one run and a string in another is one completion.
+    if (seen.has(c.insert)) continue;
+    seen.add(c.insert);
+    out.push(c);
   }
   return out;
 }

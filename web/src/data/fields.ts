@@ -1,34 +1,30 @@
-// Field names for completion and the column picker. The API has no per-project field list yet, so
-// the UI unions the fields of a few runs of the current page (the first ones, which the user
-// sees), plus the sys/ fields every run has.
+// Field names for completion and the column picker: the project's field list from the server
+// (GET /projects/{ws}/{p}/fields, docs/http-api.md), which covers every run of the project, not
+// only those on screen. A path logged with two types in different runs comes once per type.
 import { api } from "../api/client";
-import type { Field } from "../api/types";
 import type { KnownField } from "./completion";
 
+/** What the server lists for every project, so the table has names before the list arrives. */
 export const SYS_FIELDS: KnownField[] = [
   "sys/creation_time", "sys/custom_run_id", "sys/description", "sys/failed", "sys/id",
   "sys/modification_time", "sys/name", "sys/owner", "sys/ping_time", "sys/size", "sys/state", "sys/tags",
 ].map((path) => ({ path, type: path.endsWith("time") ? "datetime" : path === "sys/tags" ? "string_set" : path === "sys/size" ? "int" : path === "sys/failed" ? "bool" : "string" }));
 
-export function mergeFields(lists: readonly (readonly Field[])[]): KnownField[] {
-  const byPath = new Map<string, KnownField>();
-  for (const f of SYS_FIELDS) byPath.set(f.path, f);
-  for (const list of lists) for (const f of list) if (!byPath.has(f.path)) byPath.set(f.path, { path: f.path, type: f.type });
-  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
+/** At most this many names are fetched; a project with more offers the first ones by path. */
+export const FIELD_LIST_LIMIT = 10000;
+
+export async function projectFields(ws: string, project: string, signal?: AbortSignal): Promise<{ fields: KnownField[]; truncated: boolean }> {
+  const r = await api.projectFields(ws, project, { limit: FIELD_LIST_LIMIT }, signal);
+  return { fields: r.fields.map((f) => ({ path: f.path, type: f.type })), truncated: r.truncated };
 }
 
-export async function sampleFields(runIds: readonly string[], signal?: AbortSignal): Promise<KnownField[]> {
-  const lists = await Promise.all(runIds.slice(0, 5).map((id) => api.fields(id, undefined, signal).then((r) => r.fields, () => [])));
-  return mergeFields(lists);
-}
-
-/** Column names offered for a field: the value, or a series' aggregates. */
+/** Column names offered for the fields: the value, or a series' aggregates; each name once. */
 export function columnChoices(fields: readonly KnownField[]): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const f of fields) {
-    if (f.type === "float_series") out.push(`${f.path}:last`, `${f.path}:min`, `${f.path}:max`, `${f.path}:count`);
-    else if (f.type === "string_series" || f.type === "file_series") out.push(`${f.path}:count`);
-    else out.push(f.path);
+    if (f.type === "float_series") for (const a of ["last", "min", "max", "count"]) out.add(`${f.path}:${a}`);
+    else if (f.type === "string_series" || f.type === "file_series") out.add(`${f.path}:count`);
+    else out.add(f.path);
   }
-  return out;
+  return [...out];
 }

@@ -11,7 +11,7 @@ import { Link } from "../components/Link";
 import { StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import type { KnownField } from "../data/completion";
-import { columnChoices, sampleFields, SYS_FIELDS } from "../data/fields";
+import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
 import { fmtNum, fmtTime } from "../data/format";
 import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
 import { navigate, paths } from "../router";
@@ -73,7 +73,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         error: null,
         generation,
       }));
-      if (!cursor && page.runs.length) sampleFields(page.runs.map((r) => r.id)).then(setFields, () => undefined);
+      // The project's whole field list (cheap on the server): refreshed with each first page, so
+      // paths logged since show up.
+      if (!cursor) projectFields(props.workspace, props.project).then((r) => setFields(r.fields), () => undefined);
     } catch (e) {
       if (generation !== gen.current) return;
       const msg = e instanceof ApiError ? e.message : String(e);
