@@ -73,6 +73,8 @@ class Field {
   void Append(double value);
   void Append(double value, double step);
   void Append(double value, double step, TimePoint time);
+  // Many points at the time of the call: cheaper per point than Append (records are reserved in
+  // blocks); in Mode::kSync, one wait for the whole call.
   void Extend(std::span<const double> values);
   // steps must be as long as values, or the call is refused.
   void Extend(std::span<const double> values, std::span<const double> steps);

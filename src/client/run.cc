@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "client/run_impl.h"
@@ -170,8 +171,7 @@ void Field::Append(double value, double step, TimePoint time) {
 }
 void Field::Extend(std::span<const double> values) {
   if (!valid_) return;
-  int64_t now = NowMicros();
-  for (double v : values) run_->LogFloat(path_, v, 0, false, now);
+  run_->LogFloats(path_, values.data(), nullptr, values.size(), NowMicros());
 }
 void Field::Extend(std::span<const double> values, std::span<const double> steps) {
   if (!valid_) return;
@@ -182,6 +182,11 @@ void Field::Extend(std::span<const double> values, std::span<const double> steps
     return;
   }
   int64_t now = NowMicros();
+  if (std::all_of(steps.begin(), steps.end(), [](double s) { return std::isfinite(s); })) {
+    run_->LogFloats(path_, values.data(), steps.data(), values.size(), now);
+    return;
+  }
+  // Points with a non-finite step are skipped, one by one.
   for (size_t i = 0; i < values.size(); ++i) {
     if (std::isfinite(steps[i])) run_->LogFloat(path_, values[i], steps[i], true, now);
   }

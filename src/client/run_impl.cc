@@ -201,6 +201,14 @@ void RunImpl::LogFloat(std::string_view path, double value, double step, bool ha
   if (mode_ == Mode::kSync) AfterLog();
 }
 
+void RunImpl::LogFloats(std::string_view path, const double* values, const double* steps, size_t n,
+                        int64_t time_us) {
+  if (n == 0) return;
+  if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
+  writer_->AppendFloats(path, values, steps, n, time_us);
+  if (mode_ == Mode::kSync) AfterLog();
+}
+
 void RunImpl::LogRecord(RecordType type, uint8_t flags, std::string&& payload) {
   if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
   if (payload.size() > kMaxPayloadBytes) {

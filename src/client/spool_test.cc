@@ -202,6 +202,61 @@ TEST_F(SpoolTest, SpareSegmentIsMadeAheadAndRemovedWhenStopped) {
   (*w)->StopPreparing();  // idempotent
 }
 
+// Bulk appends (Extend) reserve blocks of records: from several threads at once, across many
+// segment rolls, every point arrives once with its step, and a block's points stay in order.
+TEST_F(SpoolTest, BulkAppendsFromManyThreadsAcrossSegments) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1 << 30);
+  ASSERT_TRUE(w.ok());
+  constexpr int kThreads = 4, kPerThread = 20000, kChunk = 1000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<double> v(kChunk), st(kChunk);
+      for (int c = 0; c < kPerThread; c += kChunk) {
+        for (int i = 0; i < kChunk; ++i) v[i] = st[i] = t * kPerThread + c + i;
+        ASSERT_EQ((*w)->AppendFloats("p" + std::to_string(t), v.data(), t % 2 ? st.data() : nullptr,
+                                     kChunk, 7),
+                  static_cast<size_t>(kChunk));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ((*w)->written(), uint64_t{kThreads} * kPerThread);
+  SpoolReader r(dir_, false);
+  Position pos;
+  SpoolRecord rec;
+  std::vector<double> last(kThreads, -1);
+  size_t n = 0;
+  while (r.Next(&pos, &rec)) {
+    ASSERT_EQ(rec.type, RecordType::kFloatPoint);
+    double v, step;
+    std::memcpy(&v, rec.payload.data(), 8);
+    std::memcpy(&step, rec.payload.data() + 8, 8);
+    int t = static_cast<int>(v) / kPerThread;
+    ASSERT_EQ(rec.payload.substr(24), "p" + std::to_string(t));
+    ASSERT_EQ(rec.flags, t % 2 ? kFlagHasStep : 0);
+    ASSERT_EQ(step, t % 2 ? v : 0);
+    ASSERT_GT(v, last[t]);  // one thread's points in the order it logged them
+    last[t] = v;
+    ++n;
+  }
+  EXPECT_EQ(n, size_t{kThreads} * kPerThread);
+  EXPECT_EQ(r.skipped_bytes(), 0u);
+}
+
+TEST_F(SpoolTest, BulkAppendCountsWhatTheDiskCapDropped) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 128 << 10);  // room for two segments
+  ASSERT_TRUE(w.ok());
+  std::vector<double> v(10000);
+  for (int i = 0; i < 10000; ++i) v[i] = i;
+  size_t accepted = (*w)->AppendFloats("x", v.data(), nullptr, v.size(), 0);
+  EXPECT_LT(accepted, v.size());
+  EXPECT_EQ(accepted + (*w)->dropped(), v.size());
+  auto got = ReadAll(dir_);
+  ASSERT_EQ(got.size(), accepted);
+  EXPECT_EQ(got.rbegin()->first, static_cast<double>(accepted - 1));  // a prefix was kept
+}
+
 TEST_F(SpoolTest, LedgerKeepsPendingBatchAcrossReopen) {
   {
     auto l = Ledger::Open(dir_);

@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -281,6 +282,38 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
   Publish(rec, RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
   written_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+size_t SpoolWriter::AppendFloats(std::string_view path, const double* values, const double* steps,
+                                 size_t n, int64_t time_us) {
+  const uint32_t len = static_cast<uint32_t>(24 + path.size());
+  const size_t span = RecordSpan(len);
+  // A block must fit in a segment, and the space a block that crosses a segment's end leaves
+  // unused there (sealing happens at the block's start) should stay small against the segment.
+  const size_t per_block = std::max<size_t>(1, std::min<size_t>(256, segment_bytes_ / 64 / span));
+  const uint8_t flags = steps != nullptr ? kFlagHasStep : 0;
+  const double zero = 0;
+  size_t done = 0;
+  while (done < n) {
+    size_t k = std::min(per_block, n - done);
+    char* rec = Reserve(span * k);
+    if (rec == nullptr) {
+      dropped_.fetch_add(n - done - 1, std::memory_order_relaxed);  // Reserve counted one
+      break;
+    }
+    for (size_t i = 0; i < k; ++i, rec += span) {
+      char* p = rec + kRecordHeaderBytes;
+      std::memcpy(p, &values[done + i], 8);
+      std::memcpy(p + 8, steps != nullptr ? &steps[done + i] : &zero, 8);
+      std::memcpy(p + 16, &time_us, 8);
+      std::memcpy(p + 24, path.data(), path.size());
+      // Padding bytes are zero already: the block is fresh spool space.
+      Publish(rec, RecordType::kFloatPoint, flags, len);
+    }
+    done += k;
+  }
+  written_.fetch_add(done, std::memory_order_relaxed);
+  return done;
 }
 
 bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payload) {

@@ -49,6 +49,12 @@ class SpoolWriter {
   // Appends one float point. Returns false when dropped (disk cap or I/O error). Thread-safe.
   bool AppendFloat(std::string_view path, double value, double step, bool has_step,
                    int64_t time_us);
+  // Appends n float points of one path, one kFloatPoint record each, all with time `time_us`;
+  // `steps` is null (no explicit step) or n steps. The records of up to kBulkPoints points are
+  // reserved with one atomic add, so they are contiguous in the spool. Returns how many were
+  // written (the rest dropped: disk cap or I/O error). Thread-safe.
+  size_t AppendFloats(std::string_view path, const double* values, const double* steps, size_t n,
+                      int64_t time_us);
   // Appends one record with an already encoded payload. Thread-safe.
   bool Append(RecordType type, uint8_t flags, std::string_view payload);
 
