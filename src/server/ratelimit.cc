@@ -9,7 +9,9 @@ namespace nereid::server {
 namespace {
 constexpr int64_t kMinuteUs = 60'000'000;
 // How far the shared state may lie beyond this server's own before it counts as other servers'
-// requests (README: "Rate limits across servers" adds it to the bound).
+// requests, at least (README: "Rate limits across servers" adds it to the bound). The echo's
+// shift is at most the longer of the two exchanges it spans, so a slow exchange (a loaded
+// machine or database) widens it for that sync.
 constexpr int64_t kOwnEchoUs = 100'000;
 }  // namespace
 
@@ -99,6 +101,9 @@ Status RateLimiter::Sync() {
     }
   }
   Result<std::vector<store::RateShare::Debt>> debts = share_->Exchange(space_, charges);
+  const int64_t took = std::max<int64_t>(now_us_() - sent_at, 0);
+  const int64_t own_echo = std::max(kOwnEchoUs, 2 * std::max(took, last_exchange_us_));
+  last_exchange_us_ = took;
   std::unordered_set<uint64_t> charging;
   for (const auto& c : charges) charging.insert(c.key);
   if (!debts.ok()) {
@@ -144,10 +149,10 @@ Status RateLimiter::Sync() {
               : std::max(now + shared + state.pending_us, state.pending_floor_us);
       // This server's own admissions come back through the database shifted by the difference
       // of two exchanges' latencies (the shared clock is read when each statement starts). For
-      // a key this server is charging, a shared state within kOwnEchoUs of ours is that echo:
+      // a key this server is charging, a shared state within own_echo of ours is that echo:
       // keep ours, which is exact for what we admitted. Other servers' requests move the shared
       // state further and are adopted; a server not charging the key adopts it as it is.
-      if (!charging.count(it->first) || adopted > state.tat_us + kOwnEchoUs) {
+      if (!charging.count(it->first) || adopted > state.tat_us + own_echo) {
         state.tat_us = adopted;
       }
       ++it;

@@ -94,6 +94,7 @@ class RateLimiter {
   std::array<Shard, kShards> shards_;
   store::RateShare* share_ = nullptr;  // set before use, then read-only
   int space_ = 0;
+  int64_t last_exchange_us_ = 0;  // how long the previous Sync's exchange took (Sync's thread only)
 };
 
 // How often a server syncs its shared limiters: the lag of one server's view of the others is at
