@@ -9,6 +9,15 @@ import time
 from client_helpers import harness_bin, new_custom_id, start_harness  # noqa: F401
 
 RSS_BOUND_KIB = 64 * 1024  # docs/client.md: "about 30-60 MiB with the defaults"
+# Under AddressSanitizer (./nereid.sh sanitize) the allocator's quarantine and shadow memory count
+# in RSS but are not the client's: the bound scales, the flatness check below does not.
+ASAN_SCALE = 1.5
+SEGMENT_KIB = 8 * 1024  # RunOptions::segment_bytes, the harness's default
+
+
+def built_with_asan(path):
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 def rss_kib(pid):
@@ -40,5 +49,9 @@ def test_rss_flat_during_outage(server, harness_bin, tmp_path):
     third = max(1, len(samples) // 3)
     print(f"RSS KiB: first third max {max(samples[:third])}, last third max "
           f"{max(samples[-third:])}, overall max {max(samples)}; spool {spool_bytes} bytes")
-    assert max(samples) < RSS_BOUND_KIB, samples
-    assert max(samples[-third:]) <= max(samples[:third]) + 8 * 1024, samples
+    bound = RSS_BOUND_KIB * (ASAN_SCALE if built_with_asan(harness_bin) else 1)
+    assert max(samples) < bound, samples
+    # Resident memory moves by whole segments (8 MiB): the next one is faulted in ahead of need
+    # and a finished one is unmapped, so two samples can differ by two segments without anything
+    # growing. Keeping the backlog in memory would add rate * seconds * 40 bytes (48 MB in 12 s).
+    assert max(samples[-third:]) <= max(samples[:third]) + 2 * SEGMENT_KIB, samples
