@@ -55,6 +55,10 @@ def endpoints(w):
         ("POST", "/api/v1/projects/default/sandbox/runs", {"name": "nope"}, deny),
         ("GET", "/api/v1/projects/default/sandbox/runs", None, read_sandbox),
         ("GET", "/api/v1/projects/default/sandbox/fields", None, read_sandbox),
+        ("GET", "/api/v1/projects/default/sandbox/runs?trashed=true", None, read_sandbox),
+        ("POST", "/api/v1/projects/default/sandbox/runs/trash", {"runs": [run]}, deny),
+        ("POST", "/api/v1/projects/default/sandbox/runs/restore", {"runs": [run]}, deny),
+        ("POST", "/api/v1/projects/default/sandbox/runs/delete", {"runs": [run]}, deny),
         ("GET", f"/api/v1/runs/{run}", None, read_sandbox),
         ("GET", f"/api/v1/runs/{run}/fields", None, read_sandbox),
         ("POST", f"/api/v1/runs/{run}/batches", batch, deny),
@@ -142,6 +146,7 @@ def test_security_matrix(world):
     assert s.get_json("/api/v1/users/admin")["disabled"] is False
     assert [m["user"] for m in s.get_json("/api/v1/workspaces/default/members")["members"]] == []
     assert "x" not in s.fields(world["run"])
+    assert s.get_json(f"/api/v1/runs/{world['run']}")["trashed"] is False
     assert s.get("/api/v1/me").status_code == 200  # the admin token survived DELETE /tokens/1
 
 

@@ -34,6 +34,7 @@ enum class StatusCode : int {
   kCancelled,            // the operation was stopped before it finished
   kDataLoss,             // stored data failed a checksum or could not be decoded
   kInternal,             // a bug or an unexpected failure of a dependency
+  kFailedPrecondition,   // the target's state forbids this (e.g. logging into a trashed run)
 };
 
 // Stable snake_case name of a code, used as the `code` of JSON errors ("invalid_argument").
@@ -94,6 +95,9 @@ inline Status Unavailable(std::string m) {
 }
 inline Status DataLoss(std::string m) {
   return {StatusCode::kDataLoss, std::move(m)};
+}
+inline Status FailedPrecondition(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
 }
 inline Status Internal(std::string m) {
   return {StatusCode::kInternal, std::move(m)};

@@ -9,7 +9,7 @@
 The work is done by the C++ client (nereid._core): every log call writes to a crash-safe disk
 spool and returns; a background thread uploads. See docs/python.md."""
 
-from nereid import types
+from nereid import management, types
 from nereid.exceptions import (
     AuthenticationError,
     NereidError,
@@ -32,6 +32,7 @@ ANONYMOUS_API_TOKEN = ""
 __all__ = [
     "AuthenticationError", "File", "Handler", "NereidError", "NereidTypeError",
     "NereidUnsupportedError", "NereidValueError", "NotFoundError", "NotebookCheckpoint", "Project",
-    "Run", "RunStoppedError", "Table", "UnavailableError", "init_project", "init_run", "types",
+    "Run", "RunStoppedError", "Table", "UnavailableError", "init_project", "init_run", "management",
+    "types",
     "upload_notebook_checkpoint",
 ]

@@ -57,12 +57,18 @@ class Client:
     def get_json(self, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
         return json.loads(self.get(path, params))
 
+    def post_json(self, path: str, body: Any) -> Any:
+        """A management request (the trash): a JSON body, a JSON answer."""
+        return json.loads(self.post(path, None, json.dumps(body).encode(), "application/json"))
+
 
 def _http_error(status: int, code: str, message: str) -> Exception:
     if status == 404:
         return exc.NotFoundError(message)
     if status in (401, 403):
         return exc.AuthenticationError(message)
+    if code == "failed_precondition":  # e.g. deleting runs that are not in the trash
+        return exc.NereidValueError(message)
     if status == 409 or code == "type_conflict":
         return exc.NereidTypeError(message)
     if status in (400, 413, 422):

@@ -1,4 +1,5 @@
-"""Project: the runs table of a project (Neptune's init_project().fetch_runs_table())."""
+"""Project: the runs table of a project (Neptune's init_project().fetch_runs_table()) and its
+trash (trash_runs, restore_runs, delete_runs; docs/python.md)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ class Table:
 
 
 class Project:
-    """A project of a Nereid server, for reading. Thread-safe; every call is a blocking HTTP
-    request."""
+    """A project of a Nereid server: its runs table and its trash. Thread-safe; every call is a
+    blocking HTTP request."""
 
     def __init__(self, project: Optional[str] = None, api_token: Optional[str] = None,
                  mode: str = "read-only", url: Optional[str] = None):
@@ -100,6 +101,53 @@ class Project:
             cursor = page.get("next_cursor")
             if not cursor:
                 return Table(rows)
+
+    def fetch_trash(self) -> Table:
+        """The runs in the project's trash (hidden from fetch_runs_table), newest first."""
+        rows: List[Dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self._http.get_json(f"/api/v1/projects/{self.project}/runs",
+                                       {"trashed": "true", "limit": 1000, "cursor": cursor})
+            for r in page["runs"]:
+                row = {col: r.get(key) for key, col in _RUN_COLUMNS.items()}
+                row["sys/trashed_time"] = r.get("trashed_time")
+                rows.append(row)
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return Table(rows)
+
+    def trash_runs(self, ids: Any) -> List[str]:
+        """Moves runs ("SAND-1" or a list of ids) to the trash: they leave the runs table and
+        refuse new data until restored. All or nothing: NotFoundError naming unknown ids."""
+        return self._change("trash", ids)["trashed"]
+
+    def restore_runs(self, ids: Any) -> List[str]:
+        """Takes runs out of the trash; data waiting in their writers' spools then uploads."""
+        return self._change("restore", ids)["restored"]
+
+    def delete_runs(self, ids: Any) -> Dict[str, Any]:
+        """Deletes runs in the trash forever (needs the project owner), freeing their storage.
+        NereidValueError naming any run not in the trash, and then nothing is deleted. Returns
+        {"deleted": [...], "freed_bytes": N, "removed_files": N}."""
+        return self._change("delete", ids)
+
+    def clear_trash(self) -> Dict[str, Any]:
+        """Deletes every run in the trash forever."""
+        ids = [r["sys/id"] for r in self.fetch_trash()]
+        done: Dict[str, Any] = {"deleted": [], "freed_bytes": 0, "removed_files": 0}
+        for i in range(0, len(ids), 1000):  # the server takes up to 1000 runs per request
+            part = self.delete_runs(ids[i:i + 1000])
+            for k in done:
+                done[k] += part[k]
+        return done
+
+    def _change(self, action: str, ids: Any) -> Dict[str, Any]:
+        runs = _as_list(ids)
+        if not runs:
+            raise exc.NereidValueError(f"{action}: no run ids given")
+        return self._http.post_json(f"/api/v1/projects/{self.project}/runs/{action}",
+                                    {"runs": runs})
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -203,8 +203,8 @@ def test_unsupported_calls_name_the_call(make_run):
         neptune.init_model()
     assert "init_model" in str(e.value)
     with pytest.raises(NotImplementedError) as e:
-        neptune.management
-    assert "management" in str(e.value)
+        neptune.management.add_project_member("ws/p", "alice", "contributor")
+    assert "add_project_member" in str(e.value)
 
 
 def test_neptune_compat_script_runs_unmodified(server, env, monkeypatch):

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "cli/admin_commands.h"
 #include "cli/migrate_command.h"
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   server->add_flag("--no-access-log", quiet, "Do not log a line per request");
 
   nereid::cli::RunsOptions runs_options;
-  auto* runs = app.add_subcommand("runs", "List and show runs");
+  auto* runs = app.add_subcommand("runs", "List, show, trash, restore and delete runs");
   runs->require_subcommand(1);
   nereid::cli::AddConnectionOptions(runs, &runs_options);
   auto* ls = runs->add_subcommand("ls", "List the runs of a project (workspace/project)");
@@ -105,8 +106,24 @@ int main(int argc, char** argv) {
   ls->add_option("--sort", runs_options.sort, "Field to sort by")->capture_default_str();
   ls->add_option("--columns", runs_options.columns, "Comma-separated columns");
   ls->add_option("--limit", runs_options.limit, "Runs per page")->capture_default_str();
+  ls->add_flag("--trashed", runs_options.trashed, "List the runs in the trash");
   auto* show = runs->add_subcommand("show", "Show a run's fields");
   show->add_option("run_id", runs_options.run_id, "Run id, e.g. SAND-1")->required();
+  // The trash: docs/http-api.md "The trash".
+  std::map<std::string, CLI::App*> run_changes;
+  const std::pair<const char*, const char*> kRunChanges[] = {
+      {"trash", "Move runs to the trash (hidden, restorable)"},
+      {"restore", "Take runs out of the trash"},
+      {"delete", "Delete runs in the trash forever (frees storage)"}};
+  for (const auto& [action, help] : kRunChanges) {
+    auto* cmd = runs->add_subcommand(action, help);
+    cmd->add_option("run_ids", runs_options.run_ids, "Run ids, e.g. SAND-1 SAND-2")->required();
+    cmd->add_option("--project", runs_options.project, "workspace/project")->required();
+    if (std::string(action) == "delete") {
+      cmd->add_flag("--yes", runs_options.yes, "Confirm: deleted runs cannot be restored");
+    }
+    run_changes[action] = cmd;
+  }
 
   nereid::cli::SyncOptions sync_options;
   nereid::cli::AddSyncCommand(&app, &sync_options);
@@ -133,6 +150,9 @@ int main(int argc, char** argv) {
   if (notebook->parsed()) return notebook_exit;
   if (ls->parsed()) return nereid::cli::ListRuns(runs_options);
   if (show->parsed()) return nereid::cli::ShowRun(runs_options);
+  for (const auto& [action, cmd] : run_changes) {
+    if (cmd->parsed()) return nereid::cli::ChangeRuns(runs_options, action);
+  }
   if (app.got_subcommand("sync")) return nereid::cli::Sync(sync_options);
   return 0;
 }

@@ -60,6 +60,7 @@ int ListRuns(const RunsOptions& o) {
                   "&sort=" + ApiClient::Escape(o.sort);
   if (!o.filter.empty()) q += "&filter=" + ApiClient::Escape(o.filter);
   if (!o.columns.empty()) q += "&columns=" + ApiClient::Escape(o.columns);
+  if (o.trashed) q += "&trashed=true";
   auto page = client->Get(q);
   if (!page.ok()) return Report(page.status());
   std::cout << fmt::format("{:<14} {:<10} {:<24} {}\n", "ID", "STATE", "CREATED", "NAME");
@@ -92,6 +93,30 @@ int ShowRun(const RunsOptions& o) {
         shown += fmt::format(", min {} max {}", Cell(f["min"]), Cell(f["max"]));
     }
     std::cout << fmt::format("{:<40} {:<14} {}\n", Cell(f["path"]), type, shown);
+  }
+  return 0;
+}
+
+int ChangeRuns(const RunsOptions& o, const std::string& action) {
+  if (action == "delete" && !o.yes) {
+    return Report(InvalidArgument(
+        "deleting runs forever cannot be undone; pass --yes to delete " +
+        std::to_string(o.run_ids.size()) + " run(s) of " + o.project + " from the trash"));
+  }
+  auto client = Connect(o);
+  if (!client.ok()) return Report(client.status());
+  auto done = client->Send("POST", "/api/v1/projects/" + o.project + "/runs/" + action,
+                           {{"runs", o.run_ids}});
+  if (!done.ok()) return Report(done.status());
+  if (action == "trash") {
+    std::cout << o.run_ids.size() << " run(s) moved to the trash (restore with `nereid runs "
+              << "restore`)\n";
+  } else if (action == "restore") {
+    std::cout << o.run_ids.size() << " run(s) restored\n";
+  } else {
+    std::cout << (*done)["deleted"].size() << " run(s) deleted forever, "
+              << (*done)["freed_bytes"].get<int64_t>() << " bytes freed, "
+              << (*done)["removed_files"].get<uint64_t>() << " file(s) removed\n";
   }
   return 0;
 }

@@ -1,8 +1,9 @@
-// `nereid runs ls` and `nereid runs show`: read commands over the HTTP API.
+// `nereid runs ls|show|trash|restore|delete` over the HTTP API.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 namespace nereid::cli {
 
@@ -16,10 +17,16 @@ struct RunsOptions {
   std::string sort = "sys/creation_time";
   std::string columns;
   unsigned limit = 50;
+  bool trashed = false;              // ls: list the trash instead of the runs table
+  std::vector<std::string> run_ids;  // trash, restore, delete
+  bool yes = false;                  // delete: confirmed (deleting forever cannot be undone)
 };
 
 void AddConnectionOptions(CLI::App* app, RunsOptions* options);
 int ListRuns(const RunsOptions& options);
 int ShowRun(const RunsOptions& options);
+// action: "trash", "restore" or "delete" (POST /projects/{project}/runs/{action}).
+// delete refuses to run without options.yes.
+int ChangeRuns(const RunsOptions& options, const std::string& action);
 
 }  // namespace nereid::cli

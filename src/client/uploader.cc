@@ -43,6 +43,15 @@ StatusCode CodeFor(long status) {
   }
 }
 
+// The code a refusal is reported with: by HTTP status, except that a 409 is a type conflict or,
+// for a run in the trash, failed_precondition (the data waits for a restore).
+StatusCode CodeOf(const HttpResponse& r) {
+  if (r.status == 409 && r.body.find("\"failed_precondition\"") != std::string::npos) {
+    return StatusCode::kFailedPrecondition;
+  }
+  return CodeFor(r.status);
+}
+
 }  // namespace
 
 Uploader::Uploader(UploaderConfig config, Ledger ledger, WriterInfo info,
@@ -125,7 +134,7 @@ AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
   } else {
     message = what + ": HTTP " + std::to_string(r.status) + ": " + ServerMessage(r);
   }
-  last_error_ = Status(CodeFor(r.status), message);
+  last_error_ = Status(CodeOf(r), message);
   bool transient = r.status == 0 || r.status >= 500 || r.status == 408;
   if (r.status == 429) {
     double wait = std::max(r.retry_after_s, 0.0);
@@ -155,7 +164,7 @@ AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
     last_reported_ = message;
     if (config_.on_error) {
       config_.on_error(
-          Status(CodeFor(r.status), message + ". The data stays in " + config_.dir +
+          Status(CodeOf(r), message + ". The data stays in " + config_.dir +
                                         "; after fixing the cause, `nereid sync` uploads it."));
     }
   }

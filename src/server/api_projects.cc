@@ -1,4 +1,4 @@
-// Workspaces, projects and runs: create, list, read fields, the runs table.
+// Workspaces, projects and runs: create, list, read fields, the runs table, the trash.
 #include <nlohmann/json.hpp>
 
 #include "common/path.h"
@@ -89,6 +89,22 @@ Result<std::vector<query::FieldRef>> ParseColumns(std::string_view text) {
 std::string ColumnName(const query::FieldRef& ref) {
   static constexpr const char* kAgg[] = {"", ":last", ":min", ":max", ":count"};
   return ref.path + kAgg[static_cast<int>(ref.aggregate)];
+}
+
+// {"runs": ["VIS-1", ...]}: the ids a trash/restore/delete request names.
+Result<std::vector<std::string>> RunIdsMember(const json& body) {
+  auto it = body.find("runs");
+  if (it == body.end() || !it->is_array()) {
+    return InvalidArgument("body must be {\"runs\": [run ids]}");
+  }
+  std::vector<std::string> ids;
+  for (const auto& v : *it) {
+    if (!v.is_string() || v.get<std::string>().size() > 64) {
+      return InvalidArgument("'runs' must be an array of run ids (\"KEY-N\")");
+    }
+    ids.push_back(v.get<std::string>());
+  }
+  return ids;
 }
 
 }  // namespace
@@ -206,6 +222,13 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                     q.limit = static_cast<uint32_t>(*limit);
                   }
                   q.cursor = r.Query("cursor").value_or("");
+                  if (auto trashed = r.Query("trashed")) {
+                    if (*trashed != "true" && *trashed != "false") {
+                      return InvalidArgument(
+                          "query parameter 'trashed' must be 'true' or 'false'");
+                    }
+                    q.trashed = *trashed == "true";
+                  }
                   NEREID_ASSIGN_OR_RETURN(auto page, st->ListRuns(q));
                   json runs = json::array();
                   for (const auto& row : page.rows) {
@@ -245,6 +268,32 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                     a.push_back({{"path", f.path}, {"type", store::FieldTypeName(f.type)}});
                   }
                   return JsonResponse(200, {{"fields", a}, {"truncated", list.truncated}});
+                }));
+
+  // The trash (store/trash.h). Each request is all or nothing: an unknown id (404) or, for
+  // delete, a run not in the trash (409) is named and nothing is changed.
+  server->Route("POST", "/api/v1/projects/{workspace}/{project}/runs/trash",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+                  NEREID_ASSIGN_OR_RETURN(auto ids, RunIdsMember(body));
+                  NEREID_RETURN_IF_ERROR(st->TrashRuns(ProjectOf(r), ids));
+                  return JsonResponse(200, {{"trashed", ids}});
+                }));
+  server->Route("POST", "/api/v1/projects/{workspace}/{project}/runs/restore",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+                  NEREID_ASSIGN_OR_RETURN(auto ids, RunIdsMember(body));
+                  NEREID_RETURN_IF_ERROR(st->RestoreRuns(ProjectOf(r), ids));
+                  return JsonResponse(200, {{"restored", ids}});
+                }));
+  server->Route("POST", "/api/v1/projects/{workspace}/{project}/runs/delete",
+                Authed(ctx, [st](http::Request& r) -> Result<http::Response> {
+                  NEREID_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+                  NEREID_ASSIGN_OR_RETURN(auto ids, RunIdsMember(body));
+                  NEREID_ASSIGN_OR_RETURN(auto done, st->DeleteRuns(ProjectOf(r), ids));
+                  return JsonResponse(200, {{"deleted", done.deleted},
+                                            {"freed_bytes", done.freed_bytes},
+                                            {"removed_files", done.removed_files}});
                 }));
 
   server->Route("GET", "/api/v1/runs/{run_id}",

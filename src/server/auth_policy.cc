@@ -22,6 +22,14 @@ constexpr std::array kRules = {
     Rule{"POST", "/api/v1/projects/{workspace}/{project}/runs", {Scope::kProject, Level::kWrite}},
     Rule{"GET", "/api/v1/projects/{workspace}/{project}/runs", {Scope::kProject, Level::kRead}},
     Rule{"GET", "/api/v1/projects/{workspace}/{project}/fields", {Scope::kProject, Level::kRead}},
+    // the trash: contributors move runs there and back; deleting forever frees usage, which is
+    // the project owner's (or workspace admin's) call
+    Rule{"POST", "/api/v1/projects/{workspace}/{project}/runs/trash",
+         {Scope::kProject, Level::kWrite}},
+    Rule{"POST", "/api/v1/projects/{workspace}/{project}/runs/restore",
+         {Scope::kProject, Level::kWrite}},
+    Rule{"POST", "/api/v1/projects/{workspace}/{project}/runs/delete",
+         {Scope::kProject, Level::kManage}},
     // runs
     Rule{"GET", "/api/v1/runs/{run_id}", {Scope::kRun, Level::kRead}},
     Rule{"GET", "/api/v1/runs/{run_id}/fields", {Scope::kRun, Level::kRead}},

@@ -18,6 +18,8 @@ int HttpStatusOf(StatusCode code) {
       return 409;
     case StatusCode::kTypeConflict:
       return 409;
+    case StatusCode::kFailedPrecondition:
+      return 409;
     case StatusCode::kPayloadTooLarge:
       return 413;
     case StatusCode::kRateLimited:

@@ -76,7 +76,7 @@ json FieldJson(const store::Field& f) {
 }
 
 json RunJson(const store::RunInfo& r) {
-  return {{"id", r.id},
+  json j = {{"id", r.id},
           {"project", r.project},
           {"custom_run_id", r.custom_run_id},
           {"name", r.name},
@@ -88,7 +88,10 @@ json RunJson(const store::RunInfo& r) {
           {"ping_time", IsoTime(r.ping_time_us)},
           {"owner", r.owner},
           {"tags", r.tags},
-          {"size", r.size_bytes}};
+          {"size", r.size_bytes},
+          {"trashed", r.trashed_time_us != 0}};
+  j["trashed_time"] = r.trashed_time_us != 0 ? json(IsoTime(r.trashed_time_us)) : json(nullptr);
+  return j;
 }
 
 json ProjectJson(const store::ProjectInfo& p) {

@@ -19,6 +19,7 @@
 #include "store/notebooks.h"
 #include "store/project_fields.h"
 #include "store/rate_share.h"
+#include "store/trash.h"
 #include "store/types.h"
 
 namespace nereid::v1 {
@@ -35,6 +36,8 @@ struct ListRunsQuery {
   std::vector<query::FieldRef> columns;  // cells to return per row
   uint32_t limit = 100;                  // 1..1000
   std::string cursor;                    // from the previous page's next_cursor
+  // false (default): the runs not in the trash; true: only the trashed runs (store/trash.h).
+  bool trashed = false;
 };
 
 struct SeriesQuery {
@@ -81,9 +84,23 @@ class Store {
   // InvalidArgument for a limit outside 1..kMaxFieldListLimit.
   virtual Result<FieldList> ListProjectFields(const FieldListQuery& query) = 0;
 
+  // --- the trash (store/trash.h) ---
+  // Each call takes runs of one project ("KEY-N" ids, see NormalizeRunIds) and is all or
+  // nothing: NotFound naming every id that is not a run of `project`, and then nothing changes.
+  // Moves runs to the trash; a run already there keeps its trashed time.
+  virtual Status TrashRuns(std::string_view project, const std::vector<std::string>& run_ids) = 0;
+  // Takes runs out of the trash; a run not in the trash is left as it is.
+  virtual Status RestoreRuns(std::string_view project,
+                             const std::vector<std::string>& run_ids) = 0;
+  // Deletes trashed runs forever (FailedPrecondition naming the runs not in the trash), frees
+  // their bytes from the workspace usage and removes the blob files no remaining run and no
+  // notebook checkpoint references. Returns once durable.
+  virtual Result<DeleteRunsResult> DeleteRuns(std::string_view project,
+                                              const std::vector<std::string>& run_ids) = 0;
+
   // --- ingest ---
   // Applies a validated batch (wire::ValidateBatch has run) to a run, all or nothing, and returns
-  // once it is durable. A batch whose sequence is <= the last applied for (run, writer) is not
+  // once it is durable. FailedPrecondition (store::RunInTrash) for a run in the trash. A batch whose sequence is <= the last applied for (run, writer) is not
   // applied again: the result says duplicate. Errors: NotFound (run), TypeConflict (a path already
   // holds another type), InvalidArgument (a file reference to an unknown blob, a bad sys/ write).
   virtual Result<IngestResult> Ingest(std::string_view run_id, const v1::Batch& batch) = 0;

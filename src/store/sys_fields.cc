@@ -6,7 +6,7 @@
 namespace nereid::store {
 namespace {
 
-constexpr std::array<std::string_view, 12> kSysPaths = {
+constexpr std::array<std::string_view, 13> kSysPaths = {
     "sys/creation_time",
     "sys/custom_run_id",
     "sys/description",
@@ -19,6 +19,7 @@ constexpr std::array<std::string_view, 12> kSysPaths = {
     "sys/size",
     "sys/state",
     "sys/tags",
+    "sys/trashed_time",
 };
 
 Field Make(std::string_view path, FieldType type, Value value) {
@@ -57,6 +58,11 @@ std::optional<Field> SysField(const RunInfo& run, std::string_view path) {
   if (path == "sys/tags") return Make(path, FieldType::kStringSet, run.tags);
   if (path == "sys/size") return Make(path, FieldType::kInt, run.size_bytes);
   if (path == "sys/failed") return Make(path, FieldType::kBool, run.failed);
+  // Present only while the run is in the trash, like sys/custom_run_id when it has none.
+  if (path == "sys/trashed_time") {
+    if (run.trashed_time_us == 0) return std::nullopt;
+    return Make(path, FieldType::kDatetime, Datetime{run.trashed_time_us});
+  }
   return std::nullopt;
 }
 
@@ -64,7 +70,11 @@ std::vector<std::pair<std::string_view, FieldType>> SysFieldTypes() {
   RunInfo any;
   any.custom_run_id = "x";  // so that sys/custom_run_id is reported too
   std::vector<std::pair<std::string_view, FieldType>> out;
-  for (std::string_view path : kSysPaths) out.emplace_back(path, SysField(any, path)->type);
+  for (std::string_view path : kSysPaths) {
+    // Only trashed runs have it, and they are not in the runs table it would be offered for.
+    if (path == "sys/trashed_time") continue;
+    out.emplace_back(path, SysField(any, path)->type);
+  }
   return out;
 }
 

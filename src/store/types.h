@@ -90,6 +90,7 @@ struct RunInfo {
   std::string owner;
   StringSet tags;
   int64_t size_bytes = 0;  // stored bytes of fields, series chunks and referenced files
+  int64_t trashed_time_us = 0;  // when it was moved to the trash; 0 when not in the trash
 };
 
 struct WorkspaceInfo {

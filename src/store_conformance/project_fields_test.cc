@@ -203,19 +203,21 @@ TEST_P(ProjectFieldsTest, TheMigrationFillsTheListFromExistingRuns) {
   Ingest(a, B("w", 1).Float("lr", 0.1).Floats("loss", {0}, {1}).batch);
   Ingest(b, B("w", 1).Str("lr", "auto").AddStrings("groups", {"g"}).batch);
   store_.reset();
-  // Back to version 1: no project_fields table.
+  // Back to version 1: no project_fields table, and none of version 3 (the trash) either.
   if (GetParam() == "postgres") {
     auto conn = store_postgres::PgConn::Connect(pg_url_);
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     ASSERT_TRUE((*conn)
-                    ->ExecScript("DROP TABLE project_fields; "
+                    ->ExecScript("DROP TABLE project_fields; DROP TABLE run_blobs; "
+                                 "ALTER TABLE runs DROP COLUMN trashed_us; "
                                  "DELETE FROM schema_migrations WHERE version >= 2")
                     .ok());
   } else {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "nereid.db").c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
-                           "DROP TABLE project_fields; "
+                           "DROP TABLE project_fields; DROP TABLE run_blobs; "
+                           "ALTER TABLE runs DROP COLUMN trashed_us; "
                            "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);

@@ -157,7 +157,7 @@ Result<std::vector<store::RunInfo>> LoadRunInfos(PgConn& conn, const std::vector
       conn.Query("SELECT r.id, p.key, r.number, w.name, p.name, r.custom_run_id, r.name, "
                  "r.description, r.state, r.failed, r.created_us, r.modified_us, r.ping_us, "
                  "r.owner, r.size_bytes, ARRAY(SELECT tag FROM run_tags t WHERE t.run_id = r.id "
-                 "ORDER BY tag COLLATE \"C\") "
+                 "ORDER BY tag COLLATE \"C\"), COALESCE(r.trashed_us, 0) "
                  "FROM runs r JOIN projects p ON p.id = r.project_id "
                  "JOIN workspaces w ON w.id = p.workspace_id WHERE r.id = ANY($1::bigint[])",
                  PgParams().Text(array)));
@@ -183,6 +183,7 @@ Result<std::vector<store::RunInfo>> LoadRunInfos(PgConn& conn, const std::vector
     run.owner = r.Text(i, 13);
     run.size_bytes = r.Int(i, 14);
     run.tags = ParseTextArray(r.Raw(i, 15));
+    run.trashed_time_us = r.Int(i, 16);
   }
   return out;
 }

@@ -19,6 +19,7 @@
 
 #include "nereid/v1/batch.pb.h"
 #include "store/codec.h"
+#include "store/trash.h"
 #include "store_postgres/pg_store_impl.h"
 #include "store_postgres/quota.h"
 #include "store_postgres/series_write.h"
@@ -114,9 +115,16 @@ Status Applier::Upsert(const std::string& path, FieldType type, std::optional<do
 }
 
 Result<store::FileInfo> Applier::File(const v1::FileRef& ref) {
-  NEREID_ASSIGN_OR_RETURN(PgResult r, conn_.Query("SELECT size FROM blobs WHERE sha256 = $1",
-                                                  PgParams().Text(ref.sha256())));
+  // FOR SHARE: a deletion of the last run referencing this blob (trash.cc) locks the row before
+  // it checks run_blobs, so either it sees this reference or this batch sees the blob gone.
+  NEREID_ASSIGN_OR_RETURN(PgResult r,
+                          conn_.Query("SELECT size FROM blobs WHERE sha256 = $1 FOR SHARE",
+                                      PgParams().Text(ref.sha256())));
   if (r.rows() == 0) return InvalidArgument("file " + ref.sha256() + " was not uploaded");
+  NEREID_RETURN_IF_ERROR(conn_.Query("INSERT INTO run_blobs(run_id, sha256) VALUES($1, $2) "
+                                     "ON CONFLICT DO NOTHING",
+                                     PgParams().Int(run_.id).Text(ref.sha256()))
+                             .status());
   store::FileInfo f;
   f.sha256 = ref.sha256();
   f.name = ref.name();
@@ -458,9 +466,14 @@ Result<store::IngestResult> PgStore::ApplyBatch(PgConn& conn, const RunKey& run,
                                                 const v1::Batch& batch) {
   store::IngestResult result;
   result.sequence = batch.sequence();
-  NEREID_ASSIGN_OR_RETURN(PgResult locked, conn.Query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE",
-                                                      PgParams().Int(run.id)));
+  // The row lock orders this batch with trashing and deleting the run (trash.cc), which lock it
+  // too: the batch is applied before the run is trashed, or sees it trashed (or gone).
+  NEREID_ASSIGN_OR_RETURN(
+      PgResult locked,
+      conn.Query("SELECT number, trashed_us IS NOT NULL FROM runs WHERE id = $1 FOR UPDATE",
+                 PgParams().Int(run.id)));
   if (locked.rows() == 0) return NotFound("run not found");
+  const bool trashed = locked.Bool(0, 1);
   // -1: below every sequence (they start at 1), so a fresh row never makes a batch a duplicate.
   NEREID_RETURN_IF_ERROR(conn.Query("INSERT INTO writers(run_id, writer_id, last_sequence) "
                                     "VALUES($1, $2, -1) ON CONFLICT DO NOTHING",
@@ -473,6 +486,9 @@ Result<store::IngestResult> PgStore::ApplyBatch(PgConn& conn, const RunKey& run,
     result.duplicate = true;
     return result;
   }
+  // After the duplicate check: a retry of a batch stored before the run was trashed is still
+  // acknowledged.
+  if (trashed) return store::RunInTrash(run.project_key + "-" + std::to_string(locked.Int(0, 0)));
   NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(conn, run));
   // Two servers registering the same new path at once: the second insert waits for the first
   // transaction and then does nothing; a deadlock between their groups is retried by the writer.

@@ -184,7 +184,13 @@ Result<Position> DecodePosition(const store::ListRunsQuery& query,
 }
 
 // The query reading up to `limit` runs of `group`, after `after` when the page continues in it.
-Sql GroupQuery(const Group& group, int64_t project_id, const Sql& filter, bool descending,
+// The runs of the table (not in the trash) or of the trash (store/trash.h).
+const char* TrashCondition(bool trashed) {
+  return trashed ? " AND r.trashed_us IS NOT NULL" : " AND r.trashed_us IS NULL";
+}
+
+Sql GroupQuery(const Group& group, int64_t project_id, bool trashed, const Sql& filter,
+               bool descending,
                const Position* after, int64_t limit) {
   const char* dir = descending ? " DESC" : " ASC";
   const char* past = descending ? " < " : " > ";
@@ -192,6 +198,7 @@ Sql GroupQuery(const Group& group, int64_t project_id, const Sql& filter, bool d
   q << "SELECT r.id, r.number" << (group.type == KeyType::kNone ? "" : ", " + group.key)
     << " FROM runs r" << group.from << " WHERE r.project_id = ";
   q.Int(project_id);
+  q << TrashCondition(trashed);
   if (!filter.empty()) q << " AND " << filter;
   if (!group.where.empty()) q << " AND " << group.where;
   if (after != nullptr) {
@@ -270,13 +277,15 @@ store::Cell CellOf(const store::Field* f, Aggregate aggregate) {
 // Everything ListRuns and ExplainListRuns share: the project, the filter and the sort groups.
 struct Prepared {
   int64_t project_id = 0;
-  Sql filter;  // empty = every run
+  bool trashed = false;  // ListRunsQuery::trashed
+  Sql filter;            // empty = every run
   std::vector<Group> groups;
 };
 
 Result<Prepared> Prepare(PgConn& c, const store::ListRunsQuery& query) {
   Prepared p;
   NEREID_ASSIGN_OR_RETURN(p.project_id, ResolveProject(c, query.project));
+  p.trashed = query.trashed;
   NEREID_ASSIGN_OR_RETURN(std::vector<Group> groups, SortGroups(query.sort));
   p.groups = InReadOrder(std::move(groups), query.descending);
   if (query.filter != nullptr) {
@@ -294,6 +303,7 @@ Sql CountQuery(const Prepared& p) {
   Sql count;
   count << "SELECT count(*) FROM runs r WHERE r.project_id = ";
   count.Int(p.project_id);
+  count << TrashCondition(p.trashed);
   if (!p.filter.empty()) count << " AND " << p.filter;
   return count;
 }
@@ -369,7 +379,7 @@ Result<store::RunPage> PgStore::ListRuns(const store::ListRunsQuery& query) {
           const Group& group = p.groups[g];
           const Position* from = after && after->group == g ? &*after : nullptr;
           NEREID_ASSIGN_OR_RETURN(
-              PgResult r, Run(c, GroupQuery(group, p.project_id, p.filter, query.descending, from,
+              PgResult r, Run(c, GroupQuery(group, p.project_id, p.trashed, p.filter, query.descending, from,
                                             static_cast<int64_t>(want - ids.size()))));
           for (int i = 0; i < r.rows(); ++i) {
             ids.push_back(r.Int(i, 0));
@@ -408,7 +418,7 @@ Result<std::vector<std::string>> ExplainListRuns(PgConn& conn, const store::List
         statements.push_back(CountQuery(p));
         for (size_t g = after ? after->group : 0; g < p.groups.size(); ++g) {
           const Position* from = after && after->group == g ? &*after : nullptr;
-          statements.push_back(GroupQuery(p.groups[g], p.project_id, p.filter, query.descending,
+          statements.push_back(GroupQuery(p.groups[g], p.project_id, p.trashed, p.filter, query.descending,
                                           from, query.limit + 1));
         }
         for (const Sql& s : statements) {

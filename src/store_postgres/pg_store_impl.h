@@ -44,6 +44,12 @@ class PgStore final : public store::Store {
   Result<store::RunPage> ListRuns(const store::ListRunsQuery& query) override;
   Result<store::FieldList> ListProjectFields(const store::FieldListQuery& query) override;
 
+  // trash.cc
+  Status TrashRuns(std::string_view project, const std::vector<std::string>& run_ids) override;
+  Status RestoreRuns(std::string_view project, const std::vector<std::string>& run_ids) override;
+  Result<store::DeleteRunsResult> DeleteRuns(std::string_view project,
+                                             const std::vector<std::string>& run_ids) override;
+
   Result<store::IngestResult> Ingest(std::string_view run_id, const v1::Batch& batch) override;
 
   Result<store::SeriesPage> ReadSeries(const store::SeriesQuery& query) override;

@@ -214,10 +214,23 @@ INSERT INTO project_fields(project_id, path, type)
   SELECT DISTINCT r.project_id, f.path, f.type FROM fields f JOIN runs r ON r.id = f.run_id;
 )sql";
 
+// Version 3: the trash and blob references (store/trash.h), as in the SQLite schema: runs.trashed_us
+// (NULL when not in the trash) and run_blobs, the blobs each run's values reference; blobs
+// recorded before version 3 are referenced by the pseudo-run 0, so they are never removed.
+constexpr const char* kTrashV3 = R"sql(
+ALTER TABLE runs ADD COLUMN trashed_us BIGINT;
+CREATE TABLE run_blobs(
+  run_id BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY(run_id, sha256));
+CREATE INDEX run_blobs_sha256 ON run_blobs(sha256);
+INSERT INTO run_blobs(run_id, sha256) SELECT 0, sha256 FROM blobs;
+)sql";
+
 // Migration N (1-based) brings a database from version N-1 to N. Append only: a released
 // migration never changes (a database that applied it would not apply it again).
 std::vector<std::string> Migrations() {
-  return {std::string(kCatalogV1) + kSeriesV1 + kAccountsV1, kProjectFieldsV2};
+  return {std::string(kCatalogV1) + kSeriesV1 + kAccountsV1, kProjectFieldsV2, kTrashV3};
 }
 
 // Any constant shared by every Nereid server: the key of the advisory lock held while migrating.

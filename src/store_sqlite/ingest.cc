@@ -10,6 +10,7 @@
 
 #include "nereid/v1/batch.pb.h"
 #include "store/codec.h"
+#include "store/trash.h"
 #include "store_sqlite/quota.h"
 #include "store_sqlite/sqlite_store_impl.h"
 
@@ -99,6 +100,10 @@ Result<store::FileInfo> Applier::File(const v1::FileRef& ref) {
   q->Bind(1, ref.sha256());
   NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
   if (!found) return InvalidArgument("file " + ref.sha256() + " was not uploaded");
+  // Kept while the run lives, so deleting runs knows which blobs are still referenced.
+  auto r = db_.Cached("INSERT OR IGNORE INTO run_blobs(run_id, sha256) VALUES(?, ?)");
+  r->BindAll(run_.id, ref.sha256());
+  NEREID_RETURN_IF_ERROR(r->Run());
   store::FileInfo f;
   f.sha256 = ref.sha256();
   f.name = ref.name();
@@ -430,6 +435,16 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
       result.duplicate = true;
       return result;
     }
+  }
+  {
+    // After the duplicate check: a retry of a batch stored before the run was trashed is still
+    // acknowledged. On the writer thread, so a batch is applied either before the run is trashed
+    // (and deleted with it) or refused here.
+    auto q = db.Cached("SELECT number, trashed_us IS NOT NULL FROM runs WHERE id = ?");
+    q->Bind(1, run.id);
+    NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
+    if (!found) return NotFound("run not found");
+    if (q->Int(1) != 0) return store::RunInTrash(run.project_key + "-" + std::to_string(q->Int(0)));
   }
   NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(db, run));  // quota.h
   store::FieldRegistrar fields(

@@ -427,6 +427,7 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
   Sql filter;
   filter << "r.project_id = ";
   filter.Bind(project_id);
+  filter << (query.trashed ? " AND r.trashed_us IS NOT NULL" : " AND r.trashed_us IS NULL");
   if (query.filter != nullptr) {
     filter << " AND ";
     NEREID_RETURN_IF_ERROR(Translator(key).Expr(*query.filter, filter));

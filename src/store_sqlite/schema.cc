@@ -128,10 +128,26 @@ INSERT INTO project_fields(project_id, path, type)
   SELECT DISTINCT r.project_id, f.path, f.type FROM fields f JOIN runs r ON r.id = f.run_id;
 )sql";
 
+// Version 3: the trash and blob references (store/trash.h).
+// runs.trashed_us: when the run was moved to the trash, NULL when it is not there.
+// run_blobs: the blobs each run's values reference (written by ingest, kept while the run
+// lives, even if the value is overwritten), so deleting runs finds the blobs nothing references
+// any more without decoding file series. Blobs recorded before version 3 are referenced by the
+// pseudo-run 0: nothing tracked their references, so they are never removed.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE runs ADD COLUMN trashed_us INTEGER;
+CREATE TABLE run_blobs(
+  run_id INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY(run_id, sha256)) WITHOUT ROWID;
+CREATE INDEX run_blobs_sha256 ON run_blobs(sha256);
+INSERT INTO run_blobs(run_id, sha256) SELECT 0, sha256 FROM blobs;
+)sql";
+
 // Migration N (1-based) brings a database from version N-1 to N; a new database applies them
 // all. Append only: a released migration never changes (a database that applied it would not
 // apply it again).
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion (schema.h) must be the number of migrations");
 

@@ -7,7 +7,7 @@
 
 namespace nereid::store_sqlite {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Creates the tables on a new database, or checks the version of an existing one and brings an
 // older one up to date (schema.cc's migrations, in the same transaction). Refuses

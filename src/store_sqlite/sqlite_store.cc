@@ -295,8 +295,8 @@ Result<store::RunInfo> LoadRunInfo(Db& db, int64_t run_rowid) {
   {
     auto q = db.Cached(
         "SELECT p.key, r.number, w.name, p.name, r.custom_run_id, r.name, r.description, "
-        "r.state, r.failed, r.created_us, r.modified_us, r.ping_us, r.owner, r.size_bytes "
-        "FROM runs r JOIN projects p ON p.id = r.project_id "
+        "r.state, r.failed, r.created_us, r.modified_us, r.ping_us, r.owner, r.size_bytes, "
+        "COALESCE(r.trashed_us, 0) FROM runs r JOIN projects p ON p.id = r.project_id "
         "JOIN workspaces w ON w.id = p.workspace_id WHERE r.id = ?");
     q->Bind(1, run_rowid);
     NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
@@ -313,6 +313,7 @@ Result<store::RunInfo> LoadRunInfo(Db& db, int64_t run_rowid) {
     run.ping_time_us = q->Int(11);
     run.owner = q->Text(12);
     run.size_bytes = q->Int(13);
+    run.trashed_time_us = q->Int(14);
   }
   auto q = db.Cached("SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag");
   q->Bind(1, run_rowid);

@@ -306,6 +306,35 @@ test("compare overlays the same series from three selected runs", async () => {
   await shot("compare");
 });
 
+test("checked runs move to the trash, come back with Restore and leave with Delete forever", async () => {
+  const a = await createRun("trash-a", ["trashme"]);
+  const b = await createRun("trash-b", ["trashme"]);
+  const filter = "?filter=" + encodeURIComponent('sys/tags contains "trashme"');
+  const total = (text) => page.waitForFunction((t) => document.querySelector("[data-testid=total]")?.textContent === t, text);
+  await page.goto(server.url + "/p/e2e/vision" + filter);
+  await total("2 runs");
+  await page.check(`input[aria-label="select ${a}"]`);
+  await page.check(`input[aria-label="select ${b}"]`);
+  await page.click("button:has-text('Move to trash')");
+  await total("0 runs");
+  await page.click("[data-testid=trash-toggle]");
+  await page.waitForURL(/trash=1/);
+  await total("2 runs in the trash");
+  await shot("trash");
+  await page.check(`input[aria-label="select ${a}"]`);
+  await page.click("button:has-text('Restore 1')");
+  await total("1 runs in the trash");
+  await page.check(`input[aria-label="select ${b}"]`);
+  page.once("dialog", (d) => void d.accept());
+  await page.click("button:has-text('Delete forever 1')");
+  await total("0 runs in the trash");
+  await page.click("[data-testid=trash-toggle]");
+  await total("1 runs");
+  assert.equal(await firstRowId(), a);
+  const gone = await fetch(server.url + `/api/v1/runs/${b}`, { headers: { Authorization: `Bearer ${server.token}` } });
+  assert.equal(gone.status, 404);
+});
+
 test("notebooks: the list, a rendered checkpoint, and a diff of two checkpoints", async () => {
   await page.goto(server.url + "/p/e2e/vision");
   await page.click("a:has-text('Notebooks')");

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from nereid import types, utils  # noqa: F401  (neptune.types.File, neptune.utils)
+from nereid import management, types, utils  # noqa: F401  (neptune.management, .types, .utils)
 from nereid.exceptions import unsupported
 from nereid.project import init_project as _init_project
 from nereid.run import Run, init_run as _init_run

@@ -74,13 +74,27 @@ export const api = {
   runs: (
     ws: string,
     project: string,
-    p: { filter?: string; sort?: string; order?: string; columns?: string; limit?: number; cursor?: string | null },
+    p: {
+      filter?: string;
+      sort?: string;
+      order?: string;
+      columns?: string;
+      limit?: number;
+      cursor?: string | null;
+      trashed?: "true" | null;
+    },
     signal?: AbortSignal,
   ) => getJson<RunsPage>(`/api/v1/projects/${enc(ws)}/${enc(project)}/runs${qs(p)}`, signal),
   projectFields: (ws: string, project: string, p: { prefix?: string; limit?: number }, signal?: AbortSignal) =>
     getJson<{ fields: { path: string; type: FieldType }[]; truncated: boolean }>(
       `/api/v1/projects/${enc(ws)}/${enc(project)}/fields${qs(p)}`,
       signal,
+    ),
+  /** The trash (docs/http-api.md "The trash"): all or nothing per request. */
+  changeRuns: (ws: string, project: string, action: "trash" | "restore" | "delete", runs: string[]) =>
+    postJson<{ trashed?: string[]; restored?: string[]; deleted?: string[]; freed_bytes?: number }>(
+      `/api/v1/projects/${enc(ws)}/${enc(project)}/runs/${action}`,
+      { runs },
     ),
   run: (id: string, signal?: AbortSignal) => getJson<Run>(`/api/v1/runs/${enc(id)}`, signal),
   fields: (id: string, prefix?: string, signal?: AbortSignal) =>

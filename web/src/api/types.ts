@@ -24,6 +24,8 @@ export interface Run {
   owner: string;
   tags: string[];
   size: number;
+  trashed?: boolean;
+  trashed_time?: string | null;
   columns?: Record<string, unknown>;
 }
 

@@ -3,7 +3,7 @@ import { chartViewToSearch, compareToSearch, DEFAULT_VIEW, parseChartView, parse
 
 describe("runs view in the URL", () => {
   it("round-trips a full view, including characters that need escaping", () => {
-    const v = { filter: 'train/loss:last < 0.3 and sys/tags contains "a&b=c"', sort: "params/lr", order: "asc" as const, columns: ["params/lr", "train/loss:min"] };
+    const v = { filter: 'train/loss:last < 0.3 and sys/tags contains "a&b=c"', sort: "params/lr", order: "asc" as const, columns: ["params/lr", "train/loss:min"], trash: false };
     const s = viewToSearch(v);
     expect(parseView(s)).toEqual(v);
   });
@@ -19,6 +19,13 @@ describe("runs view in the URL", () => {
 
   it("drops a column whose path contains a comma instead of splitting it", () => {
     expect(viewToSearch({ ...DEFAULT_VIEW, columns: ["a,b", "c"] })).toBe("?cols=c");
+  });
+
+  it("keeps the trash view in the URL with the rest of the view", () => {
+    const s = viewToSearch({ ...DEFAULT_VIEW, filter: "a = 1", trash: true });
+    expect(s).toBe("?filter=a+%3D+1&trash=1");
+    expect(parseView(s)).toEqual({ ...DEFAULT_VIEW, filter: "a = 1", trash: true });
+    expect(parseView("?trash=yes").trash).toBe(false);
   });
 
   it("sorts a new column descending and flips the current one", () => {

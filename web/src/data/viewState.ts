@@ -1,5 +1,6 @@
 // The runs table's view lives in the URL query so that a link reproduces it exactly:
-//   ?filter=<expression>&sort=<field>&order=asc|desc&cols=<field>,<field>
+//   ?filter=<expression>&sort=<field>&order=asc|desc&cols=<field>,<field>&trash=1
+// (trash=1: the project's trash instead of its runs table)
 // Defaults are left out so that the plain project URL stays short.
 
 export interface RunsView {
@@ -7,9 +8,10 @@ export interface RunsView {
   sort: string;
   order: "asc" | "desc";
   columns: string[];
+  trash: boolean;
 }
 
-export const DEFAULT_VIEW: RunsView = { filter: "", sort: "sys/creation_time", order: "desc", columns: [] };
+export const DEFAULT_VIEW: RunsView = { filter: "", sort: "sys/creation_time", order: "desc", columns: [], trash: false };
 
 export function parseView(search: string): RunsView {
   const p = new URLSearchParams(search);
@@ -20,6 +22,7 @@ export function parseView(search: string): RunsView {
     sort: p.get("sort") || DEFAULT_VIEW.sort,
     order: order === "asc" || order === "desc" ? order : DEFAULT_VIEW.order,
     columns: cols ? [...new Set(cols.split(",").filter((c) => c.length > 0))] : [],
+    trash: p.get("trash") === "1",
   };
 }
 
@@ -31,6 +34,7 @@ export function viewToSearch(v: RunsView): string {
   // A path containing ',' cannot be a column (the API splits on it); drop it rather than corrupt.
   const cols = v.columns.filter((c) => !c.includes(","));
   if (cols.length) p.set("cols", cols.join(","));
+  if (v.trash) p.set("trash", "1");
   const s = p.toString();
   return s ? "?" + s : "";
 }

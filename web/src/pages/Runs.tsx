@@ -1,6 +1,7 @@
 // The runs table: server-side filter, sort and columns; rows fetched page by page (cursor) as the
 // user scrolls; only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
-// scroll like 100.
+// scroll like 100. With ?trash=1 the same table lists the project's trash, with Restore and
+// Delete forever for the checked runs; the runs table moves checked runs to the trash.
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from "@tanstack/virtual-core";
 import { Component } from "preact";
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
@@ -50,6 +51,8 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const [rows, setRows] = useState<Rows>({ runs: [], total: 0, cursor: null, loading: true, error: null, generation: 0 });
   const [fields, setFields] = useState<KnownField[]>(SYS_FIELDS);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [reloads, reload] = useReducer((x: number) => x + 1, 0);
+  const [actionError, setActionError] = useState<string | null>(null);
   const gen = useRef(0);
   const columnsParam = view.columns.join(",");
 
@@ -63,6 +66,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         columns: columnsParam,
         limit: PAGE,
         cursor,
+        trashed: view.trash ? "true" : null,
       });
       if (generation !== gen.current) return;
       setRows((r) => ({
@@ -87,7 +91,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     gen.current++;
     void loadPage(gen.current, null);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.workspace, props.project, view.filter, view.sort, view.order, columnsParam]);
+  }, [props.workspace, props.project, view.filter, view.sort, view.order, columnsParam, view.trash, reloads]);
 
   const columns: Column[] = [
     ...BASE_COLUMNS,
@@ -141,6 +145,24 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       else if (n.size < MAX_COMPARE) n.add(id);
       return n;
     });
+  // Trash, restore or delete the checked runs; the table is reloaded from the server after it.
+  const change = async (action: "trash" | "restore" | "delete") => {
+    const ids = [...selected];
+    if (action === "delete" && !window.confirm(`Delete ${ids.length} run(s) forever? Their data and files cannot be restored.`)) return;
+    try {
+      await api.changeRuns(props.workspace, props.project, action, ids);
+      setActionError(null);
+      setSelected(new Set());
+      reload(0);
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const openTrash = (trash: boolean) => {
+    setSelected(new Set());
+    setActionError(null);
+    setView({ ...view, trash });
+  };
   const choices = useMemo(() => columnChoices(fields).filter((c) => !view.columns.includes(c)), [fields, view.columns]);
   const [newCol, setNewCol] = useState("");
 
@@ -149,19 +171,36 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       <div class="toolbar">
         <h1>
           <Link href={paths.projects()}>{props.workspace}</Link> / {props.project}
+          {view.trash && " / Trash"}
         </h1>
         <span class="muted" data-testid="total">
-          {rows.error ? "" : `${rows.total.toLocaleString()} runs`}
+          {rows.error ? "" : `${rows.total.toLocaleString()} ${view.trash ? "runs in the trash" : "runs"}`}
         </span>
         <Link href={paths.notebooks(props.workspace, props.project)}>Notebooks</Link>
-        <button
-          class="primary"
-          disabled={selected.size < 1}
-          onClick={() => navigate(paths.compare(props.workspace, props.project) + compareToSearch([...selected]))}
-        >
-          Compare {selected.size || ""}
-        </button>
+        {!view.trash && (
+          <button
+            class="primary"
+            disabled={selected.size < 1}
+            onClick={() => navigate(paths.compare(props.workspace, props.project) + compareToSearch([...selected]))}
+          >
+            Compare {selected.size || ""}
+          </button>
+        )}
+        {!view.trash && selected.size > 0 && <button onClick={() => void change("trash")}>Move to trash</button>}
+        {view.trash && (
+          <button class="primary" disabled={selected.size < 1} onClick={() => void change("restore")}>
+            Restore {selected.size || ""}
+          </button>
+        )}
+        {view.trash && (
+          <button class="danger" disabled={selected.size < 1} onClick={() => void change("delete")}>
+            Delete forever {selected.size || ""}
+          </button>
+        )}
         {selected.size > 0 && <button onClick={() => setSelected(new Set())}>Clear selection</button>}
+        <button class="link" data-testid="trash-toggle" onClick={() => openTrash(!view.trash)}>
+          {view.trash ? "Back to runs" : "Trash"}
+        </button>
         <form
           class="add-column"
           onSubmit={(e) => {
@@ -179,6 +218,11 @@ export function RunsPage(props: { workspace: string; project: string; search: st
           </datalist>
         </form>
       </div>
+      {actionError && (
+        <p class="error" role="alert">
+          {actionError}
+        </p>
+      )}
       <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
       <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll">
         <div class="grid-row grid-head" style={{ gridTemplateColumns: template }}>
@@ -224,7 +268,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
             />
           ))}
         </div>
-        {!rows.loading && !rows.error && rows.total === 0 && <p class="muted pad">No runs match.</p>}
+        {!rows.loading && !rows.error && rows.total === 0 && <p class="muted pad">{view.trash ? "The trash is empty." : "No runs match."}</p>}
       </div>
     </div>
   );
