@@ -386,7 +386,10 @@ test("the usage page shows the workspace's storage against its quota and the use
   assert.ok(expected.used_bytes > 0);
   assert.match(await ws.locator("[data-testid=quota-label]").textContent(), /^[\d.]+ (B|KiB|MiB) of 1\.0 GiB \([\d.]+ %\)$/);
   const project = page.locator("[data-testid=usage-workspaces] tr.project-row").filter({ hasText: "vision" });
-  assert.match(await project.textContent(), /vision1,004/);
+  // The count the server reports (other tests add and delete runs of this project).
+  const runs = expected.projects.find((p) => p.project === "e2e/vision").runs;
+  assert.ok(runs >= 1004);
+  assert.match(await project.textContent(), new RegExp("vision" + runs.toLocaleString("en-US")));
   const rate = await page.textContent("[data-testid=usage-rate]");
   assert.match(rate, /alice: 1,000 requests per minute, burst 200 \(the server's default\)/);
   assert.match(rate, /\d+ of 200 requests available now/);
@@ -409,9 +412,14 @@ test("throttled login attempts show the server's message", async () => {
   await page.click("button:has-text('Sign out')");
   await page.waitForSelector("input[name=user]");
   // 5 attempts per name at once, then one per 6 s (src/server/api_login.cc).
+  // A wrong password costs an argon2id hash, which on a loaded machine can take over a second:
+  // the sixth attempt may come after a refill, so keep trying (bounded) until the refusal.
   const statuses = [];
-  for (let i = 0; i < 6; i++) statuses.push(await signIn("mallory", "guess number " + i));
-  assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  while (statuses.length < 10 && statuses.at(-1) !== 429) {
+    statuses.push(await signIn("mallory", "guess number " + statuses.length));
+  }
+  assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+  assert.equal(statuses.at(-1), 429, `statuses: ${statuses}`);
   assert.match(await page.textContent("[data-testid=login-error]"), /too many login attempts for user 'mallory'; retry in \d+ s/);
   await shot("login-throttled");
 });
