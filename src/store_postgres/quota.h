@@ -17,34 +17,23 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
 
+#include "store/quota.h"
 #include "store_postgres/pg.h"
 
 namespace nereid::store_postgres {
 
-struct RunKey;
-
-class QuotaGuard {
- public:
-  // Reads the run's workspace quota and, when one is set, locks it and reads the usage before the
-  // batch.
-  static Result<QuotaGuard> Begin(PgConn& conn, const RunKey& run);
-  // QuotaExceeded (with used / limit in the message) if the batch grew the workspace past its
-  // quota. A batch that does not grow usage always passes.
-  Status Check(PgConn& conn, const RunKey& run) const;
-
- private:
-  std::optional<int64_t> quota_;  // unset: unlimited, nothing to check
-  std::string workspace_;
-  int64_t used_before_ = 0;
-  int64_t run_before_ = 0;
+// The SQL of the quota steps (store/quota.h runs them). QuotaOfProject locks the workspace's
+// workspace_limits row when a quota is set.
+struct QuotaSql {
+  static Result<store::WorkspaceQuota> QuotaOfProject(PgConn& conn, int64_t project_id);
+  static Result<int64_t> WorkspaceUsedBytes(PgConn& conn, int64_t workspace_id);
+  static Result<int64_t> RunBytes(PgConn& conn, int64_t run_id);
 };
 
-// Bytes used by a workspace's runs and notebook checkpoints (the figure the quota is checked
-// against).
-Result<int64_t> WorkspaceUsedBytes(PgConn& conn, int64_t workspace_id);
+// Begin reads the run's workspace quota and, when one is set, locks it and reads the usage before
+// the batch; Check refuses a batch that grew the workspace past it.
+using QuotaGuard = store::BasicQuotaGuard<QuotaSql>;
 
 // Inside the transaction adding a new checkpoint of `size` bytes to a notebook of the project:
 // takes the same workspace_limits row lock as Begin (so checkpoints and batches of a workspace

@@ -499,7 +499,7 @@ Result<store::WorkspaceUsage> SqliteAccounts::GetWorkspaceUsage(std::string_view
     if (found && !q->IsNull(0)) out.quota_bytes = q->Int(0);
   }
   // The total is the sum of the per-project figures, so the two always agree; it is the sum
-  // the quota is checked against (quota.h: WorkspaceUsedBytes).
+  // the quota is checked against (quota.h: QuotaSql::WorkspaceUsedBytes).
   auto q = r.db().Cached(
       "SELECT p.name,"
       " (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id),"

@@ -9,34 +9,23 @@
 // Thread-safety: QuotaGuard is used on the writer thread only, within one job.
 #pragma once
 
-#include <optional>
-#include <string>
+#include <cstdint>
 
+#include "store/quota.h"
 #include "store_sqlite/db.h"
 
 namespace nereid::store_sqlite {
 
-struct RunKey;
-
-class QuotaGuard {
- public:
-  // Reads the run's workspace quota and, when one is set, the usage before the batch.
-  static Result<QuotaGuard> Begin(Db& db, const RunKey& run);
-  // QuotaExceeded (with used / limit in the message) if the batch grew the workspace past its
-  // quota. A batch that does not grow usage always passes, so deletes-by-overwrite are never
-  // refused.
-  Status Check(Db& db, const RunKey& run) const;
-
- private:
-  std::optional<int64_t> quota_;  // unset: unlimited, nothing to check
-  std::string workspace_;
-  int64_t used_before_ = 0;
-  int64_t run_before_ = 0;
+// The SQL of the quota steps (store/quota.h runs them).
+struct QuotaSql {
+  static Result<store::WorkspaceQuota> QuotaOfProject(Db& db, int64_t project_id);
+  static Result<int64_t> WorkspaceUsedBytes(Db& db, int64_t workspace_id);
+  static Result<int64_t> RunBytes(Db& db, int64_t run_id);
 };
 
-// Bytes used by a workspace's runs and notebook checkpoints (the figure the quota is checked
-// against).
-Result<int64_t> WorkspaceUsedBytes(Db& db, int64_t workspace_id);
+// Begin reads the run's workspace quota and, when one is set, the usage before the batch; Check
+// refuses a batch that grew the workspace past it.
+using QuotaGuard = store::BasicQuotaGuard<QuotaSql>;
 
 // Within the writer job adding a new checkpoint of `size` bytes to a notebook of the project:
 // QuotaExceeded if it would take the workspace past its quota (the job then rolls back).
