@@ -90,8 +90,22 @@ def spool_seeds():
     filep = spool_record(7, struct.pack("<dqI", 2.0, 3000, 6) + b"images" + fileref, flags=1)
     end = spool_record(1, b"")
     records = floatp + stringp + assign + assign_s + assign_f + strings + filep
+    # Multi-point records (type 8): u32 n, f64 values[n], f64 steps[n] (flag 1), i64 times[n]
+    # (flag 2) or one i64 time, path.
+    vals = [0.5, -0.0, float("nan"), float("inf")]
+    fpoints = spool_record(8, struct.pack("<I4d4dq", 4, *vals, 1, 2, 3, 4, 5000) + path, flags=1)
+    fpoints_t = spool_record(8, struct.pack("<I3d3q", 3, 1.0, 2.0, 3.0, 10, 20, 30) + b"a",
+                             flags=2)
+    fpoints_bad = spool_record(8, struct.pack("<I2dq", 1000, 1.0, 2.0, 7) + path)
+    many = floatp + fpoints + fpoints_t
     seeds = {
         "one_segment": bytes([1]) + records,
+        "float_points": bytes([1]) + many + records,
+        "float_points_torn": bytes([1]) + fpoints + spool_record(8, fpoints[12:], crc=0)
+        + fpoints_t,
+        "float_points_bad_count": bytes([1]) + fpoints_bad + fpoints,
+        "float_points_two_segments": bytes([1 | 4 | 8]) + b"B 1 1 32 2 64\nA 0 1 32\n\0"
+        + fpoints + end + fpoints_t + floatp,
         "unwritten_tail": bytes([1]) + records + spool_record(2, b"x" * 32, crc=0) + floatp,
         "live": bytes([3]) + records,
         "two_segments": bytes([1 | 8]) + floatp + end + floatp + stringp,

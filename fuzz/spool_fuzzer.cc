@@ -11,7 +11,8 @@
 //   bit 2  the content starts with a ledger file, up to the first NUL byte;
 //   bits 3-4  number of segment files (1 + value); the remaining bytes are split evenly.
 // Properties besides "no crash, no UB, no leak": Next never moves backwards and always moves
-// forward when it returns a record.
+// forward when it returns a record; BatchBuilder::Add takes a record whole (a multi-point record
+// adds exactly its n points) or not at all.
 #include <unistd.h>
 
 #include <cstdint>
@@ -94,7 +95,13 @@ void Read(nc::SpoolReader* reader, nc::Position from, const nc::Position* to) {
       break;
     }
     Check(before < pos, "Next returned a record without moving forward");
-    builder.Add(rec);
+    const uint64_t entries = builder.records();
+    if (builder.Add(rec)) {
+      Check(builder.records() == entries + nc::RecordEntries(rec),
+            "an accepted record added other than its entries (points of a multi-point record)");
+    } else {
+      Check(builder.records() == entries, "a refused record added entries");
+    }
   }
   std::string bytes;
   (void)builder.Take().SerializeToString(&bytes);

@@ -38,10 +38,12 @@ class RunImpl;
 
 enum class RunState { kSucceeded, kFailed, kAborted };
 
-// Counters of a run, for progress displays and tests.
+// Counters of a run, for progress displays and tests. A "record" here is one log entry: a point,
+// an assignment, a tag change; an Extend of n points counts n (though the spool stores them in a
+// few multi-point records).
 struct RunStats {
-  uint64_t records_logged = 0;   // records written to the spool by this process
-  uint64_t records_dropped = 0;  // records refused because the spool was at its disk cap
+  uint64_t records_logged = 0;   // entries written to the spool by this process
+  uint64_t records_dropped = 0;  // entries refused because the spool was at its disk cap
   uint64_t bytes_pending = 0;    // spool bytes written but not yet acknowledged (approximate)
   uint64_t batches_acked = 0;    // batches the server acknowledged
   // Records of this process's spool the server acknowledged. Records are sent in the order they
@@ -73,8 +75,10 @@ class Field {
   void Append(double value);
   void Append(double value, double step);
   void Append(double value, double step, TimePoint time);
-  // Many points at the time of the call: cheaper per point than Append (records are reserved in
-  // blocks); in Mode::kSync, one wait for the whole call.
+  // Many points at the time of the call, far cheaper per point than Append: they are copied into
+  // the spool as packed arrays (multi-point records of up to 16,379 points, each written whole or
+  // not at all). Once the call returned, every point survives kill -9 like an Append. In
+  // Mode::kSync, one wait for the whole call.
   void Extend(std::span<const double> values);
   // steps must be as long as values, or the call is refused.
   void Extend(std::span<const double> values, std::span<const double> steps);

@@ -4,7 +4,7 @@
 //   client_harness --project P --custom-id C [--mode async] [--points N] [--start K]
 //                  [--path train/loss] [--rate PTS_PER_S] [--hang] [--flush-ms 200]
 //                  [--stop-timeout-ms 60000] [--segment-bytes B] [--threads T] [--extras]
-//                  [--chunk N [--ack] [--until-stdin-closes]]
+//                  [--chunk N [--extend] [--ack] [--until-stdin-closes]]
 //
 // URL, token and spool root come from NEREID_URL, NEREID_API_TOKEN, NEREID_HOME. Point i has the
 // value and step start+i. Prints "LOGGED <n>" once every point is logged (kill -9 after it: they
@@ -16,7 +16,8 @@
 // once its log calls returned, so after a kill -9 the points [0, DONE) must survive and none at or
 // past INTENT can exist. --ack then waits (retrying while the server is down) until the chunk is
 // acknowledged and prints "ACKED <k>". --until-stdin-closes keeps logging past --points until
-// stdin reaches EOF, then stops the run as usual.
+// stdin reaches EOF, then stops the run as usual. --extend logs each chunk with one
+// Field::Extend(values, steps) call (multi-point spool records) instead of one Append per point.
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,7 +41,8 @@ void PrintLine(const char* tag, long k) {
 
 // The --chunk mode; returns how many points were logged.
 long LogInChunks(nereid::Run& run, nereid::Field& field, long chunk, long points, long start,
-                 double rate, bool ack, bool until_stdin_closes) {
+                 double rate, bool ack, bool until_stdin_closes, bool extend) {
+  std::vector<double> values;
   std::atomic<bool> stdin_closed{false};
   std::thread watcher;
   if (until_stdin_closes) {
@@ -56,6 +58,12 @@ long LogInChunks(nereid::Run& run, nereid::Field& field, long chunk, long points
   while (until_stdin_closes ? !stdin_closed.load() : i < points) {
     long end = until_stdin_closes ? i + chunk : std::min(points, i + chunk);
     PrintLine("INTENT", end);
+    if (extend) {
+      values.clear();
+      for (long k = i; k < end; ++k) values.push_back(static_cast<double>(start + k));
+      field.Extend(values, values);
+      i = end;
+    }
     for (; i < end; ++i) {
       double v = static_cast<double>(start + i);
       field.Append(v, v);
@@ -87,7 +95,7 @@ int main(int argc, char** argv) {
   long points = 1000, start = 0, threads = 1;
   double rate = 0;
   long chunk = 0;
-  bool hang = false, extras = false, ack = false, until_stdin_closes = false;
+  bool hang = false, extras = false, ack = false, until_stdin_closes = false, extend = false;
   std::string path = "train/loss";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -114,6 +122,8 @@ int main(int argc, char** argv) {
       chunk = std::atol(next().c_str());
     else if (a == "--ack")
       ack = true;
+    else if (a == "--extend")
+      extend = true;
     else if (a == "--until-stdin-closes")
       until_stdin_closes = true;
     else if (a == "--threads")
@@ -151,7 +161,7 @@ int main(int argc, char** argv) {
   auto field = run[path];
   auto t0 = std::chrono::steady_clock::now();
   if (chunk > 0) {
-    points = LogInChunks(run, field, chunk, points, start, rate, ack, until_stdin_closes);
+    points = LogInChunks(run, field, chunk, points, start, rate, ack, until_stdin_closes, extend);
     threads = 0;
   }
   std::vector<std::thread> pool;

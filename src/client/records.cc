@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "client/float_points.h"
+
 namespace nereid::client {
 namespace {
 
@@ -56,7 +58,24 @@ class Cursor {
   std::string_view s_;
 };
 
+// Appends n 8-byte numbers from unaligned spool bytes to a repeated field.
+template <typename T>
+void AppendRaw(google::protobuf::RepeatedField<T>* field, const char* src, int n) {
+  static_assert(sizeof(T) == 8);
+  const int old = field->size();
+  field->Resize(old + n, T{});
+  std::memcpy(field->mutable_data() + old, src, size_t(n) * 8);
+}
+
 }  // namespace
+
+uint64_t RecordEntries(const SpoolRecord& rec) {
+  FloatPointsView v;
+  if (rec.type == RecordType::kFloatPoints && DecodeFloatPoints(rec.payload, rec.flags, &v)) {
+    return v.n;
+  }
+  return 1;
+}
 
 std::string EncodeAssignNumber(std::string_view path, ValueKind kind, const void* value8) {
   std::string out;
@@ -135,6 +154,26 @@ bool BatchBuilder::Add(const SpoolRecord& rec) {
       if (has_step) pts->add_steps(step);
       pts->add_timestamps_us(t);
       pts->add_values(value);
+      break;
+    }
+    case RecordType::kFloatPoints: {
+      FloatPointsView v;
+      if (!DecodeFloatPoints(rec.payload, rec.flags, &v)) return false;
+      v1::FloatPoints* pts = OpFor(v.path, v1::Operation::kAppendFloats, has_step)
+                                 ->mutable_append_floats();
+      const int n = static_cast<int>(v.n);
+      AppendRaw(pts->mutable_values(), v.values, n);
+      if (v.steps != nullptr) AppendRaw(pts->mutable_steps(), v.steps, n);
+      if (v.per_point_time) {
+        AppendRaw(pts->mutable_timestamps_us(), v.times, n);
+      } else {
+        int64_t t;
+        std::memcpy(&t, v.times, 8);
+        auto* ts = pts->mutable_timestamps_us();
+        ts->Resize(ts->size() + n, t);
+      }
+      entries_ += v.n - 1;  // the record counts once below
+      raw_bytes_ += uint64_t{v.n} * (v.steps != nullptr ? 24 : 16);
       break;
     }
     case RecordType::kStringPoint:
@@ -219,7 +258,7 @@ bool BatchBuilder::Add(const SpoolRecord& rec) {
     default:
       return false;
   }
-  ++records_;
+  ++entries_;
   raw_bytes_ += RecordSpan(rec.payload.size());
   return true;
 }
@@ -229,7 +268,7 @@ v1::Batch BatchBuilder::Take() {
   batch_.Clear();
   last_.clear();
   blobs_.clear();
-  records_ = 0;
+  entries_ = 0;
   raw_bytes_ = 0;
   return out;
 }

@@ -29,6 +29,10 @@ std::string EncodeStringPoint(std::string_view path, std::string_view value, dou
 std::string EncodeFilePoint(std::string_view path, const FileRefData& file, double step,
                             int64_t time_us);
 
+// How many log entries a record holds: its points for kFloatPoints, else 1. Counts for progress
+// and stats (RunStats, `nereid sync --status`) are in entries, so one Extend of n points is n.
+uint64_t RecordEntries(const SpoolRecord& rec);
+
 class BatchBuilder {
  public:
   // Adds one record. Returns false (and adds nothing) if the payload does not decode, which
@@ -36,9 +40,13 @@ class BatchBuilder {
   bool Add(const SpoolRecord& rec);
   // The sha256 of every file referenced so far (to upload before the batch).
   const std::vector<std::string>& blobs() const { return blobs_; }
-  uint64_t records() const { return records_; }
+  // Log entries added: one per record, except that a kFloatPoints record counts its points.
+  uint64_t records() const { return entries_; }
+  // Roughly what the batch weighs, for its size budget: spool bytes, except that a kFloatPoints
+  // record counts what its points take in the protobuf (more than in the spool: each gets a
+  // timestamp there).
   uint64_t raw_bytes() const { return raw_bytes_; }
-  bool empty() const { return records_ == 0; }
+  bool empty() const { return entries_ == 0; }
   // Moves the batch out and resets the builder.
   v1::Batch Take();
 
@@ -53,7 +61,7 @@ class BatchBuilder {
   };
   std::unordered_map<std::string, Last> last_;  // path -> its last operation
   std::vector<std::string> blobs_;
-  uint64_t records_ = 0;
+  uint64_t entries_ = 0;
   uint64_t raw_bytes_ = 0;
 };
 

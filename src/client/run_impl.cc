@@ -205,7 +205,7 @@ void RunImpl::LogFloats(std::string_view path, const double* values, const doubl
                         int64_t time_us) {
   if (n == 0) return;
   if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
-  writer_->AppendFloats(path, values, steps, n, time_us);
+  writer_->AppendFloats(path, values, steps, nullptr, n, time_us);
   if (mode_ == Mode::kSync) AfterLog();
 }
 
@@ -281,7 +281,7 @@ Status RunImpl::Wait(std::chrono::milliseconds timeout) {
   uint64_t records = 0, bytes = 0;
   SpoolRecord rec;
   while (from < target && reader.Next(&from, &rec)) {
-    ++records;
+    records += RecordEntries(rec);
     bytes += RecordSpan(rec.payload.size());
   }
   std::string msg = std::to_string(records) + " records (" + std::to_string(bytes) +

@@ -127,6 +127,32 @@ TEST_F(RunTest, PacedUploadTellsTheUserOnceThatTheRateLimitIsPacingIt) {
   EXPECT_EQ(server_.floats()["x"].size(), 100000u);
 }
 
+// Extend writes multi-point records; a batch holds whole records only, so with batches of about
+// one record and answers lost after commit, every point still arrives once, in order.
+TEST_F(RunTest, ExtendArrivesOnceThroughSmallBatchesAndLostAnswers) {
+  server_.Script({Fault::kDropAfterCommit, Fault::k503, Fault::kDropAfterCommit});
+  RunOptions o = Options();
+  o.max_batch_bytes = 4 << 10;  // records of 256 KiB segments: 4 KiB, ~500 points
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  const uint64_t logged_before = run->stats().records_logged;
+  auto f = (*run)["x"];
+  std::vector<double> v(10000);
+  for (int c = 0; c < 5; ++c) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(c * 10000 + i);
+    f.Extend(v);
+  }
+  EXPECT_EQ(run->stats().records_logged - logged_before, 50000u);  // counted in points
+  ASSERT_TRUE(run->Wait(20s).ok()) << Errors();
+  EXPECT_EQ(run->stats().records_acked, run->stats().records_logged);
+  auto values = server_.floats()["x"];
+  ASSERT_EQ(values.size(), 50000u);
+  for (int i = 0; i < 50000; ++i) ASSERT_EQ(values[i], i);
+  EXPECT_GE(server_.duplicates(), 2);  // the two lost answers were resent and not applied twice
+  EXPECT_GT(server_.applied(), 50);    // many batches, so record boundaries were exercised
+  ASSERT_TRUE(run->Stop().ok()) << Errors();
+}
+
 TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   server_.SetAlways(Fault::k503);
   RunOptions o = Options();

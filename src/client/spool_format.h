@@ -43,8 +43,17 @@ enum class RecordType : uint8_t {
   kAddStrings = 5,     // u32 path length, path, then (u32 length, bytes) per string
   kRemoveStrings = 6,  // same layout as kAddStrings
   kFilePoint = 7,      // f64 step, i64 time_us, u32 path length, path, file ref; flag 1
+  kFloatPoints = 8,    // u32 n, f64 values[n], [f64 steps[n]], i64 time or times[n], path bytes;
+                       // flags 1 (steps) and 2 (one time per point). See float_points.h.
 };
+inline constexpr uint8_t kLastRecordType = 8;
 inline constexpr uint8_t kFlagHasStep = 1;
+inline constexpr uint8_t kFlagPerPointTime = 2;  // kFloatPoints: n times instead of one
+// A kFloatPoints record spans at most this many bytes, and at most 1/64 of a segment: a
+// reservation that crosses a segment's end leaves its space there unused, so records must stay
+// small against the segment; 256 KiB holds 32,768 points without steps and costs nothing per
+// point to split at.
+inline constexpr size_t kMaxFloatPointsSpan = 256u << 10;
 
 // Value kinds of kAssign. Numbers are 8 bytes little-endian; strings are the rest of the payload;
 // a file ref is three (u32 length, bytes) strings: sha256 hex, name, content type.

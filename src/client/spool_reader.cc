@@ -76,7 +76,7 @@ bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
   std::memcpy(len, r + 4, 4);
   if (*len > kMaxPayloadBytes || size_ - offset - kRecordHeaderBytes < *len) return false;
   uint8_t type = static_cast<uint8_t>(r[8]);
-  if (type < 1 || type > 7) return false;
+  if (type < 1 || type > kLastRecordType) return false;
   return MaskCrc(Crc32c(r + 4, kRecordHeaderBytes - 4 + *len)) == crc;
 }
 

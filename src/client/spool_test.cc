@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "client/crc32c.h"
+#include "client/float_points.h"
 #include "client/ledger.h"
 #include "client/records.h"
 #include "client/spool_reader.h"
@@ -39,10 +40,18 @@ class SpoolTest : public ::testing::Test {
     SpoolRecord rec;
     std::map<double, int> out;
     while (r.Next(&pos, &rec)) {
-      if (rec.type != RecordType::kFloatPoint) continue;
       double v;
-      std::memcpy(&v, rec.payload.data(), 8);
-      out[v]++;
+      if (rec.type == RecordType::kFloatPoint) {
+        std::memcpy(&v, rec.payload.data(), 8);
+        out[v]++;
+      }
+      FloatPointsView fp;
+      if (rec.type == RecordType::kFloatPoints && DecodeFloatPoints(rec.payload, rec.flags, &fp)) {
+        for (uint32_t i = 0; i < fp.n; ++i) {
+          std::memcpy(&v, fp.values + 8 * i, 8);
+          out[v]++;
+        }
+      }
     }
     if (skipped) *skipped = r.skipped_bytes();
     return out;
@@ -202,8 +211,8 @@ TEST_F(SpoolTest, SpareSegmentIsMadeAheadAndRemovedWhenStopped) {
   (*w)->StopPreparing();  // idempotent
 }
 
-// Bulk appends (Extend) reserve blocks of records: from several threads at once, across many
-// segment rolls, every point arrives once with its step, and a block's points stay in order.
+// Bulk appends (Extend) write multi-point records: from several threads at once, across many
+// segment rolls, every point arrives once with its step, and one thread's points stay in order.
 TEST_F(SpoolTest, BulkAppendsFromManyThreadsAcrossSegments) {
   auto w = SpoolWriter::Open(dir_, 64 << 10, 1 << 30);
   ASSERT_TRUE(w.ok());
@@ -215,7 +224,7 @@ TEST_F(SpoolTest, BulkAppendsFromManyThreadsAcrossSegments) {
       for (int c = 0; c < kPerThread; c += kChunk) {
         for (int i = 0; i < kChunk; ++i) v[i] = st[i] = t * kPerThread + c + i;
         ASSERT_EQ((*w)->AppendFloats("p" + std::to_string(t), v.data(), t % 2 ? st.data() : nullptr,
-                                     kChunk, 7),
+                                     nullptr, kChunk, 7),
                   static_cast<size_t>(kChunk));
       }
     });
@@ -227,19 +236,34 @@ TEST_F(SpoolTest, BulkAppendsFromManyThreadsAcrossSegments) {
   SpoolRecord rec;
   std::vector<double> last(kThreads, -1);
   size_t n = 0;
+  size_t records = 0;
   while (r.Next(&pos, &rec)) {
-    ASSERT_EQ(rec.type, RecordType::kFloatPoint);
-    double v, step;
-    std::memcpy(&v, rec.payload.data(), 8);
-    std::memcpy(&step, rec.payload.data() + 8, 8);
-    int t = static_cast<int>(v) / kPerThread;
-    ASSERT_EQ(rec.payload.substr(24), "p" + std::to_string(t));
-    ASSERT_EQ(rec.flags, t % 2 ? kFlagHasStep : 0);
-    ASSERT_EQ(step, t % 2 ? v : 0);
-    ASSERT_GT(v, last[t]);  // one thread's points in the order it logged them
-    last[t] = v;
-    ++n;
+    ASSERT_EQ(rec.type, RecordType::kFloatPoints);
+    FloatPointsView fp;
+    ASSERT_TRUE(DecodeFloatPoints(rec.payload, rec.flags, &fp));
+    ++records;
+    for (uint32_t i = 0; i < fp.n; ++i) {
+      double v, step;
+      int64_t time;
+      std::memcpy(&v, fp.values + 8 * i, 8);
+      int t = static_cast<int>(v) / kPerThread;
+      ASSERT_EQ(fp.path, "p" + std::to_string(t));
+      ASSERT_EQ(rec.flags, t % 2 ? kFlagHasStep : 0);
+      if (t % 2) {
+        std::memcpy(&step, fp.steps + 8 * i, 8);
+        ASSERT_EQ(step, v);
+      } else {
+        ASSERT_EQ(fp.steps, nullptr);
+      }
+      std::memcpy(&time, fp.times, 8);
+      ASSERT_EQ(time, 7);
+      ASSERT_GT(v, last[t]);  // one thread's points in the order it logged them
+      last[t] = v;
+      ++n;
+    }
   }
+  // 64 KiB segments bound a record to 1 KiB: ~125 points without steps, ~62 with.
+  EXPECT_LT(records, size_t{kThreads} * kPerThread / 50);
   EXPECT_EQ(n, size_t{kThreads} * kPerThread);
   EXPECT_EQ(r.skipped_bytes(), 0u);
 }
@@ -247,10 +271,11 @@ TEST_F(SpoolTest, BulkAppendsFromManyThreadsAcrossSegments) {
 TEST_F(SpoolTest, BulkAppendCountsWhatTheDiskCapDropped) {
   auto w = SpoolWriter::Open(dir_, 64 << 10, 128 << 10);  // room for two segments
   ASSERT_TRUE(w.ok());
-  std::vector<double> v(10000);
-  for (int i = 0; i < 10000; ++i) v[i] = i;
-  size_t accepted = (*w)->AppendFloats("x", v.data(), nullptr, v.size(), 0);
+  std::vector<double> v(40000);  // 320 KiB of values: more than the cap
+  for (int i = 0; i < 40000; ++i) v[i] = i;
+  size_t accepted = (*w)->AppendFloats("x", v.data(), nullptr, nullptr, v.size(), 0);
   EXPECT_LT(accepted, v.size());
+  EXPECT_GT(accepted, 10000u);  // the two segments were filled
   EXPECT_EQ(accepted + (*w)->dropped(), v.size());
   auto got = ReadAll(dir_);
   ASSERT_EQ(got.size(), accepted);

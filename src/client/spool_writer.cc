@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "client/crc32c.h"
+#include "client/float_points.h"
 #include "client/writer_dir.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -285,31 +286,31 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
 }
 
 size_t SpoolWriter::AppendFloats(std::string_view path, const double* values, const double* steps,
-                                 size_t n, int64_t time_us) {
-  const uint32_t len = static_cast<uint32_t>(24 + path.size());
-  const size_t span = RecordSpan(len);
-  // A block must fit in a segment, and the space a block that crosses a segment's end leaves
-  // unused there (sealing happens at the block's start) should stay small against the segment.
-  const size_t per_block = std::max<size_t>(1, std::min<size_t>(256, segment_bytes_ / 64 / span));
-  const uint8_t flags = steps != nullptr ? kFlagHasStep : 0;
-  const double zero = 0;
+                                 const int64_t* times, size_t n, int64_t time_us) {
+  const bool has_step = steps != nullptr;
+  const bool per_point_time = times != nullptr;
+  const uint8_t flags =
+      static_cast<uint8_t>((has_step ? kFlagHasStep : 0) | (per_point_time ? kFlagPerPointTime : 0));
+  const uint64_t fixed = kRecordHeaderBytes + FloatPointsPayloadBytes(0, has_step, per_point_time,
+                                                                      path.size());
+  const uint64_t per_point = FloatPointsPayloadBytes(1, has_step, per_point_time, 0) -
+                             FloatPointsPayloadBytes(0, has_step, per_point_time, 0);
+  const uint64_t max_span = std::min<uint64_t>(kMaxFloatPointsSpan, segment_bytes_ / 64);
+  // At least one point per record, even for a path so long that the bound leaves no room.
+  const uint64_t per_record = max_span > fixed + per_point ? (max_span - fixed) / per_point : 1;
   size_t done = 0;
   while (done < n) {
-    size_t k = std::min(per_block, n - done);
-    char* rec = Reserve(span * k);
+    const auto k = static_cast<uint32_t>(std::min<uint64_t>(per_record, n - done));
+    const uint64_t len = FloatPointsPayloadBytes(k, has_step, per_point_time, path.size());
+    char* rec = Reserve(RecordSpan(len));
     if (rec == nullptr) {
       dropped_.fetch_add(n - done - 1, std::memory_order_relaxed);  // Reserve counted one
       break;
     }
-    for (size_t i = 0; i < k; ++i, rec += span) {
-      char* p = rec + kRecordHeaderBytes;
-      std::memcpy(p, &values[done + i], 8);
-      std::memcpy(p + 8, steps != nullptr ? &steps[done + i] : &zero, 8);
-      std::memcpy(p + 16, &time_us, 8);
-      std::memcpy(p + 24, path.data(), path.size());
-      // Padding bytes are zero already: the block is fresh spool space.
-      Publish(rec, RecordType::kFloatPoint, flags, len);
-    }
+    // Padding bytes are zero already: the space is fresh.
+    PutFloatPoints(rec + kRecordHeaderBytes, path, values + done, has_step ? steps + done : nullptr,
+                   per_point_time ? times + done : nullptr, k, time_us);
+    Publish(rec, RecordType::kFloatPoints, flags, static_cast<uint32_t>(len));
     done += k;
   }
   written_.fetch_add(done, std::memory_order_relaxed);

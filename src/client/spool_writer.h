@@ -49,12 +49,14 @@ class SpoolWriter {
   // Appends one float point. Returns false when dropped (disk cap or I/O error). Thread-safe.
   bool AppendFloat(std::string_view path, double value, double step, bool has_step,
                    int64_t time_us);
-  // Appends n float points of one path, one kFloatPoint record each, all with time `time_us`;
-  // `steps` is null (no explicit step) or n steps. The records of up to kBulkPoints points are
-  // reserved with one atomic add, so they are contiguous in the spool. Returns how many were
-  // written (the rest dropped: disk cap or I/O error). Thread-safe.
-  size_t AppendFloats(std::string_view path, const double* values, const double* steps, size_t n,
-                      int64_t time_us);
+  // Appends n float points of one path as kFloatPoints records, each holding as many points as
+  // fit in kMaxFloatPointsSpan (and 1/64 of a segment), so a record is one reservation, a few
+  // memcpy calls and one CRC. `steps` is null (no explicit step) or n steps; `times` is null
+  // (every point at `time_us`) or n times. Each record is published whole or not at all, so a
+  // crash never leaves part of one. Returns how many points were written (the rest dropped: disk
+  // cap or I/O error). Thread-safe.
+  size_t AppendFloats(std::string_view path, const double* values, const double* steps,
+                      const int64_t* times, size_t n, int64_t time_us);
   // Appends one record with an already encoded payload. Thread-safe.
   bool Append(RecordType type, uint8_t flags, std::string_view payload);
 
@@ -77,8 +79,9 @@ class SpoolWriter {
   // free"); empty before any failure. Thread-safe.
   std::string stall_reason() const;
 
+  // Entries dropped and written so far: one per record, except that a kFloatPoints record counts
+  // its points (so the n-th point logged is the n-th entry, whatever records carried it).
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  // Records appended (not dropped) by this writer so far.
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t segment_bytes() const { return segment_bytes_; }
   const std::string& dir() const { return dir_; }

@@ -323,7 +323,7 @@ void Uploader::CountPending(uint64_t* records, uint64_t* bytes) {
   *records = 0;
   *bytes = 0;
   while (r.Next(&pos, &rec)) {
-    ++*records;
+    *records += RecordEntries(rec);
     *bytes += RecordSpan(rec.payload.size());
   }
 }
