@@ -87,6 +87,41 @@ void BM_Extend64(benchmark::State& state) {
 }
 BENCHMARK(BM_Extend64)->Setup(Setup)->Teardown(Teardown)->Iterations(30'000);
 
+// Extend with explicit steps: a second array per record.
+void BM_Extend64WithSteps(benchmark::State& state) {
+  auto loss = (*g_run)["train/loss"];
+  std::vector<double> values(64, 0.5), steps(64);
+  for (auto _ : state) {
+    for (size_t i = 0; i < steps.size(); ++i) steps[i] += 64;
+    loss.Extend(values, steps);
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+BENCHMARK(BM_Extend64WithSteps)->Setup(Setup)->Teardown(Teardown)->Iterations(30'000);
+
+// Large arrays (Python's extend of a numpy array lands here): 64k and 1M points per call, i.e.
+// 4 and 61 multi-point records, and a segment roll every 16 and 8 calls (64 MiB segments).
+void BM_ExtendLarge(benchmark::State& state) {
+  auto loss = (*g_run)["train/loss"];
+  std::vector<double> values(static_cast<size_t>(state.range(0)));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i) * 0.5;
+  for (auto _ : state) loss.Extend(values);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 8);
+}
+BENCHMARK(BM_ExtendLarge)
+    ->Setup(Setup)
+    ->Teardown(Teardown)
+    ->Arg(65536)
+    ->Iterations(500)
+    ->UseRealTime();
+BENCHMARK(BM_ExtendLarge)
+    ->Setup(Setup)
+    ->Teardown(Teardown)
+    ->Arg(1 << 20)
+    ->Iterations(40)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

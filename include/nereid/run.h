@@ -82,6 +82,9 @@ class Field {
   void Extend(std::span<const double> values);
   // steps must be as long as values, or the call is refused.
   void Extend(std::span<const double> values, std::span<const double> steps);
+  // With a time per point too (as long as values; empty: the time of the call).
+  void Extend(std::span<const double> values, std::span<const double> steps,
+              std::span<const TimePoint> times);
 
   // String series (each value at most 1 MiB of UTF-8).
   void Append(std::string_view value);

@@ -31,6 +31,16 @@ def _seconds(timestamp: Any) -> Optional[float]:
     return float(timestamp)
 
 
+def _seconds_array(timestamps: Any, np: Any) -> Any:
+    """Timestamps as float64 seconds since the epoch: a numeric or datetime64 array as a whole,
+    anything else (datetime objects) element by element."""
+    if isinstance(timestamps, np.ndarray) and timestamps.dtype.kind == "M":
+        return timestamps.astype("datetime64[us]").astype(np.int64) / 1e6
+    if isinstance(timestamps, np.ndarray) and timestamps.dtype.kind in "fiu":
+        return timestamps.astype(np.float64, copy=False)
+    return np.asarray([_seconds(t) for t in timestamps], dtype=np.float64)
+
+
 def _scalar(value: Any) -> Any:
     """numpy scalars and 0-d arrays/tensors (loss.item() forgotten) to Python numbers."""
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
@@ -201,13 +211,17 @@ class Handler:
         if arr.ndim != 1:
             raise exc.NereidValueError(f"extend: values must be one-dimensional, not {arr.shape}")
         self._claim(FLOAT_SERIES, "extend with numbers")
-        if timestamps is not None:
-            self._loop(arr.tolist(), steps, timestamps)
-            return
         st = None if steps is None else np.asarray(steps, dtype=np.float64)
         if st is not None and st.shape != arr.shape:
             raise exc.NereidValueError("extend: steps must be as long as values")
-        self._field().extend_floats(arr, st)
+        ts = None
+        if timestamps is not None:
+            if st is None:
+                raise exc.NereidValueError("extend: timestamps need steps as well")
+            ts = _seconds_array(timestamps, np)
+            if ts.shape != arr.shape:
+                raise exc.NereidValueError("extend: timestamps must be as long as values")
+        self._field().extend_floats(arr, st, ts)
         if wait:
             self._run.wait()
 

@@ -138,6 +138,34 @@ def test_numpy_scalars_tensors_and_lists(make_run):
     assert run["n"].fetch() == 0.25
 
 
+def test_extend_with_steps_and_timestamps_goes_in_one_call(make_run):
+    import datetime as dt
+
+    run = make_run()
+    values = np.array([1.5, -0.0, np.inf])
+    steps = np.array([10.0, 11.0, 12.0])
+    run["t"].extend(values, steps=steps, timestamps=np.array([1.7e9, 1.7e9 + 0.5, 1.7e9 + 1]))
+    stamps64 = np.array(["2025-01-02T03:04:05.000001", "2025-01-02T03:04:06", "2025-01-02"],
+                        dtype="datetime64[us]")
+    run["u"].extend([1, 2, 3], steps=[1, 2, 3], timestamps=stamps64)
+    d = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    run["w"].extend([4.0], steps=[4], timestamps=[d])
+    with pytest.raises(nereid.NereidValueError, match="timestamps need steps"):
+        run["v"].extend(values, timestamps=[1.0, 2.0, 3.0])
+    with pytest.raises(nereid.NereidValueError, match="as long as values"):
+        run["v"].extend(values, steps=steps, timestamps=[1.0, 2.0])
+    run.wait()
+    t = run["t"].fetch_values()
+    assert t["step"].tolist() == [10.0, 11.0, 12.0]
+    assert np.array_equal(t["value"].to_numpy().view(np.uint64), values.view(np.uint64))
+    got = [ts.timestamp() for ts in t["timestamp"]]
+    assert got == [1.7e9, 1.7e9 + 0.5, 1.7e9 + 1]
+    u = run["u"].fetch_values()
+    want = stamps64.astype(np.int64).tolist()  # µs
+    assert [round(ts.timestamp() * 1e6) for ts in u["timestamp"]] == want
+    assert run["w"].fetch_values()["timestamp"][0].timestamp() == d.timestamp()
+
+
 def test_context_manager_stop_and_state(make_run, server):
     with make_run() as run:
         run["x"].append(1.0)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "client/run_impl.h"
 #include "nereid/git.h"
@@ -171,24 +172,34 @@ void Field::Append(double value, double step, TimePoint time) {
 }
 void Field::Extend(std::span<const double> values) {
   if (!valid_) return;
-  run_->LogFloats(path_, values.data(), nullptr, values.size(), NowMicros());
+  run_->LogFloats(path_, values.data(), nullptr, nullptr, values.size(), NowMicros());
 }
 void Field::Extend(std::span<const double> values, std::span<const double> steps) {
+  Extend(values, steps, {});
+}
+void Field::Extend(std::span<const double> values, std::span<const double> steps,
+                   std::span<const TimePoint> times) {
   if (!valid_) return;
-  if (steps.size() != values.size()) {
+  if (steps.size() != values.size() || (!times.empty() && times.size() != values.size())) {
     run_->Report(InvalidArgument("Extend of " + path_ + ": " + std::to_string(steps.size()) +
-                                 " steps for " + std::to_string(values.size()) +
-                                 " values; nothing logged"));
+                                 " steps and " + std::to_string(times.size()) + " times for " +
+                                 std::to_string(values.size()) + " values; nothing logged"));
     return;
   }
   int64_t now = NowMicros();
+  std::vector<int64_t> micros;
+  if (!times.empty()) {
+    micros.resize(times.size());
+    for (size_t i = 0; i < times.size(); ++i) micros[i] = Micros(times[i]);
+  }
+  const int64_t* t = micros.empty() ? nullptr : micros.data();
   if (std::all_of(steps.begin(), steps.end(), [](double s) { return std::isfinite(s); })) {
-    run_->LogFloats(path_, values.data(), steps.data(), values.size(), now);
+    run_->LogFloats(path_, values.data(), steps.data(), t, values.size(), now);
     return;
   }
   // Points with a non-finite step are skipped, one by one.
   for (size_t i = 0; i < values.size(); ++i) {
-    if (std::isfinite(steps[i])) run_->LogFloat(path_, values[i], steps[i], true, now);
+    if (std::isfinite(steps[i])) run_->LogFloat(path_, values[i], steps[i], true, t ? t[i] : now);
   }
 }
 

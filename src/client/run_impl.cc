@@ -201,11 +201,11 @@ void RunImpl::LogFloat(std::string_view path, double value, double step, bool ha
   if (mode_ == Mode::kSync) AfterLog();
 }
 
-void RunImpl::LogFloats(std::string_view path, const double* values, const double* steps, size_t n,
-                        int64_t time_us) {
+void RunImpl::LogFloats(std::string_view path, const double* values, const double* steps,
+                        const int64_t* times, size_t n, int64_t time_us) {
   if (n == 0) return;
   if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
-  writer_->AppendFloats(path, values, steps, nullptr, n, time_us);
+  writer_->AppendFloats(path, values, steps, times, n, time_us);
   if (mode_ == Mode::kSync) AfterLog();
 }
 

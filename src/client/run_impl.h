@@ -26,10 +26,10 @@ class RunImpl {
 
   // Log calls: refuse (with a report) when the run cannot take records, then append.
   void LogFloat(std::string_view path, double value, double step, bool has_step, int64_t time_us);
-  // n points of one path at one time; `steps` null or n finite steps. In sync mode, one wait
-  // for all of them.
-  void LogFloats(std::string_view path, const double* values, const double* steps, size_t n,
-                 int64_t time_us);
+  // n points of one path; `steps` null or n finite steps; `times` null (all at time_us) or n
+  // times. In sync mode, one wait for all of them.
+  void LogFloats(std::string_view path, const double* values, const double* steps,
+                 const int64_t* times, size_t n, int64_t time_us);
   void LogRecord(RecordType type, uint8_t flags, std::string&& payload);
   // Copies the file into blobs/ and returns its reference; reports and returns false on failure.
   bool StoreFile(const File& file, FileRefData* ref);

@@ -122,16 +122,34 @@ class PyField {
     });
   }
 
-  void ExtendFloats(py::array_t<double, py::array::c_style | py::array::forcecast> values,
-                    std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>>
-                        steps) {
+  using F64Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+  // The numpy buffers go to the core as they are (a float64 C-contiguous array is not copied);
+  // timestamps are seconds since the epoch, converted here, not per element in Python.
+  void ExtendFloats(F64Array values, std::optional<F64Array> steps,
+                    std::optional<F64Array> timestamps) {
     if (values.ndim() != 1) throw py::value_error("extend: values must be one-dimensional");
     std::span<const double> v(values.data(), static_cast<size_t>(values.size()));
+    if (timestamps && !steps) throw py::value_error("extend: timestamps need steps as well");
+    std::span<const double> s;
     if (steps) {
       if (steps->ndim() != 1 || steps->size() != values.size())
         throw py::value_error("extend: steps must be one-dimensional and as long as values");
-      std::span<const double> s(steps->data(), static_cast<size_t>(steps->size()));
-      Call([&](Field& f) { f.Extend(v, s); });
+      s = std::span<const double>(steps->data(), static_cast<size_t>(steps->size()));
+    }
+    std::vector<TimePoint> times;
+    if (timestamps) {
+      if (timestamps->ndim() != 1 || timestamps->size() != values.size())
+        throw py::value_error("extend: timestamps must be one-dimensional and as long as values");
+      const double* t = timestamps->data();
+      times.reserve(static_cast<size_t>(timestamps->size()));
+      for (py::ssize_t i = 0; i < timestamps->size(); ++i) {
+        if (!std::isfinite(t[i])) throw py::value_error("extend: a timestamp is NaN or infinite");
+        times.push_back(ToTime(t[i]));
+      }
+    }
+    if (steps) {
+      Call([&](Field& f) { f.Extend(v, s, times); });
     } else {
       Call([&](Field& f) { f.Extend(v); });
     }
@@ -392,7 +410,8 @@ PYBIND11_MODULE(_core, m) {
       .def("append_value", &PyField::AppendValue)
       .def("append_float", &PyField::AppendFloat, py::arg("value"), py::arg("step") = py::none(),
            py::arg("timestamp") = py::none())
-      .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none())
+      .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none(),
+           py::arg("timestamps") = py::none())
       .def("append_string", &PyField::AppendString, py::arg("value"), py::arg("step") = py::none())
       .def("extend_strings", &PyField::ExtendStrings)
       .def("append_file", &PyField::AppendFile, py::arg("data"), py::arg("name"),
