@@ -30,12 +30,53 @@ def start_server(tmp):
     return mod.Server(os.path.join(tmp, "data"), tmp)
 
 
+def extend_bench(nereid, repeats: int) -> None:
+    """Handler.extend of a 1 M-point float64 array: wall and CPU time of the call, offline (the
+    spool write alone) and async against a real server (the sender competes for the CPU)."""
+    tmp = tempfile.mkdtemp(prefix="nereid-pybench-")
+    server = start_server(tmp)
+    os.environ.update(NEREID_URL=server.base_url, NEREID_API_TOKEN=server.token,
+                      NEREID_HOME=os.path.join(tmp, "spool"))
+    quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False,
+                 source_files=[], git_ref=False)
+    data = np.random.default_rng(1).standard_normal(1_000_000)
+    steps = np.arange(1_000_000, dtype=np.float64)
+    try:
+        for mode in ("offline", "async"):
+            run = nereid.init_run(mode=mode, **quiet)
+            for label, kw in (("values", {}), ("values+steps", {"steps": steps})):
+                wall, cpu = [], []
+                for r in range(repeats):
+                    h = run[f"bench/{label}{r}"]
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    h.extend(data, **kw)
+                    wall.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
+                print(f"extend 1M float64 ({label}), {mode}: median "
+                      f"{len(data) / statistics.median(wall) / 1e6:.1f} M points/s wall, "
+                      f"{len(data) / statistics.median(cpu) / 1e6:.1f} M points/s CPU "
+                      f"(process CPU time, sender included)")
+            if mode == "async":
+                t0 = time.perf_counter()
+                run.wait()
+                print(f"wait() for the {2 * repeats}M points to be acknowledged: "
+                      f"{time.perf_counter() - t0:.2f} s")
+            run.stop()
+    finally:
+        server.terminate()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=200_000, help="append calls per repeat")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--extend-only", action="store_true",
+                    help="only extend of a 1 M-point array, offline and async")
     args = ap.parse_args()
     import nereid
+
+    if args.extend_only:
+        return extend_bench(nereid, args.repeats)
 
     tmp = tempfile.mkdtemp(prefix="nereid-pybench-")
     server = start_server(tmp)
