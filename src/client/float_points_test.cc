@@ -247,5 +247,39 @@ TEST_F(FloatPointsSpoolTest, LyingLengthOrCountIsNeverMisread) {
   EXPECT_EQ(r.skipped_bytes(), b.offset - a.offset);
 }
 
+// An intact record of a type this reader does not know stops the reader in front of it, in both
+// modes and also when met while skipping a torn record: never skipped as if it were torn.
+TEST_F(FloatPointsSpoolTest, NewerRecordTypeStopsTheReaderNotSkipped) {
+  auto w = SpoolWriter::Open(dir_, 64 << 10, 1ull << 30);
+  ASSERT_TRUE(w.ok());
+  std::vector<double> v = {1, 2, 3};
+  ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 3, 0), 3u);
+  Position torn = (*w)->Frontier();
+  ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 3, 0), 3u);
+  Position newer = (*w)->Frontier();
+  ASSERT_TRUE((*w)->Append(static_cast<RecordType>(kLastRecordType + 1), 0, "from the future"));
+  ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 3, 0), 3u);
+  uint32_t zero = 0;
+  Poke(torn.offset, &zero, 4);
+  for (bool live : {false, true}) {
+    SpoolReader r(dir_, live);
+    Position pos;
+    SpoolRecord rec;
+    ASSERT_TRUE(r.Next(&pos, &rec));
+    EXPECT_EQ(r.newer_type(), 0);
+    if (live) {
+      EXPECT_FALSE(r.Next(&pos, &rec));  // live: waits at the unpublished record
+      EXPECT_EQ(pos, torn);
+      continue;
+    }
+    for (int again = 0; again < 2; ++again) {
+      EXPECT_FALSE(r.Next(&pos, &rec));
+      EXPECT_EQ(r.newer_type(), kLastRecordType + 1);
+      EXPECT_EQ(pos, newer);  // in front of it, having skipped only the torn record
+    }
+    EXPECT_EQ(r.skipped_bytes(), newer.offset - torn.offset);
+  }
+}
+
 }  // namespace
 }  // namespace nereid::client

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "client/fake_server_test_util.h"
+#include "client/spool_writer.h"
+#include "client/uploader.h"
 #include "client/writer_dir.h"
 #include "nereid/nereid.h"
 
@@ -151,6 +153,46 @@ TEST_F(RunTest, ExtendArrivesOnceThroughSmallBatchesAndLostAnswers) {
   EXPECT_GE(server_.duplicates(), 2);  // the two lost answers were resent and not applied twice
   EXPECT_GT(server_.applied(), 50);    // many batches, so record boundaries were exercised
   ASSERT_TRUE(run->Stop().ok()) << Errors();
+}
+
+// A spool written by a newer client may hold a record type this reader does not know. Sync
+// uploads what comes before it, then stops and says so; the record and what follows it stay in
+// the spool (skipping it as torn would lose its data without a word).
+TEST_F(RunTest, SyncStopsInFrontOfANewerRecordTypeAndKeepsTheRest) {
+  std::string dir = home_ + "/newer/" + NewWriterId();
+  fs::create_directories(dir);
+  WriterInfo info;
+  info.url = server_.url();
+  info.project = "default/sandbox";
+  info.custom_run_id = "newer";
+  info.writer_id = NewWriterId();
+  ASSERT_TRUE(WriteWriterInfo(dir, info).ok());
+  {
+    auto w = SpoolWriter::Open(dir, 64 << 10, 1ull << 30);
+    ASSERT_TRUE(w.ok());
+    std::vector<double> v(100);
+    for (int i = 0; i < 100; ++i) v[i] = i;
+    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 100, 0), 100u);
+    ASSERT_TRUE((*w)->Append(static_cast<RecordType>(kLastRecordType + 1), 0, "future"));
+    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 100, 0), 100u);
+    (*w)->StopPreparing();
+  }
+  UploaderConfig c;
+  c.dir = dir;
+  c.token = "t";
+  c.live = false;
+  std::vector<Status> reported;
+  c.on_error = [&](const Status& s) { reported.push_back(s); };
+  auto up = Uploader::Open(c, nullptr);
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ((*up)->Attempt(), AttemptResult::kSent);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*up)->Attempt(), AttemptResult::kRetry);
+  EXPECT_EQ((*up)->last_error().code(), StatusCode::kFailedPrecondition);
+  ASSERT_EQ(reported.size(), 1u);  // said once
+  EXPECT_NE(reported[0].message().find("newer version of nereid"), std::string::npos);
+  EXPECT_EQ(server_.floats()["x"].size(), 100u);  // only the points before the record
+  EXPECT_EQ((*up)->records_acked(), 100u);
+  EXPECT_TRUE(fs::exists(SegmentPath(dir, 1)));
 }
 
 TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {

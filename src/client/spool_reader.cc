@@ -75,8 +75,7 @@ bool SpoolReader::Valid(uint64_t offset, uint32_t* len, bool* unwritten) const {
   }
   std::memcpy(len, r + 4, 4);
   if (*len > kMaxPayloadBytes || size_ - offset - kRecordHeaderBytes < *len) return false;
-  uint8_t type = static_cast<uint8_t>(r[8]);
-  if (type < 1 || type > kLastRecordType) return false;
+  if (r[8] == 0) return false;  // no writer ever writes type 0
   return MaskCrc(Crc32c(r + 4, kRecordHeaderBytes - 4 + *len)) == crc;
 }
 
@@ -95,6 +94,7 @@ bool SpoolReader::Resync(Position* pos) {
 }
 
 bool SpoolReader::Next(Position* pos, SpoolRecord* rec) {
+  newer_type_ = 0;
   for (;;) {
     if (!Map(pos->segment)) {
       if (live_) return false;
@@ -130,6 +130,10 @@ bool SpoolReader::Next(Position* pos, SpoolRecord* rec) {
       continue;
     }
     const char* r = base_ + pos->offset;
+    if (static_cast<uint8_t>(r[8]) > kLastRecordType) {
+      newer_type_ = static_cast<uint8_t>(r[8]);
+      return false;
+    }
     auto type = static_cast<RecordType>(r[8]);
     if (type == RecordType::kEnd) {
       // The writer created the next segment before sealing this one (SpoolWriter::Seal).

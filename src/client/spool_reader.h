@@ -37,6 +37,10 @@ class SpoolReader {
 
   // Bytes skipped as torn or corrupt so far (recovered mode).
   uint64_t skipped_bytes() const { return skipped_bytes_; }
+  // When the last Next returned false in front of an intact record (its CRC matches) of a type
+  // this reader does not know, written by a newer client: that type; else 0. Next stops there,
+  // in both modes, rather than skip the record as torn: its data waits for a reader that knows it.
+  uint8_t newer_type() const { return newer_type_; }
 
  private:
   bool Map(uint32_t segment);
@@ -45,6 +49,8 @@ class SpoolReader {
   bool Resync(Position* pos);
   // Whether a whole, intact record starts at `offset`. *unwritten (if given) says whether its CRC
   // was zero, i.e. not published yet, as seen by the one load that decided.
+  // A record of a type above kLastRecordType whose CRC matches counts as valid here (so Resync
+  // stops at it); Next then stops in front of it.
   bool Valid(uint64_t offset, uint32_t* len, bool* unwritten = nullptr) const;
   bool SegmentExists(uint32_t segment) const;
   // The smallest segment file numbered above `segment`, or 0.
@@ -56,6 +62,7 @@ class SpoolReader {
   const char* base_ = nullptr;
   uint64_t size_ = 0;
   uint64_t skipped_bytes_ = 0;
+  uint8_t newer_type_ = 0;
 };
 
 }  // namespace nereid::client

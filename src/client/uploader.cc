@@ -171,6 +171,21 @@ AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
   return AttemptResult::kRetry;
 }
 
+AttemptResult Uploader::RefuseNewer() {
+  builder_.Take();
+  last_error_ = FailedPrecondition(
+      "the spool " + config_.dir + " holds records of type " +
+      std::to_string(reader_.newer_type()) +
+      ", written by a newer version of nereid; the records before them are uploaded, these wait: "
+      "upload them with `nereid sync` of that version. Nothing is deleted");
+  if (last_reported_ != last_error_.message()) {
+    last_reported_ = last_error_.message();
+    if (config_.on_error) config_.on_error(last_error_);
+  }
+  delay_ = config_.backoff_cap;
+  return AttemptResult::kRetry;
+}
+
 Status Uploader::EnsureRun() {
   if (!info_.run_id.empty()) return Status::Ok();
   size_t slash = info_.project.find('/');
@@ -258,7 +273,7 @@ AttemptResult Uploader::Attempt() {
     Position to = Build(from, nullptr);
     if (builder_.empty()) {
       builder_.Take();
-      return AttemptResult::kIdle;
+      return reader_.newer_type() != 0 ? RefuseNewer() : AttemptResult::kIdle;
     }
     PendingBatch b{ledger_.acked_sequence() + 1, from, to};
     if (Status s = ledger_.BeginBatch(b); !s.ok()) {
@@ -271,6 +286,8 @@ AttemptResult Uploader::Attempt() {
   } else if (cached_sequence_ != ledger_.pending()->sequence) {
     Position to = ledger_.pending()->to;
     Build(ledger_.pending()->from, &to);
+    // Sending part of the range under its sequence would acknowledge the rest unsent.
+    if (reader_.newer_type() != 0) return RefuseNewer();
   }
   const PendingBatch& b = *ledger_.pending();
   if (cached_sequence_ != b.sequence) {

@@ -72,6 +72,8 @@ class Uploader {
   Position Build(Position from, const Position* to);
   Status UploadBlobs();
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
+  // The spool holds a record type this reader does not know: report it, send nothing more.
+  AttemptResult RefuseNewer();
   bool HasWaitingData();
   void ReportPacing(std::chrono::milliseconds wait);
   void NotePacing(const HttpResponse& r);
