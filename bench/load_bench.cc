@@ -24,6 +24,7 @@
 //                   [--keep]
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +150,12 @@ int ChildMain(const Options& o, int index, const std::string& url, const std::st
   }
   nereid::RunStats st = run->stats();
   nereid::Status s = run->Stop();
+  // The whole child (logging thread, sender, the library's other threads): what the clients take
+  // from the cores the server runs on.
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::lock_guard lk(mu);  // (on_error ran on the sender thread until Stop)
   sum.logged = st.records_logged - base;
   sum.dropped = st.records_dropped;
@@ -163,7 +170,7 @@ int ChildMain(const Options& o, int index, const std::string& url, const std::st
   }
   if (sum.acked != points) sum.errors.push_back("client: points never acknowledged");
   std::ofstream txt(out_dir + "/child-" + std::to_string(index) + ".txt");
-  txt << sum.logged << " " << sum.acked << " " << sum.dropped << "\n";
+  txt << sum.logged << " " << sum.acked << " " << sum.dropped << " " << cpu_s << "\n";
   for (const auto& e : sum.errors) txt << e << "\n";
   return 0;
 }
@@ -252,6 +259,26 @@ ProcStat ReadProc(pid_t pid) {
   return p;
 }
 
+// Whole-machine CPU time from /proc/stat, in seconds: busy (everything but idle and iowait).
+struct MachineCpu {
+  double busy = 0, total = 0;
+};
+
+MachineCpu ReadMachineCpu() {
+  MachineCpu m;
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (int i = 0; i < 8; ++i) {
+    double v = 0;
+    if (!(in >> v)) break;
+    m.total += v / ticks;
+    if (i != 3 && i != 4) m.busy += v / ticks;  // 3: idle, 4: iowait
+  }
+  return m;
+}
+
 double Percentile(std::vector<int32_t>* v, double q) {
   if (v->empty()) return 0;
   size_t k = static_cast<size_t>(q * static_cast<double>(v->size() - 1));
@@ -281,6 +308,22 @@ double HistogramQuantileMs(const std::string& metrics, const std::string& name,
     if (static_cast<double>(c) >= q * static_cast<double>(total)) return bound * 1000;
   }
   return -1;
+}
+
+// Sum and count of histogram `name` over the series whose labels contain `label`.
+double HistogramMeanMs(const std::string& metrics, const std::string& name,
+                       const std::string& label) {
+  double sum = 0, count = 0;
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    bool is_sum = line.rfind(name + "_sum", 0) == 0;
+    bool is_count = line.rfind(name + "_count", 0) == 0;
+    if ((!is_sum && !is_count) || line.find(label) == std::string::npos) continue;
+    double v = std::stod(line.substr(line.rfind(' ') + 1));
+    (is_sum ? sum : count) += v;
+  }
+  return count > 0 ? sum / count * 1000 : -1;
 }
 
 pid_t StartServer(const Options& o, const std::string& data, int* port) {
@@ -441,6 +484,7 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::this_thread::sleep_until(Clock::time_point(std::chrono::microseconds(start_us)));
   const ProcStat before = ReadProc(server);
+  const MachineCpu machine_before = ReadMachineCpu();
   const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(o.seconds));
   std::vector<ReaderStats> readers(static_cast<size_t>(o.readers));
@@ -450,6 +494,9 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   const ProcStat after = ReadProc(server);
+  const MachineCpu machine_after = ReadMachineCpu();
+  double load1_end = 0;
+  if (std::ifstream la("/proc/loadavg"); la) la >> load1_end;
 
   std::map<std::string, int> errors;
   for (pid_t pid : children) {
@@ -465,15 +512,18 @@ int main(int argc, char** argv) {
   }
 
   std::vector<int32_t> ack;
+  std::vector<double> children_cpu;
   uint64_t logged = 0, acked = 0, dropped = 0;
   for (int i = 0; i < o.runs; ++i) {
     std::ifstream txt(dir + "/out/child-" + std::to_string(i) + ".txt");
     uint64_t l = 0, a = 0, d = 0;
-    if (!(txt >> l >> a >> d)) {
+    double cpu = 0;
+    if (!(txt >> l >> a >> d >> cpu)) {
       ++errors["child wrote no summary"];
       continue;
     }
     logged += l;
+    children_cpu.push_back(cpu);
     acked += a;
     dropped += d;
     std::string line;
@@ -527,6 +577,33 @@ int main(int argc, char** argv) {
       " p50 %s, p99 %s (histogram bucket bounds)\n",
       static_cast<unsigned long long>(n_http), bound(h50).c_str(), bound(h99).c_str(),
       bound(i50).c_str(), bound(i99).c_str());
+  // Where a batch request's time goes inside the server (docs/reliability.md, "Load").
+  auto stage_line = [&](const char* title, const std::string& name, const std::string& label) {
+    uint64_t n = 0;
+    double p50 = HistogramQuantileMs(metrics, name, label, 0.5, &n);
+    double p99 = HistogramQuantileMs(metrics, name, label, 0.99, &n);
+    if (p50 < 0) return;
+    std::printf("  %-40s mean %8.3f ms, p50 %s, p99 %s\n", title,
+                HistogramMeanMs(metrics, name, label), bound(p50).c_str(), bound(p99).c_str());
+  };
+  std::printf("server stages of a batch request (mean; bucket bounds for p50/p99):\n");
+  const std::string batch_route = "route=\"/api/v1/runs/{run_id}/batches\"";
+  for (const char* st : {"body", "queue", "handler", "write"}) {
+    stage_line((std::string("http ") + st).c_str(), "nereid_http_stage_seconds",
+               batch_route + ",stage=\"" + st + "\"");
+  }
+  stage_line("  handler: auth", "nereid_auth_duration_seconds", batch_route);
+  for (const char* st : {"decode", "prepare", "commit_queue", "apply", "commit", "wake", "store"}) {
+    stage_line((std::string("  handler: ingest ") + st).c_str(), "nereid_ingest_stage_seconds",
+               std::string("stage=\"") + st + "\"");
+  }
+  {
+    uint64_t n = 0;
+    double g50 = HistogramQuantileMs(metrics, "nereid_group_commit_size", "", 0.5, &n);
+    std::printf("  group commits: %llu, batches per commit mean %.1f, p50 <= %.0f\n",
+                static_cast<unsigned long long>(n),
+                HistogramMeanMs(metrics, "nereid_group_commit_size", "") / 1000, g50 / 1000);
+  }
   std::printf(
       "readers: runs table %zu requests p50 %.1f ms p99 %.1f ms; buckets %zu requests "
       "p50 %.1f ms p99 %.1f ms\n",
@@ -538,6 +615,25 @@ int main(int argc, char** argv) {
       static_cast<double>(final_stat.hwm_kib) / 1024.0,
       static_cast<double>(final_stat.rss_kib) / 1024.0, after.cpu_seconds - before.cpu_seconds,
       o.seconds, 100.0 * (after.cpu_seconds - before.cpu_seconds) / o.seconds);
+  {
+    std::vector<double> c = children_cpu;
+    std::sort(c.begin(), c.end());
+    double total = 0;
+    for (double x : c) total += x;
+    const double window_s = o.seconds;
+    const double machine_busy = machine_after.busy - machine_before.busy;
+    const double machine_total = machine_after.total - machine_before.total;
+    std::printf(
+        "clients: %zu processes, CPU %.1f s in all over their life (mean %.2f s, max %.2f s per "
+        "child; %.0f%% of one core over the window)\n",
+        c.size(), total, c.empty() ? 0.0 : total / static_cast<double>(c.size()),
+        c.empty() ? 0.0 : c.back(), 100.0 * total / window_s);
+    std::printf(
+        "machine: %.0f%% busy over the window (all processes, all users, %.1f of %.1f cpu-s); "
+        "load average at end %.2f\n",
+        machine_total > 0 ? 100.0 * machine_busy / machine_total : 0.0, machine_busy, machine_total,
+        load1_end);
+  }
   int total_errors = 0;
   for (auto& [k, n] : errors) total_errors += n;
   std::printf("errors: %d\n", total_errors);

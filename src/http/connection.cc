@@ -25,6 +25,11 @@ constexpr auto kLingerTime = std::chrono::seconds(1);
 const std::vector<double> kDurationBounds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                              0.25,  0.5,   1,    2.5,   5,    10};
 
+// Finer at the low end than kDurationBounds: most stages of a healthy request take microseconds.
+const std::vector<double> kStageBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
+                                          5,      10};
+
 std::string MethodLabel(std::string_view m) {
   static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
                                                 "DELETE", "OPTIONS", "PATCH"};
@@ -130,6 +135,7 @@ void Connection::OnHeader(beast::error_code ec) {
   // never dispatch a request whose answer cannot be sent.
   if (closed_) return;
   start_ = std::chrono::steady_clock::now();
+  dispatched_ = handler_start_ = handler_end_ = {};
   if (ec == bhttp::error::header_limit) {
     idle_ = false;
     return SendError(
@@ -266,7 +272,9 @@ void Connection::Dispatch() {
   if (closed_) return;  // nobody to answer: do not apply what could not be acknowledged
   stream_.expires_never();  // a slow handler is not the client's fault
   req_->sink = sink_.get();
+  dispatched_ = std::chrono::steady_clock::now();
   net::post(state_.pool, [self = shared_from_this()] {
+    self->handler_start_ = std::chrono::steady_clock::now();
     Response r = RunRoute(self->state_, self->route_, self->allow_, *self->req_);
     std::shared_ptr<Outgoing> out;
     try {
@@ -274,6 +282,7 @@ void Connection::Dispatch() {
     } catch (const std::exception& e) {
       out = PrepareResponse(Response::Json(500, ErrorBody("internal", e.what())), *self->req_);
     }
+    self->handler_end_ = std::chrono::steady_clock::now();
     net::post(self->stream_.get_executor(), [self, out] { self->Send(out); });
   });
 }
@@ -407,6 +416,18 @@ void Connection::Finish() {
                                                        {"status", std::to_string(status)}});
     state_.metrics->Observe("nereid_http_request_duration_seconds", {{"route", route}}, seconds,
                             kDurationBounds);
+    // Requests answered before a handler ran (errors found while reading) have no stages.
+    if (handler_end_ != std::chrono::steady_clock::time_point{}) {
+      auto observe = [&](const char* stage, auto from, auto to) {
+        state_.metrics->Observe("nereid_http_stage_seconds", {{"route", route}, {"stage", stage}},
+                                std::chrono::duration<double>(to - from).count(), kStageBounds);
+      };
+      const auto now = std::chrono::steady_clock::now();
+      observe("body", start_, dispatched_);
+      observe("queue", dispatched_, handler_start_);
+      observe("handler", handler_start_, handler_end_);
+      observe("write", handler_end_, now);
+    }
   }
   const bool close = !res_.keep_alive() || out_->close;
   // Unread request bytes (an error response, a failed sink) would turn close into a reset that

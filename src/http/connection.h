@@ -117,7 +117,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t received_ = 0;
   bool keep_alive_ = false;
   bool head_ = false;
+  // Stage boundaries of the request in flight, for nereid_http_stage_seconds: headers received,
+  // body received (handed to the pool), handler started, handler returned.
   std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point dispatched_;
+  std::chrono::steady_clock::time_point handler_start_;
+  std::chrono::steady_clock::time_point handler_end_;
   std::vector<char> chunk_;  // body read buffer, then file read buffer
 
   // The response being sent. res_ must stay put while sr_ refers to it.

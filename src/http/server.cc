@@ -72,6 +72,11 @@ Server::Server(ServerOptions options, common::Metrics* metrics)
     metrics->Describe("nereid_http_requests_total", "HTTP requests by route, method and status.");
     metrics->Describe("nereid_http_request_duration_seconds",
                       "HTTP request latency from headers received to response sent.");
+    metrics->Describe("nereid_http_stage_seconds",
+                      "HTTP request latency by stage: body (headers received to body read), queue "
+                      "(waiting for a handler thread), handler (handler run, including "
+                      "authentication and any commit wait), write (response handed back and "
+                      "sent).");
   }
 }
 

@@ -16,6 +16,9 @@ namespace {
 
 thread_local const Principal* tl_principal = nullptr;
 
+const std::vector<double> kAuthBounds = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+                                         0.001,   0.0025,   0.005,   0.01,   0.025,   0.1};
+
 int64_t CeilSeconds(int64_t us) {
   return (us + 999'999) / 1'000'000;
 }
@@ -60,6 +63,7 @@ const Principal* CurrentPrincipal() {
 
 http::Handler Authed(Context* ctx, ApiHandler handler) {
   return [ctx, handler = std::move(handler)](http::Request& request) {
+    const auto auth_started = std::chrono::steady_clock::now();
     // A bearer token wins; a browser without one is authenticated by its session cookie.
     std::string_view authorization = request.Header("authorization");
     std::optional<std::string> session;
@@ -82,13 +86,19 @@ http::Handler Authed(Context* ctx, ApiHandler handler) {
     RateDecision decision =
         ctx->limiter->Acquire(static_cast<uint64_t>(principal.user_id), principal.rate);
     http::Response response;
+    Status allowed;
+    if (decision.allowed) {
+      allowed = Authorize(principal, request,
+                          [ctx](std::string_view key) { return ctx->project_keys->Lookup(key); });
+    }
+    ctx->metrics.Observe(
+        "nereid_auth_duration_seconds", {{"route", request.route}},
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - auth_started).count(),
+        kAuthBounds);
     if (!decision.allowed) {
       ctx->metrics.Add("nereid_rate_limited_total", {});
       response = RateLimitedResponse(ctx, principal, decision);
-    } else if (Status allowed = Authorize(
-                   principal, request,
-                   [ctx](std::string_view key) { return ctx->project_keys->Lookup(key); });
-               !allowed.ok()) {
+    } else if (!allowed.ok()) {
       response = ErrorResponse(allowed);
     } else {
       struct PrincipalScope {  // cleared even if the handler throws

@@ -5,6 +5,7 @@
 #include "nereid/v1/batch.pb.h"
 #include "server/context.h"
 #include "server/json_render.h"
+#include "store/write_timing.h"
 #include "wire/decode.h"
 #include "wire/validate.h"
 
@@ -15,6 +16,17 @@ using nlohmann::json;
 
 const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                             0.1,   0.25,   0.5,   1,    2.5,   5};
+
+// Finer than kLatencyBounds at the low end: decoding a small batch takes microseconds.
+const std::vector<double> kStageBounds = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+                                          0.001,   0.0025,   0.005,   0.01,   0.025,   0.05,
+                                          0.1,     0.25,     0.5,     1,      2.5,     5};
+
+void ObserveStage(Context* ctx, const char* stage, std::chrono::steady_clock::time_point from,
+                  std::chrono::steady_clock::time_point to) {
+  ctx->metrics.Observe("nereid_ingest_stage_seconds", {{"stage", stage}},
+                       std::chrono::duration<double>(to - from).count(), kStageBounds);
+}
 
 uint64_t CountPoints(const v1::Batch& batch) {
   uint64_t n = 0;
@@ -62,7 +74,24 @@ void AddIngestRoutes(Context* ctx, http::Server* server) {
         NEREID_RETURN_IF_ERROR(wire::ParseBatch(body, format, &batch));
         NEREID_RETURN_IF_ERROR(wire::ValidateBatch(batch, ctx->now_us()));
         const std::string& run_id = r.path_params.at("run_id");
+        const auto decoded = std::chrono::steady_clock::now();
+        store::last_write_timing = {};
         auto result = ctx->store->Ingest(run_id, batch);
+        const auto returned = std::chrono::steady_clock::now();
+        ObserveStage(ctx, "decode", started, decoded);
+        if (const store::WriteTiming& t = store::last_write_timing;
+            t.committed != store::WriteTiming::TimePoint{}) {
+          // The store's checks before it queues the write; waiting for the writer thread; the
+          // transaction applying this batch and the others grouped with it; COMMIT (the fsync
+          // with --sync full); the handler thread waking up.
+          ObserveStage(ctx, "prepare", decoded, t.queued);
+          ObserveStage(ctx, "commit_queue", t.queued, t.started);
+          ObserveStage(ctx, "apply", t.started, t.applied);
+          ObserveStage(ctx, "commit", t.applied, t.committed);
+          ObserveStage(ctx, "wake", t.committed, returned);
+        } else {
+          ObserveStage(ctx, "store", decoded, returned);
+        }
         ctx->metrics.Add(
             "nereid_ingest_batches_total",
             {{"result", result.ok() ? (result->duplicate ? "duplicate" : "applied")

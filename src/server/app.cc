@@ -193,6 +193,12 @@ Status App::Open(bool offline) {
   http_ = std::make_unique<http::Server>(http_options, &ctx_->metrics);
 
   Context* ctx = ctx_.get();
+  ctx->metrics.Describe("nereid_auth_duration_seconds",
+                        "Authentication, rate limit and permission check of an API request.");
+  ctx->metrics.Describe(
+      "nereid_ingest_stage_seconds",
+      "Batch ingest by stage: decode, prepare, commit_queue (waiting for the group-commit "
+      "writer), apply (the whole group's transaction), commit (COMMIT, the fsync), wake.");
   http_->Route("GET", "/api/v1/health",
                [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); });
   http_->Route("GET", "/metrics", [ctx](http::Request&) {

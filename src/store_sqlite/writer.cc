@@ -16,14 +16,17 @@ Status Writer::Run(Job job, bool is_batch) {
   auto pending = std::make_unique<Pending>();
   pending->job = std::move(job);
   pending->is_batch = is_batch;
-  std::future<Status> done = pending->done.get_future();
+  pending->timing.queued = std::chrono::steady_clock::now();
+  std::future<Outcome> done = pending->done.get_future();
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Unavailable("store is closed");
     queue_.push_back(std::move(pending));
   }
   cv_.notify_one();
-  return done.get();
+  Outcome outcome = done.get();
+  store::last_write_timing = outcome.timing;
+  return std::move(outcome.status);
 }
 
 void Writer::Stop() {
@@ -58,6 +61,7 @@ void Writer::Loop() {
 
 void Writer::RunGroup(std::vector<std::unique_ptr<Pending>>& group) {
   std::vector<Status> results(group.size());
+  const auto started = std::chrono::steady_clock::now();
   Status txn = db_->Exec("BEGIN IMMEDIATE");
   size_t batches = 0;
   for (size_t i = 0; i < group.size() && txn.ok(); ++i) {
@@ -75,6 +79,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<Pending>>& group) {
     if (txn.ok()) txn = db_->Exec("RELEASE job");
     results[i] = std::move(s);
   }
+  const auto applied = std::chrono::steady_clock::now();
   if (txn.ok()) txn = db_->Exec("COMMIT");
   if (!txn.ok()) {
     if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
@@ -91,7 +96,14 @@ void Writer::RunGroup(std::vector<std::unique_ptr<Pending>>& group) {
       stats_.group_size_hist[bucket]++;
     }
   }
-  for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+  const auto committed = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < group.size(); ++i) {
+    store::WriteTiming timing = group[i]->timing;
+    timing.started = started;
+    timing.applied = applied;
+    timing.committed = committed;
+    group[i]->done.set_value(Outcome{std::move(results[i]), timing});
+  }
 }
 
 }  // namespace nereid::store_sqlite

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/write_timing.h"
 #include "store_sqlite/db.h"
 
 namespace nereid::store_sqlite {
@@ -37,6 +38,7 @@ class Writer {
 
   // Runs `job` in the next group commit and waits for the commit. Returns the job's Status, or the
   // commit's error, or Unavailable after Stop. `is_batch` counts the job in WriterStats::batches.
+  // Sets store::last_write_timing on the calling thread.
   Status Run(Job job, bool is_batch);
 
   // Finishes every queued job, then stops the thread. Idempotent.
@@ -45,10 +47,15 @@ class Writer {
   WriterStats Stats() const;
 
  private:
+  struct Outcome {
+    Status status;
+    store::WriteTiming timing;
+  };
   struct Pending {
     Job job;
     bool is_batch;
-    std::promise<Status> done;
+    store::WriteTiming timing;  // `queued` set by Run; the rest by the writer thread
+    std::promise<Outcome> done;
   };
   void Loop();
   void RunGroup(std::vector<std::unique_ptr<Pending>>& group);
