@@ -365,6 +365,53 @@ def test_duplicate_batches_are_applied_once(server):
     assert m and int(m.group(1)) >= 5
 
 
+
+def test_metrics_account_for_every_stage_of_a_batch(server):
+    """/metrics splits a batch request's time into stages that each see every batch."""
+    import re
+    import time
+
+    import requests
+
+    def counts(text):
+        out = {}
+        for m in re.finditer(r'^(nereid_\w+)_count\{(.*)\} (\d+)$', text, re.M):
+            out[(m.group(1), m.group(2))] = int(m.group(3))
+        return out
+
+    route = 'route="/api/v1/runs/{run_id}/batches"'
+    before = counts(requests.get(server.url("/metrics"), timeout=10).text)
+    run = server.create_run()["id"]
+    writer = new_writer()
+    for seq in range(1, 6):
+        server.post_batch(run, {"writerId": writer, "sequence": str(seq), "operations": [
+            {"path": "loss", "appendFloats": {"values": [float(seq)]}}]})
+
+    def delta(name, labels):
+        return now.get((name, labels), 0) - before.get((name, labels), 0)
+
+    # A request's metrics are recorded once its response is sent, which may be just after the
+    # client has read it.
+    deadline = time.monotonic() + 10
+    while True:
+        text = requests.get(server.url("/metrics"), timeout=10).text
+        now = counts(text)
+        if delta("nereid_http_request_duration_seconds", route) >= 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert delta("nereid_http_request_duration_seconds", route) == 5, text[:3000]
+    for stage in ("body", "queue", "handler", "write"):
+        assert delta("nereid_http_stage_seconds", f'{route},stage="{stage}"') == 5, stage
+    assert delta("nereid_auth_duration_seconds", route) == 5
+    assert delta("nereid_ingest_stage_seconds", 'stage="decode"') == 5
+    group_commit = [delta("nereid_ingest_stage_seconds", f'stage="{s}"')
+                    for s in ("prepare", "commit_queue", "apply", "commit", "wake")]
+    store = delta("nereid_ingest_stage_seconds", 'stage="store"')
+    # The embedded store reports its group-commit stages; PostgreSQL one "store" stage.
+    assert group_commit == [5] * 5 and store == 0 or group_commit == [0] * 5 and store == 5, (
+        group_commit, store)
+
+
 # --- buckets ---
 
 def brute_buckets(points, lo, hi, n):
