@@ -118,7 +118,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = false;
   bool head_ = false;
   // Stage boundaries of the request in flight, for nereid_http_stage_seconds: headers received,
-  // body received (handed to the pool), handler started, handler returned.
+  // body received (handed to the pool), handler started, handler returned. The last two are
+  // written by the pool task, like req_, and read on the strand after its hand-back.
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point dispatched_;
   std::chrono::steady_clock::time_point handler_start_;
