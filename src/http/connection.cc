@@ -26,9 +26,9 @@ const std::vector<double> kDurationBounds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.
                                              0.25,  0.5,   1,    2.5,   5,    10};
 
 // Finer at the low end than kDurationBounds: most stages of a healthy request take microseconds.
-const std::vector<double> kStageBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                          5,      10};
+const std::vector<double> kStageBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                          0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                          1,      2.5,     5,      10};
 
 std::string MethodLabel(std::string_view m) {
   static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
@@ -269,7 +269,7 @@ void Connection::OnBodyRead(beast::error_code ec) {
 }
 
 void Connection::Dispatch() {
-  if (closed_) return;  // nobody to answer: do not apply what could not be acknowledged
+  if (closed_) return;      // nobody to answer: do not apply what could not be acknowledged
   stream_.expires_never();  // a slow handler is not the client's fault
   req_->sink = sink_.get();
   dispatched_ = std::chrono::steady_clock::now();
