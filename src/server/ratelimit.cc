@@ -149,10 +149,14 @@ Status RateLimiter::Sync() {
               : std::max(now + shared + state.pending_us, state.pending_floor_us);
       // This server's own admissions come back through the database shifted by the difference
       // of two exchanges' latencies (the shared clock is read when each statement starts). For
-      // a key this server is charging, a shared state within own_echo of ours is that echo:
-      // keep ours, which is exact for what we admitted. Other servers' requests move the shared
-      // state further and are adopted; a server not charging the key adopts it as it is.
-      if (!charging.count(it->first) || adopted > state.tat_us + own_echo) {
+      // a key this server has charged, a shared state within that charge's echo tolerance of
+      // ours is the echo: keep ours, which is exact for what we admitted (and is what the
+      // Retry-After we answered was computed from, so a client waiting it out is admitted).
+      // Other servers' requests move the shared state further and are adopted; a server that
+      // never charged the key adopts it as it is.
+      const bool ours = charging.count(it->first) > 0;
+      if (ours) state.echo_us = own_echo;
+      if (state.echo_us == 0 || adopted > state.tat_us + state.echo_us) {
         state.tat_us = adopted;
       }
       ++it;

@@ -81,6 +81,9 @@ class RateLimiter {
     // composed GCRA update x -> max(x + pending_us, pending_floor_us) (store/rate_share.h).
     int64_t pending_us = 0;
     int64_t pending_floor_us = 0;  // local clock; meaningful while pending_us > 0
+    // The echo tolerance of the last Sync that published this server's admissions of the key:
+    // their echo can come back in any later exchange, not only the one that sent them.
+    int64_t echo_us = 0;
   };
   struct Shard {
     std::mutex mu;

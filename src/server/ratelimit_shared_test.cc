@@ -97,6 +97,32 @@ TEST_F(SharedRateLimitTest, TwoServersTogetherStayWithinTheBound) {
               static_cast<long long>(bound), static_cast<long long>(2 * exact));
 }
 
+TEST_F(SharedRateLimitTest, RetryAfterHoldsWhenAnEarlierExchangeWasSlow) {
+  // The exchange publishing the burst reaches the database 300 ms after it was sent (a loaded
+  // machine or database), so the shared state holds this server's own admissions 300 ms later
+  // than they were; a later, quick exchange brings that echo back while the server is charging
+  // nothing. A client that waited exactly the Retry-After it was given must still be admitted.
+  int64_t stall = 0;
+  PgRateShare share(url_, [this, &stall] {
+    now_ += stall;  // the statement starts late; the limiter's clock moves on with it
+    stall = 0;
+    return now_;
+  });
+  constexpr RateLimit kPerSecond{60, 5};  // Retry-After 1 s, longer than the stall
+  RateLimiter limiter([this] { return now_; });
+  limiter.ShareThrough(&share, RateLimiter::kRequestSpace);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.Acquire(1, kPerSecond).allowed) << i;
+  const RateDecision refused = limiter.Acquire(1, kPerSecond);
+  ASSERT_FALSE(refused.allowed);
+  const int64_t due = now_ + refused.retry_after_us;
+  stall = 300 * kMs;
+  ASSERT_TRUE(limiter.Sync().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.Sync().ok());  // quick ones, nothing charged
+  ASSERT_LT(now_, due);
+  now_ = due;
+  EXPECT_TRUE(limiter.Acquire(1, kPerSecond).allowed);
+}
+
 TEST_F(SharedRateLimitTest, UnsharedServersWouldAdmitTwice) {
   // The control for the test above: the same traffic without Sync.
   RateLimiter a([this] { return now_; }), b([this] { return now_; });
