@@ -7,9 +7,10 @@ import { join } from "node:path";
 
 const PORT_LINE = /serving the UI and HTTP API at (http:\/\/127\.0\.0\.1:\d+)\//;
 
-export async function startServer(bin = process.env.NEREID_BIN) {
+// `data`: an existing data directory to serve (kept on stop) instead of a fresh one.
+export async function startServer(bin = process.env.NEREID_BIN, { data: existing } = {}) {
   if (!bin) throw new Error("set NEREID_BIN to the nereid binary");
-  const data = mkdtempSync(join(tmpdir(), "nereid-e2e-"));
+  const data = existing ?? mkdtempSync(join(tmpdir(), "nereid-e2e-"));
   const proc = spawn(bin, ["server", "--data", data, "--port", "0", "--host", "127.0.0.1", "--no-access-log", "--sync", "normal"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -44,12 +45,13 @@ export async function startServer(bin = process.env.NEREID_BIN) {
   return {
     url,
     token,
+    data,
     api,
     batch,
-    stop: async () => {
+    stop: async ({ keep = existing !== undefined } = {}) => {
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
-      rmSync(data, { recursive: true, force: true });
+      if (!keep) rmSync(data, { recursive: true, force: true });
     },
   };
 }
