@@ -64,6 +64,10 @@ export function Chart(props: {
     const el = box.current!;
     const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && setVisible(true), { rootMargin: "200px" });
     io.observe(el);
+    // A chart already on screen fetches now: the observer's first report comes a frame later,
+    // which would delay the page's first chart by that frame.
+    const r = el.getBoundingClientRect();
+    if (r.bottom > -200 && r.top < window.innerHeight + 200) setVisible(true);
     let t: ReturnType<typeof setTimeout> | undefined;
     const ro = new ResizeObserver(() => {
       clearTimeout(t);

@@ -1,10 +1,15 @@
 // The runs table: server-side filter, sort and columns; rows fetched page by page (cursor) as the
 // user scrolls; only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
-// scroll like 100. With ?trash=1 the same table lists the project's trash, with Restore and
+// scroll like 100. Scrolling re-renders only the grid body (RunsBody), never the toolbar, filter
+// box or header, and rows already on screen skip re-rendering. The first page is small so the
+// first rows come back quickly (the server's cost per page grows with its rows and columns);
+// later pages are larger and requested well before the user reaches their end (docs/performance.md
+// "Web UI in the browser"). With ?trash=1 the same table lists the project's trash, with Restore and
 // Delete forever for the checked runs; the runs table moves checked runs to the trash.
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from "@tanstack/virtual-core";
 import { Component } from "preact";
-import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import type { RefObject } from "preact";
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api/client";
 import type { Run } from "../api/types";
 import { FilterBox } from "../components/FilterBox";
@@ -18,7 +23,14 @@ import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type
 import { navigate, paths } from "../router";
 
 const ROW_HEIGHT = 32;
+const FIRST_PAGE = 100;
 const PAGE = 500;
+/**
+ * The next page is requested when the rendered rows come this close to the loaded ones' end (at
+ * most half the loaded rows: a table just opened does not load its second page before the user
+ * scrolls, which would delay a sort or filter applied at once).
+ */
+const PREFETCH_ROWS = 300;
 
 interface Column {
   key: string;
@@ -56,7 +68,10 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const gen = useRef(0);
   const columnsParam = view.columns.join(",");
 
+  const lastShown = useRef(0); // the last row index the grid body renders
+  const requested = useRef<string | null>(null); // the cursor of the page last asked for
   const loadPage = async (generation: number, cursor: string | null) => {
+    if (!cursor) requested.current = null;
     setRows((r) => ({ ...r, loading: true }));
     try {
       const page = await api.runs(props.workspace, props.project, {
@@ -64,7 +79,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         sort: view.sort,
         order: view.order,
         columns: columnsParam,
-        limit: PAGE,
+        limit: cursor ? PAGE : FIRST_PAGE,
         cursor,
         trashed: view.trash ? "true" : null,
       });
@@ -93,7 +108,8 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.workspace, props.project, view.filter, view.sort, view.order, columnsParam, view.trash, reloads]);
 
-  const columns: Column[] = [
+  // Kept across renders while the column list is the same, so rows can compare it by identity.
+  const columns: Column[] = useMemo(() => [
     ...BASE_COLUMNS,
     ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cell: (r: Run) => <span class="num">{fmtNum(r.columns?.[c])}</span> })),
     {
@@ -108,43 +124,46 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         />
       ),
     },
-  ];
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  ], [columnsParam]);
   const template = `36px ${columns.map((c) => c.width + "px").join(" ")} 1fr`;
 
-  // --- virtualisation ---
+  // The grid body reports the last row it renders; the next page is requested from here (with the
+  // newest state, through refs: the callback is made once so the body need not re-render).
   const scrollRef = useRef<HTMLDivElement>(null);
-  const [, rerender] = useReducer((x: number) => x + 1, 0);
-  const virt = useMemo(
-    () =>
-      new Virtualizer<HTMLDivElement, HTMLDivElement>({
-        count: 0,
-        getScrollElement: () => scrollRef.current,
-        estimateSize: () => ROW_HEIGHT,
-        overscan: 20,
-        scrollToFn: elementScroll,
-        observeElementRect,
-        observeElementOffset,
-        onChange: () => rerender(0),
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const loadRef = useRef(loadPage);
+  loadRef.current = loadPage;
+  const needRows = useMemo(
+    () => () => {
+      const r = rowsRef.current;
+      if (r.loading || !r.cursor || r.cursor === requested.current) return;
+      if (lastShown.current < r.runs.length - Math.min(PREFETCH_ROWS, Math.floor(r.runs.length / 2))) return;
+      requested.current = r.cursor;
+      void loadRef.current(gen.current, r.cursor);
+    },
+    [],
+  );
+  const onRange = useMemo(
+    () => (lastIndex: number) => {
+      lastShown.current = lastIndex;
+      needRows();
+    },
+    [needRows],
+  );
+  useEffect(needRows, [rows, needRows]);
+
+  const toggle = useCallback(
+    (id: string) =>
+      setSelected((s) => {
+        const n = new Set(s);
+        if (n.has(id)) n.delete(id);
+        else if (n.size < MAX_COMPARE) n.add(id);
+        return n;
       }),
     [],
   );
-  virt.setOptions({ ...virt.options, count: rows.total, onChange: () => rerender(0) });
-  useEffect(() => virt._didMount(), [virt]);
-  useEffect(() => virt._willUpdate());
-  const items = virt.getVirtualItems();
-  const lastIndex = items.length ? items[items.length - 1]!.index : 0;
-  useEffect(() => {
-    if (!rows.loading && rows.cursor && lastIndex >= rows.runs.length - 50) void loadPage(gen.current, rows.cursor);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [lastIndex, rows.loading, rows.cursor, rows.runs.length]);
-
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else if (n.size < MAX_COMPARE) n.add(id);
-      return n;
-    });
   // Trash, restore or delete the checked runs; the table is reloaded from the server after it.
   const change = async (action: "trash" | "restore" | "delete") => {
     const ids = [...selected];
@@ -254,22 +273,71 @@ export function RunsPage(props: { workspace: string; project: string; search: st
             </span>
           ))}
         </div>
-        <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
-          {items.map((it) => (
-            <Row
-              key={it.key}
-              run={rows.runs[it.index]}
-              start={it.start}
-              template={template}
-              columns={columns}
-              columnsKey={columnsParam}
-              selected={!!rows.runs[it.index] && selected.has(rows.runs[it.index]!.id)}
-              onToggle={toggle}
-            />
-          ))}
-        </div>
+        <RunsBody
+          scrollRef={scrollRef}
+          runs={rows.runs}
+          total={rows.total}
+          template={template}
+          columns={columns}
+          selected={selected}
+          onToggle={toggle}
+          onRange={onRange}
+        />
         {!rows.loading && !rows.error && rows.total === 0 && <p class="muted pad">{view.trash ? "The trash is empty." : "No runs match."}</p>}
       </div>
+    </div>
+  );
+}
+
+interface BodyProps {
+  scrollRef: RefObject<HTMLDivElement>;
+  runs: Run[];
+  total: number;
+  template: string;
+  columns: Column[];
+  selected: Set<string>;
+  onToggle: (id: string) => void;
+  onRange: (lastIndex: number) => void;
+}
+
+// The virtualised rows. The virtualizer's scroll updates re-render this component only.
+function RunsBody(props: BodyProps) {
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const virt = useMemo(
+    () =>
+      new Virtualizer<HTMLDivElement, HTMLDivElement>({
+        count: 0,
+        getScrollElement: () => props.scrollRef.current,
+        estimateSize: () => ROW_HEIGHT,
+        overscan: 20,
+        scrollToFn: elementScroll,
+        observeElementRect,
+        observeElementOffset,
+        onChange: () => rerender(0),
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [],
+  );
+  if (virt.options.count !== props.total) virt.setOptions({ ...virt.options, count: props.total });
+  useEffect(() => virt._didMount(), [virt]);
+  useEffect(() => virt._willUpdate());
+  const items = virt.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1]!.index : 0;
+  useEffect(() => props.onRange(lastIndex), [lastIndex, props.onRange]);
+  const { runs, selected } = props;
+  return (
+    <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
+      {items.map((it) => (
+        <Row
+          key={it.key}
+          run={runs[it.index]}
+          start={it.start}
+          template={props.template}
+          columns={props.columns}
+          selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
+          onToggle={props.onToggle}
+        />
+      ))}
     </div>
   );
 }
@@ -279,14 +347,12 @@ interface RowProps {
   start: number;
   template: string;
   columns: Column[];
-  columnsKey: string;
   selected: boolean;
   onToggle: (id: string) => void;
 }
 
 // While scrolling, rows already on screen keep their props; skipping their re-render leaves each
-// frame only the rows that scrolled in (the cell functions are rebuilt every render, so they are
-// compared through the column list's key).
+// frame only the rows that scrolled in.
 class Row extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps): boolean {
     const p = this.props;
@@ -295,7 +361,8 @@ class Row extends Component<RowProps> {
       next.start !== p.start ||
       next.selected !== p.selected ||
       next.template !== p.template ||
-      next.columnsKey !== p.columnsKey
+      next.columns !== p.columns ||
+      next.onToggle !== p.onToggle
     );
   }
 
