@@ -2,7 +2,7 @@
 // per series a line and a min–max band from the bucket endpoint sized to the chart's width, so
 // every spike stays visible; drag to zoom (re-queried down to raw points), double-click to reset;
 // x by step, wall time or relative time; log y; EMA smoothing with the raw line faint behind.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { loadSeries, xRangeToSteps, type ChartSeries, type Range, type XMode } from "../data/chartData";
 import { alignSeries, ema, positiveOnly } from "../data/series";
@@ -60,7 +60,8 @@ export function Chart(props: {
   const key = props.series.map((s) => s.runId + "\u0000" + s.path).join("\u0001");
 
   // Fetch only charts on screen, sized to their width (a run may have hundreds of series).
-  useEffect(() => {
+  // Layout effects here: each step (measure, fetch, draw) would otherwise wait for a frame.
+  useLayoutEffect(() => {
     const el = box.current!;
     const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && setVisible(true), { rootMargin: "200px" });
     io.observe(el);
@@ -82,9 +83,9 @@ export function Chart(props: {
     };
   }, []);
 
-  useEffect(() => setRange(null), [key, xMode]);
+  useLayoutEffect(() => setRange(null), [key, xMode]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!visible || width <= 0) return;
     const ctl = new AbortController();
     Promise.all(props.series.map((s) => loadSeries(s.runId, s.path, width, range, xMode, ctl.signal))).then(
@@ -100,7 +101,7 @@ export function Chart(props: {
   }, [visible, width, key, range, xMode, props.version]);
 
   // Draw (re-created on data or option change: cheap next to the fetch, and keeps one code path).
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = box.current;
     if (!el || !loaded || width <= 0) return;
     const single = loaded.length === 1;

@@ -1,7 +1,7 @@
 // One run: state and duration badges, tags, the fields as a tree, a chart of every float series,
 // text series as logs, image series as galleries, files to download. While the run is running
 // the page polls and updates in place.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Field, FileRef, Run } from "../api/types";
 import { Chart } from "../components/Chart";
@@ -27,7 +27,8 @@ export function RunPage(props: { runId: string; search: string }) {
   const [chartFilter, setChartFilter] = useState("");
   const chartView = useMemo(() => parseChartView(props.search), [props.search]);
 
-  useEffect(() => {
+  // Before the first paint rather than a frame after it: the charts wait for these fields.
+  useLayoutEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {

@@ -9,7 +9,7 @@
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from "@tanstack/virtual-core";
 import { Component } from "preact";
 import type { RefObject } from "preact";
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api/client";
 import type { Run } from "../api/types";
 import { FilterBox } from "../components/FilterBox";
@@ -102,7 +102,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     }
   };
 
-  useEffect(() => {
+  // A layout effect, not an effect: the request starts before the first paint instead of a frame
+  // after it (a frame is long on a busy machine).
+  useLayoutEffect(() => {
     gen.current++;
     void loadPage(gen.current, null);
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -319,8 +321,9 @@ function RunsBody(props: BodyProps) {
     [],
   );
   if (virt.options.count !== props.total) virt.setOptions({ ...virt.options, count: props.total });
-  useEffect(() => virt._didMount(), [virt]);
-  useEffect(() => virt._willUpdate());
+  // Before paint, so that the scroll element's size is known to the rows' first render.
+  useLayoutEffect(() => virt._didMount(), [virt]);
+  useLayoutEffect(() => virt._willUpdate());
   const items = virt.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(lastIndex), [lastIndex, props.onRange]);
