@@ -13,6 +13,7 @@
 // and their size is left at 0 (nothing measured reads it).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { startServer } from "./server.mjs";
@@ -106,6 +107,9 @@ if (keepDir && existsSync(join(keepDir, "nereid.db"))) {
   }
   server = await startServer(undefined, { data: keepDir ?? server.data });
 }
+// The machine is shared: every figure is read against the load it was taken under.
+const load = () => loadavg().map((x) => x.toFixed(2)).join(", ");
+console.log(`load average at start: ${load()}`);
 try {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -228,6 +232,7 @@ try {
   }
   console.log(`navigation → first chart of ${POINTS} points: ${chartTimes.join(", ")} ms (median ${stats(chartTimes).median} ms; its bucket request ${stats(bucketMs).median.toFixed(0)} ms)`);
   await browser.close();
+  console.log(`load average at end: ${load()}`);
 } finally {
   await server.stop({ keep: Boolean(keepDir) });
 }
