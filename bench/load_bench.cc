@@ -21,7 +21,12 @@
 //
 // Usage: load_bench --nereid build/src/cli/nereid [--runs 200] [--seconds 60] [--rate 100]
 //                   [--readers 4] [--flush-ms 1000] [--poll-ms 10] [--client-nice 0]
-//                   [--server-arg FLAG]... [--keep]
+//                   [--server-arg FLAG]... [--as-user] [--keep]
+//
+// --as-user: the children log with the token of an ordinary user (a service account, contributor
+// of default/sandbox) instead of the server administrator's, so the server's per-user request
+// limit (default 1,000/minute, shared by all the runs) applies and the client paces itself on
+// it: how the lag from log call to acknowledgement behaves for one user's runs (issue 3 §4).
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -70,6 +75,7 @@ struct Options {
   // nice(2) increment for the client processes (--client-nice). 0: as the bench. Raising it
   // stands in for clients on other machines: the 200 children no longer take the server's cores.
   int client_nice = 0;
+  bool as_user = false;  // log as an ordinary, rate-limited user (--as-user)
 };
 
 int64_t NowUs() {
@@ -413,6 +419,27 @@ void Reader(const std::string& base, const std::string& token, Clock::time_point
 
 }  // namespace
 
+// Runs `nereid admin` (a child process; this process has no thread yet) to make the service
+// account `load`, contributor of default/sandbox, and returns a new token of it ("" on failure).
+std::string IssueUserToken(const std::string& nereid, const std::string& base,
+                           const std::string& admin_token) {
+  const std::string admin = nereid + " admin --url " + base + " --token " + admin_token + " ";
+  if (std::system((admin + "users add load --service >/dev/null").c_str()) != 0 ||
+      std::system((admin + "members set default/sandbox load contributor >/dev/null").c_str()) !=
+          0) {
+    return "";
+  }
+  FILE* out = popen((admin + "tokens issue load --name load_bench").c_str(), "r");
+  if (out == nullptr) return "";
+  std::string text;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, out)) text.append(buf, n);
+  if (pclose(out) != 0) return "";
+  // The token is the last line ("token N for 'load' (shown once; store it now):\nTOKEN\n").
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.substr(text.find_last_of('\n') + 1);
+}
+
 int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -442,6 +469,8 @@ int main(int argc, char** argv) {
       o.server_args.push_back(next());
     } else if (a == "--client-nice") {
       o.client_nice = std::stoi(next());
+    } else if (a == "--as-user") {
+      o.as_user = true;
     } else if (a == "--keep") {
       o.keep = true;
     } else {
@@ -449,7 +478,7 @@ int main(int argc, char** argv) {
           stderr,
           "usage: load_bench --nereid PATH [--runs N] [--seconds S] [--rate P] "
           "[--readers N] [--flush-ms MS] [--poll-ms MS] [--client-nice N] [--server-arg FLAG]... "
-          "[--keep]\n");
+          "[--as-user] [--keep]\n");
       return 2;
     }
   }
@@ -475,6 +504,15 @@ int main(int argc, char** argv) {
     std::getline(t, token);
     if (token.empty()) std::this_thread::sleep_for(10ms);
   }
+  std::string client_token = token;
+  if (o.as_user) {
+    client_token = IssueUserToken(o.nereid, base, token);
+    if (client_token.empty()) {
+      std::fprintf(stderr, "load_bench: could not make the rate-limited user\n");
+      kill(server, SIGKILL);
+      return 1;
+    }
+  }
   double load1 = 0;
   if (std::ifstream la("/proc/loadavg"); la) la >> load1;
 
@@ -487,7 +525,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       errno = 0;
       if (o.client_nice != 0 && nice(o.client_nice) == -1 && errno != 0) _exit(3);
-      _exit(ChildMain(o, i, base, token, dir + "/out", start_us));
+      _exit(ChildMain(o, i, base, client_token, dir + "/out", start_us));
     }
     children.push_back(pid);
   }
@@ -561,8 +599,9 @@ int main(int argc, char** argv) {
   for (const auto& a : o.server_args) extra += " " + a;
   std::printf(
       "load_bench: %d runs x %.0f s at %.0f points/s each, %d readers, flush %d ms, clients at "
-      "nice +%d, server flags:%s; load average at start %.2f, %u cpus\n",
+      "nice +%d, logging as %s, server flags:%s; load average at start %.2f, %u cpus\n",
       o.runs, o.seconds, o.rate, o.readers, o.flush_ms, o.client_nice,
+      o.as_user ? "a rate-limited user" : "the server admin (unlimited)",
       extra.empty() ? " (defaults)" : extra.c_str(), load1, std::thread::hardware_concurrency());
   std::printf("points: %llu logged, %llu acknowledged; accepted %.0f points/s (offered %.0f)\n",
               static_cast<unsigned long long>(logged), static_cast<unsigned long long>(acked),
