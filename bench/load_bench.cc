@@ -542,6 +542,7 @@ int main(int argc, char** argv) {
     threads.emplace_back(Reader, base, token, end, r, &readers[static_cast<size_t>(r)]);
   }
   for (auto& t : threads) t.join();
+  std::this_thread::sleep_until(end);  // the window, also with --readers 0
   const ProcStat after = ReadProc(server);
   const MachineCpu machine_after = ReadMachineCpu();
   double load1_end = 0;
