@@ -548,7 +548,7 @@ int main(int argc, char** argv) {
   double load1_end = 0;
   if (std::ifstream la("/proc/loadavg"); la) la >> load1_end;
 
-  std::map<std::string, int> errors;
+  std::map<std::string, int> errors, notices;
   for (pid_t pid : children) {
     int st = 0;
     waitpid(pid, &st, 0);
@@ -578,7 +578,11 @@ int main(int argc, char** argv) {
     dropped += d;
     std::string line;
     std::getline(txt, line);
-    while (std::getline(txt, line)) ++errors[line];
+    while (std::getline(txt, line)) {
+      // The client telling its user that the rate limit paces the upload is expected with
+      // --as-user (that is what it measures), not an error.
+      ++(line.find("is pacing") != std::string::npos ? notices : errors)[line];
+    }
     std::ifstream lat(dir + "/out/child-" + std::to_string(i) + ".lat", std::ios::binary);
     int32_t v = 0;
     while (lat.read(reinterpret_cast<char*>(&v), sizeof v)) ack.push_back(v);
@@ -689,6 +693,7 @@ int main(int argc, char** argv) {
   for (auto& [k, n] : errors) total_errors += n;
   std::printf("errors: %d\n", total_errors);
   for (auto& [k, n] : errors) std::printf("  %6d  %s\n", n, k.c_str());
+  for (auto& [k, n] : notices) std::printf("client notice (not an error): %d x %s\n", n, k.c_str());
   if (o.keep) {
     std::printf("kept %s\n", dir.c_str());
   } else {
