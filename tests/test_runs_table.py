@@ -185,6 +185,27 @@ def test_sort_missing_last_and_paging(server, table, field, order):
         assert r["columns"].get(field) == sort_value(specs[r["id"]], field), r
 
 
+SYS_SORTS = {  # sort field -> the run JSON's value for it
+    "sys/id": lambda r: int(r["id"].rsplit("-", 1)[1]),
+    "sys/state": lambda r: r["state"],
+    "sys/creation_time": lambda r: r["creation_time"],
+    "sys/failed": lambda r: r["failed"],
+    "sys/size": lambda r: r["size"],
+}
+
+
+@pytest.mark.parametrize("field", sorted(SYS_SORTS))
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_sys_sort_pages_by_value_then_number(server, table, field, order):
+    """Sorts by a run column (walked in index order) page through every run once, ties (every
+    run has state "running") broken by run number in the same direction."""
+    project, specs = table
+    got = list_runs(server, project, sort=field, order=order, limit=23)
+    assert sorted(r["id"] for r in got) == sorted(specs), "every run exactly once"
+    keys = [(SYS_SORTS[field](r), int(r["id"].rsplit("-", 1)[1])) for r in got]
+    assert keys == sorted(keys, reverse=(order == "desc"))
+
+
 def test_default_sort_is_newest_first(server, table):
     project, specs = table
     got = list_runs(server, project, limit=50)
