@@ -195,6 +195,48 @@ TEST_F(RunTest, SyncStopsInFrontOfANewerRecordTypeAndKeepsTheRest) {
   EXPECT_TRUE(fs::exists(SegmentPath(dir, 1)));
 }
 
+TEST_F(RunTest, ARecordThatDoesNotDecodeIsReportedOnceAndTheRestArrives) {
+  std::string dir = home_ + "/garbled/" + NewWriterId();
+  fs::create_directories(dir);
+  WriterInfo info;
+  info.url = server_.url();
+  info.project = "default/sandbox";
+  info.custom_run_id = "garbled";
+  info.writer_id = NewWriterId();
+  ASSERT_TRUE(WriteWriterInfo(dir, info).ok());
+  {
+    auto w = SpoolWriter::Open(dir, 64 << 10, 1ull << 30);
+    ASSERT_TRUE(w.ok());
+    std::vector<double> v(50);
+    for (int i = 0; i < 50; ++i) v[i] = i;
+    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 50, 0), 50u);
+    // A float point's payload is 24 bytes and a path: 3 bytes cannot be one, yet its CRC is right.
+    ASSERT_TRUE((*w)->Append(RecordType::kFloatPoint, 0, "bad"));
+    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 50, 0), 50u);
+    (*w)->StopPreparing();
+  }
+  UploaderConfig c;
+  c.dir = dir;
+  c.token = "t";
+  c.live = false;
+  std::vector<Status> reported;
+  c.on_error = [&](const Status& s) { reported.push_back(s); };
+  auto up = Uploader::Open(c, nullptr);
+  ASSERT_TRUE(up.ok());
+  server_.Script({Fault::kDropAfterCommit});  // the batch is resent, and applied once
+  AttemptResult r;
+  int attempts = 0;
+  while ((r = (*up)->Attempt()) != AttemptResult::kIdle && ++attempts < 20) {
+  }
+  EXPECT_EQ(r, AttemptResult::kIdle);
+  EXPECT_EQ(server_.floats()["x"].size(), 100u);  // the points on both sides of it, once each
+  EXPECT_EQ((*up)->undecodable(), 1u);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code(), StatusCode::kDataLoss);
+  EXPECT_NE(reported[0].message().find("does not decode"), std::string::npos)
+      << reported[0].message();
+}
+
 TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   server_.SetAlways(Fault::k503);
   RunOptions o = Options();
@@ -204,7 +246,7 @@ TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   for (int i = 0; i < 10; ++i) (*run)["y"].Append(i);
   Status w = run->Wait(200ms);
   EXPECT_EQ(w.code(), StatusCode::kUnavailable);
-  EXPECT_NE(w.message().find("10 records"), std::string::npos) << w.message();
+  EXPECT_NE(w.message().find("10 entries"), std::string::npos) << w.message();
   std::string dir = run->spool_path();
   Status s = run->Stop();
   EXPECT_NE(s.message().find("nereid sync " + dir), std::string::npos) << s.message();

@@ -14,12 +14,24 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-std::string ServerMessage(const HttpResponse& r) {
+// The server's {"error": {"code", "message"}} body, parsed once; a body that is not one (a proxy's
+// HTML page, say) leaves code empty and keeps the start of the body as the message.
+struct ServerError {
+  std::string code;
+  std::string message;
+};
+
+ServerError ParseServerError(const HttpResponse& r) {
   nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
-    return j["error"].value("message", "") + " (" + j["error"].value("code", "") + ")";
+    const auto& e = j["error"];
+    return {e.value("code", ""), e.value("message", "")};
   }
-  return r.body.substr(0, 200);
+  return {"", r.body.substr(0, 200)};
+}
+
+std::string Describe(const ServerError& e) {
+  return e.code.empty() ? e.message : e.message + " (" + e.code + ")";
 }
 
 StatusCode CodeFor(long status) {
@@ -45,8 +57,8 @@ StatusCode CodeFor(long status) {
 
 // The code a refusal is reported with: by HTTP status, except that a 409 is a type conflict or,
 // for a run in the trash, failed_precondition (the data waits for a restore).
-StatusCode CodeOf(const HttpResponse& r) {
-  if (r.status == 409 && r.body.find("\"failed_precondition\"") != std::string::npos) {
+StatusCode CodeOf(const HttpResponse& r, const ServerError& e) {
+  if (r.status == 409 && e.code == "failed_precondition") {
     return StatusCode::kFailedPrecondition;
   }
   return CodeFor(r.status);
@@ -129,12 +141,15 @@ void Uploader::ReportPacing(milliseconds wait) {
 
 AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
   std::string message;
+  ServerError error;
   if (r.status == 0) {
     message = what + ": cannot reach " + http_.base_url() + ": " + r.error;
   } else {
-    message = what + ": HTTP " + std::to_string(r.status) + ": " + ServerMessage(r);
+    error = ParseServerError(r);
+    message = what + ": HTTP " + std::to_string(r.status) + ": " + Describe(error);
   }
-  last_error_ = Status(CodeOf(r), message);
+  const StatusCode code = CodeOf(r, error);
+  last_error_ = Status(code, message);
   bool transient = r.status == 0 || r.status >= 500 || r.status == 408;
   if (r.status == 429) {
     double wait = std::max(r.retry_after_s, 0.0);
@@ -163,8 +178,7 @@ AttemptResult Uploader::Fail(const HttpResponse& r, const std::string& what) {
   if (last_reported_ != message) {
     last_reported_ = message;
     if (config_.on_error) {
-      config_.on_error(
-          Status(CodeOf(r), message + ". The data stays in " + config_.dir +
+      config_.on_error(Status(code, message + ". The data stays in " + config_.dir +
                                         "; after fixing the cause, `nereid sync` uploads it."));
     }
   }
@@ -224,9 +238,23 @@ Position Uploader::Build(Position from, const Position* to) {
       pos = before;
       break;
     }
-    builder_.Add(rec);
+    if (!builder_.Add(rec)) ReportUndecodable(before, rec);
   }
   return pos;
+}
+
+void Uploader::ReportUndecodable(const Position& at, const SpoolRecord& rec) {
+  // A record whose checksum matched but whose payload does not decode can only come from a faulty
+  // writer: nothing can send it, but skipping it silently would break the rule that every loss
+  // is counted and said.
+  ++undecodable_;
+  if (config_.on_error) {
+    config_.on_error(DataLoss(
+        "a spool record of type " + std::to_string(static_cast<int>(rec.type)) + " (" +
+        std::to_string(rec.payload.size()) + " bytes) in segment " + std::to_string(at.segment) +
+        " of " + config_.dir + " passed its checksum but does not decode; it is skipped (" +
+        std::to_string(undecodable_) + " so far). Please report this as a bug in nereid"));
+  }
 }
 
 Status Uploader::UploadBlobs() {

@@ -61,6 +61,9 @@ class Uploader {
   Position acked_position() const { return ledger_.acked_position(); }
   uint64_t batches_acked() const { return batches_acked_; }
   uint64_t records_acked() const { return records_acked_; }
+  // Records skipped because their payload did not decode although their CRC matched (a writer
+  // bug); each is reported through on_error as kDataLoss.
+  uint64_t undecodable() const { return undecodable_; }
   const WriterInfo& info() const { return info_; }
   // Counts the records and bytes not yet acknowledged (reads the spool; not cheap).
   void CountPending(uint64_t* records, uint64_t* bytes);
@@ -70,6 +73,7 @@ class Uploader {
   Status EnsureRun();
   // Reads records from `from` into builder_ up to `to` (when set) or the size budget.
   Position Build(Position from, const Position* to);
+  void ReportUndecodable(const Position& at, const SpoolRecord& rec);
   Status UploadBlobs();
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
   // The spool holds a record type this reader does not know: report it, send nothing more.
@@ -100,6 +104,7 @@ class Uploader {
   std::chrono::steady_clock::time_point next_send_{};
   uint64_t batches_acked_ = 0;
   uint64_t records_acked_ = 0;
+  uint64_t undecodable_ = 0;
 };
 
 }  // namespace nereid::client
