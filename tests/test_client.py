@@ -50,7 +50,7 @@ def test_offline_then_sync_twice(server, harness_bin, tmp_path):
     assert rc == 0 and "STOP ok" in out, out
     rc, status = nereid_sync(server.base_url, server.token, tmp_path, "--status")
     assert rc == 0, status
-    assert "5008 records unsent" in status, status  # 5000 points + 4 params + tag + text + img + state
+    assert "5008 entries unsent" in status, status  # 5000 points + 4 params + tag + text + img + state
     rc, out = nereid_sync(server.base_url, server.token, tmp_path)
     assert rc == 0, out
     run_id = run_id_of(server, cid)
@@ -85,7 +85,7 @@ def test_sync_skips_a_live_writer(server, harness_bin, tmp_path):
         rc, out = nereid_sync(server.base_url, server.token, tmp_path)
         assert rc == 0 and "live process" in out, out
         rc, status = nereid_sync(server.base_url, server.token, tmp_path, "--status")
-        assert "live (pid" in status and "100 records unsent" in status, status
+        assert "live (pid" in status and "100 entries unsent" in status, status
     finally:
         p.kill()
         p.wait()

@@ -52,9 +52,9 @@ def test_extend_offline_status_counts_points(server, harness_bin, tmp_path):
     assert rc == 0 and "STOP ok" in out, out
     rc, status = nereid_sync(server.base_url, server.token, tmp_path, "--status")
     assert rc == 0, status
-    assert "100001 records unsent" in status, status  # the points + sys/state
+    assert "100001 entries unsent" in status, status  # the points + sys/state
     rc, out = nereid_sync(server.base_url, server.token, tmp_path)
-    assert rc == 0 and "100001 records" in out, out
+    assert rc == 0 and "100001 entries" in out, out
     assert_exact_points(server, run_id_of(server, cid), "train/loss", range(100000))
 
 

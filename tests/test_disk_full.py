@@ -186,7 +186,7 @@ def test_client_spool_on_full_disk(small_disk_factory, server, harness_bin):
         first_after = next(int(x.split()[1]) for x in after[resumed[0]:]
                            if x.startswith("INTENT"))
         dropped = max(int(x.split()[1]) for x in lines if x.startswith("ERROR") and
-                      "records dropped" in x)
+                      "entries dropped" in x)
         assert last["DONE"] > first_after + 1000, "logging did not continue"
     finally:
         proc.kill()
@@ -206,7 +206,7 @@ def test_client_spool_on_full_disk(small_disk_factory, server, harness_bin):
                          f"{values[:3]}..{values[-3:]} " + "".join(lines[-8:]) + p.stdout)
     first_kept = first_after - 100
     assert all(i in have for i in range(first_kept, last["DONE"])), "points logged after it"
-    print(f"spool on a full disk: {dropped} records dropped, {len(values)} stored of "
+    print(f"spool on a full disk: {dropped} entries dropped, {len(values)} stored of "
           f"{last['DONE']} logged")
     # Exactly the dropped records are missing (the one being written at the kill may be torn).
     assert last["DONE"] - dropped <= len(values) <= last["INTENT"] - dropped

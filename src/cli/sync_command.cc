@@ -55,12 +55,12 @@ int Status(const SyncOptions& o, const std::vector<std::string>& dirs) {
     Result<int> lock = client::LockWriterDir(d);
     std::string state = lock.ok() ? "stopped" : fmt::format("live (pid {})", (*up)->info().pid);
     if (lock.ok()) close(*lock);
-    std::cout << fmt::format("{}\n  writer {} ({}): {} records unsent, {} bytes\n",
+    std::cout << fmt::format("{}\n  writer {} ({}): {} entries unsent, {} bytes\n",
                              RunLabel((*up)->info()), d, state, records, bytes);
     total_records += records;
     total_bytes += bytes;
   }
-  std::cout << fmt::format("{} spool folders, {} records ({} bytes) unsent\n", dirs.size(),
+  std::cout << fmt::format("{} spool folders, {} entries ({} bytes) unsent\n", dirs.size(),
                            total_records, total_bytes);
   (void)o;
   return 0;
@@ -96,7 +96,7 @@ bool SyncOne(const SyncOptions& o, const std::string& token, const std::string& 
     if (r == AttemptResult::kIdle) break;
     if (r == AttemptResult::kSent) {
       if (tty) {
-        std::cout << fmt::format("\r{}: {}/{} records", RunLabel(u.info()), u.records_acked(),
+        std::cout << fmt::format("\r{}: {}/{} entries", RunLabel(u.info()), u.records_acked(),
                                  records)
                   << std::flush;
       }
@@ -112,7 +112,7 @@ bool SyncOne(const SyncOptions& o, const std::string& token, const std::string& 
     std::this_thread::sleep_for(u.delay());
   }
   if (tty) std::cout << "\n";
-  std::cout << fmt::format("{}: {} records in {} batches uploaded{}\n", RunLabel(u.info()),
+  std::cout << fmt::format("{}: {} entries in {} batches uploaded{}\n", RunLabel(u.info()),
                            u.records_acked(), u.batches_acked(), ok ? "" : ", the rest kept");
   if (ok) {
     std::error_code ec;

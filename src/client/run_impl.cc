@@ -148,13 +148,13 @@ void RunImpl::CheckSpool() {
   if (dropped != reported_dropped_) {
     reported_dropped_ = dropped;
     reported_stall_ = true;
-    Report(InsufficientStorage(std::to_string(dropped) + " records dropped so far: " +
+    Report(InsufficientStorage(std::to_string(dropped) + " entries dropped so far: " +
                                writer_->stall_reason() + " (spool " + dir_ + ")"));
   }
   if (reported_stall_ && !writer_->stalled()) {
     reported_stall_ = false;
     Report(InsufficientStorage("the spool " + dir_ + " has room again: logging resumed after " +
-                               std::to_string(dropped) + " records were lost"));
+                               std::to_string(dropped) + " entries were lost"));
   }
 }
 
@@ -284,7 +284,7 @@ Status RunImpl::Wait(std::chrono::milliseconds timeout) {
     records += RecordEntries(rec);
     bytes += RecordSpan(rec.payload.size());
   }
-  std::string msg = std::to_string(records) + " records (" + std::to_string(bytes) +
+  std::string msg = std::to_string(records) + " entries (" + std::to_string(bytes) +
                     " bytes) not yet acknowledged by the server after " +
                     std::to_string(timeout.count() / 1000.0).substr(0, 5) + " s";
   if (!last.ok()) msg += "; last problem: " + last.message();
