@@ -5,7 +5,8 @@ export default defineConfig({
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     target: "es2022",
-    // One hashed JS and one CSS file: the server embeds them, and `/assets/` is cached forever.
+    // Hashed JS and CSS files (the notebook pages in their own chunk, loaded on demand): the
+    // server embeds them all, and `/assets/` is cached forever.
     assetsInlineLimit: 0,
     sourcemap: false,
     chunkSizeWarningLimit: 400,

@@ -4,13 +4,15 @@ import { auth } from "./auth/session";
 import { LoginPage } from "./auth/Login";
 import { logOut } from "./auth/login";
 import { Link } from "./components/Link";
+import { lazyPage } from "./components/lazyPage";
 import { ComparePage } from "./pages/Compare";
-import { NotebooksPage } from "./pages/Notebooks";
 import { ProjectsPage } from "./pages/Projects";
 import { RunPage } from "./pages/Run";
 import { RunsPage } from "./pages/Runs";
 import { UsagePage } from "./pages/Usage";
 import { parseRoute, paths, useLocation } from "./router";
+
+const NotebooksPage = lazyPage(() => import("./pages/Notebooks").then((m) => m.NotebooksPage));
 
 export function App() {
   const loc = useLocation();
