@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -50,7 +52,43 @@ class RunTest : public ::testing::Test {
     return all;
   }
 
+  // A writer folder for the fake server's run `name`, its spool written by `write` (as an older
+  // or a faulty client would have left it), and an offline uploader for it whose on_error
+  // reports land in reported_.
+  std::unique_ptr<Uploader> LeftBehindSpool(const std::string& name,
+                                            const std::function<void(SpoolWriter&)>& write) {
+    std::string dir = home_ + "/" + name + "/" + NewWriterId();
+    fs::create_directories(dir);
+    WriterInfo info;
+    info.url = server_.url();
+    info.project = "default/sandbox";
+    info.custom_run_id = name;
+    info.writer_id = NewWriterId();
+    EXPECT_TRUE(WriteWriterInfo(dir, info).ok());
+    {
+      auto w = SpoolWriter::Open(dir, 64 << 10, 1ull << 30);
+      EXPECT_TRUE(w.ok());
+      if (!w.ok()) return nullptr;
+      write(**w);
+      (*w)->StopPreparing();
+    }
+    UploaderConfig c;
+    c.dir = dir;
+    c.token = "t";
+    c.live = false;
+    c.on_error = [this](const Status& s) { reported_.push_back(s); };
+    auto up = Uploader::Open(c, nullptr);
+    EXPECT_TRUE(up.ok());
+    return up.ok() ? std::move(*up) : nullptr;
+  }
+  static void AppendCounting(SpoolWriter& w, int n) {
+    std::vector<double> v(n);
+    for (int i = 0; i < n; ++i) v[i] = i;
+    ASSERT_EQ(w.AppendFloats("x", v.data(), nullptr, nullptr, n, 0), static_cast<size_t>(n));
+  }
+
   FakeServer server_;
+  std::vector<Status> reported_;
   std::string home_;
   std::mutex mu_;
   std::vector<std::string> errors_;
@@ -159,82 +197,44 @@ TEST_F(RunTest, ExtendArrivesOnceThroughSmallBatchesAndLostAnswers) {
 // uploads what comes before it, then stops and says so; the record and what follows it stay in
 // the spool (skipping it as torn would lose its data without a word).
 TEST_F(RunTest, SyncStopsInFrontOfANewerRecordTypeAndKeepsTheRest) {
-  std::string dir = home_ + "/newer/" + NewWriterId();
-  fs::create_directories(dir);
-  WriterInfo info;
-  info.url = server_.url();
-  info.project = "default/sandbox";
-  info.custom_run_id = "newer";
-  info.writer_id = NewWriterId();
-  ASSERT_TRUE(WriteWriterInfo(dir, info).ok());
-  {
-    auto w = SpoolWriter::Open(dir, 64 << 10, 1ull << 30);
-    ASSERT_TRUE(w.ok());
-    std::vector<double> v(100);
-    for (int i = 0; i < 100; ++i) v[i] = i;
-    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 100, 0), 100u);
-    ASSERT_TRUE((*w)->Append(static_cast<RecordType>(kLastRecordType + 1), 0, "future"));
-    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 100, 0), 100u);
-    (*w)->StopPreparing();
-  }
-  UploaderConfig c;
-  c.dir = dir;
-  c.token = "t";
-  c.live = false;
-  std::vector<Status> reported;
-  c.on_error = [&](const Status& s) { reported.push_back(s); };
-  auto up = Uploader::Open(c, nullptr);
-  ASSERT_TRUE(up.ok());
-  EXPECT_EQ((*up)->Attempt(), AttemptResult::kSent);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ((*up)->Attempt(), AttemptResult::kRetry);
-  EXPECT_EQ((*up)->last_error().code(), StatusCode::kFailedPrecondition);
-  ASSERT_EQ(reported.size(), 1u);  // said once
-  EXPECT_NE(reported[0].message().find("newer version of nereid"), std::string::npos);
+  auto up = LeftBehindSpool("newer", [](SpoolWriter& w) {
+    AppendCounting(w, 100);
+    ASSERT_TRUE(w.Append(static_cast<RecordType>(kLastRecordType + 1), 0, "future"));
+    AppendCounting(w, 100);
+  });
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->Attempt(), AttemptResult::kSent);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(up->Attempt(), AttemptResult::kRetry);
+  EXPECT_EQ(up->last_error().code(), StatusCode::kFailedPrecondition);
+  ASSERT_EQ(reported_.size(), 1u);  // said once
+  EXPECT_NE(reported_[0].message().find("newer version of nereid"), std::string::npos);
   EXPECT_EQ(server_.floats()["x"].size(), 100u);  // only the points before the record
-  EXPECT_EQ((*up)->records_acked(), 100u);
-  EXPECT_TRUE(fs::exists(SegmentPath(dir, 1)));
+  EXPECT_EQ(up->records_acked(), 100u);
+  EXPECT_TRUE(fs::exists(SegmentPath(up->dir(), 1)));
 }
 
+// A record whose CRC matches but whose payload does not decode (only a faulty writer makes one)
+// cannot be sent; it is counted and reported as data loss, never skipped without a word.
 TEST_F(RunTest, ARecordThatDoesNotDecodeIsReportedOnceAndTheRestArrives) {
-  std::string dir = home_ + "/garbled/" + NewWriterId();
-  fs::create_directories(dir);
-  WriterInfo info;
-  info.url = server_.url();
-  info.project = "default/sandbox";
-  info.custom_run_id = "garbled";
-  info.writer_id = NewWriterId();
-  ASSERT_TRUE(WriteWriterInfo(dir, info).ok());
-  {
-    auto w = SpoolWriter::Open(dir, 64 << 10, 1ull << 30);
-    ASSERT_TRUE(w.ok());
-    std::vector<double> v(50);
-    for (int i = 0; i < 50; ++i) v[i] = i;
-    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 50, 0), 50u);
+  auto up = LeftBehindSpool("garbled", [](SpoolWriter& w) {
+    AppendCounting(w, 50);
     // A float point's payload is 24 bytes and a path: 3 bytes cannot be one, yet its CRC is right.
-    ASSERT_TRUE((*w)->Append(RecordType::kFloatPoint, 0, "bad"));
-    ASSERT_EQ((*w)->AppendFloats("x", v.data(), nullptr, nullptr, 50, 0), 50u);
-    (*w)->StopPreparing();
-  }
-  UploaderConfig c;
-  c.dir = dir;
-  c.token = "t";
-  c.live = false;
-  std::vector<Status> reported;
-  c.on_error = [&](const Status& s) { reported.push_back(s); };
-  auto up = Uploader::Open(c, nullptr);
-  ASSERT_TRUE(up.ok());
+    ASSERT_TRUE(w.Append(RecordType::kFloatPoint, 0, "bad"));
+    AppendCounting(w, 50);
+  });
+  ASSERT_NE(up, nullptr);
   server_.Script({Fault::kDropAfterCommit});  // the batch is resent, and applied once
   AttemptResult r;
   int attempts = 0;
-  while ((r = (*up)->Attempt()) != AttemptResult::kIdle && ++attempts < 20) {
+  while ((r = up->Attempt()) != AttemptResult::kIdle && ++attempts < 20) {
   }
   EXPECT_EQ(r, AttemptResult::kIdle);
   EXPECT_EQ(server_.floats()["x"].size(), 100u);  // the points on both sides of it, once each
-  EXPECT_EQ((*up)->undecodable(), 1u);
-  ASSERT_EQ(reported.size(), 1u);
-  EXPECT_EQ(reported[0].code(), StatusCode::kDataLoss);
-  EXPECT_NE(reported[0].message().find("does not decode"), std::string::npos)
-      << reported[0].message();
+  EXPECT_EQ(up->undecodable(), 1u);
+  ASSERT_EQ(reported_.size(), 1u);
+  EXPECT_EQ(reported_[0].code(), StatusCode::kDataLoss);
+  EXPECT_NE(reported_[0].message().find("does not decode"), std::string::npos)
+      << reported_[0].message();
 }
 
 TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {

@@ -65,6 +65,7 @@ class Uploader {
   // bug); each is reported through on_error as kDataLoss.
   uint64_t undecodable() const { return undecodable_; }
   const WriterInfo& info() const { return info_; }
+  const std::string& dir() const { return config_.dir; }  // the writer folder
   // Counts the records and bytes not yet acknowledged (reads the spool; not cheap).
   void CountPending(uint64_t* records, uint64_t* bytes);
 
