@@ -222,6 +222,21 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                     q.limit = static_cast<uint32_t>(*limit);
                   }
                   q.cursor = r.Query("cursor").value_or("");
+                  NEREID_ASSIGN_OR_RETURN(auto offset, QueryUint(r, "offset"));
+                  if (offset) {
+                    if (*offset > store::kMaxRunsOffset) {
+                      return InvalidArgument("query parameter 'offset' must be 0 to " +
+                                             std::to_string(store::kMaxRunsOffset));
+                    }
+                    if (*offset > 0 && !q.cursor.empty()) {
+                      return InvalidArgument(
+                          "query parameters 'offset' and 'cursor' cannot be combined");
+                    }
+                    q.offset = *offset;
+                  }
+                  // Counting the matches touches every one of them; the first page's count
+                  // serves the whole list, so later pages (cursor or offset) skip it.
+                  q.count_total = q.cursor.empty() && q.offset == 0;
                   if (auto trashed = r.Query("trashed")) {
                     if (*trashed != "true" && *trashed != "false") {
                       return InvalidArgument(
@@ -241,7 +256,8 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                     j["columns"] = std::move(cols);
                     runs.push_back(std::move(j));
                   }
-                  json out = {{"runs", runs}, {"total", page.total}};
+                  json out = {{"runs", runs}};
+                  if (page.total) out["total"] = *page.total;
                   out["next_cursor"] =
                       page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor);
                   return JsonResponse(200, out);

@@ -36,9 +36,23 @@ struct ListRunsQuery {
   std::vector<query::FieldRef> columns;  // cells to return per row
   uint32_t limit = 100;                  // 1..1000
   std::string cursor;                    // from the previous page's next_cursor
+  // Rows of the sorted list to skip before the page (position paging), 0..kMaxRunsOffset; only
+  // without a cursor. Costs work proportional to the offset, so it is bounded.
+  uint64_t offset = 0;
+  // Whether to count the matching runs into RunPage::total: work proportional to their number, so
+  // a caller that already knows it (a later page of the same list) says false. Default: true.
+  bool count_total = true;
   // false (default): the runs not in the trash; true: only the trashed runs (store/trash.h).
   bool trashed = false;
 };
+
+// The largest ListRunsQuery::offset: far beyond the 100k-run tables the web UI is built for,
+// small enough that skipping that many rows stays a fraction of a second.
+inline constexpr uint64_t kMaxRunsOffset = 1'000'000;
+
+// The checks of a ListRunsQuery every backend makes first (limit, offset, offset with cursor):
+// InvalidArgument naming the bad parameter, else OK.
+Status CheckListRunsQuery(const ListRunsQuery& query);
 
 struct SeriesQuery {
   std::string run_id;

@@ -147,7 +147,8 @@ struct RunRow {
 struct RunPage {
   std::vector<RunRow> rows;
   std::string next_cursor;  // empty at the end
-  uint64_t total = 0;       // runs matching the filter
+  // Runs matching the filter; unset when the query asked not to count (count_total = false).
+  std::optional<uint64_t> total;
 };
 
 // Counters for /metrics.

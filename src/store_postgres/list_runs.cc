@@ -189,18 +189,30 @@ const char* TrashCondition(bool trashed) {
   return trashed ? " AND r.trashed_us IS NOT NULL" : " AND r.trashed_us IS NULL";
 }
 
-Sql GroupQuery(const Group& group, int64_t project_id, bool trashed, const Sql& filter,
-               bool descending,
-               const Position* after, int64_t limit) {
-  const char* dir = descending ? " DESC" : " ASC";
-  const char* past = descending ? " < " : " > ";
-  Sql q;
-  q << "SELECT r.id, r.number" << (group.type == KeyType::kNone ? "" : ", " + group.key)
-    << " FROM runs r" << group.from << " WHERE r.project_id = ";
+// FROM and WHERE of the runs of `group` that match the filter.
+void GroupRuns(const Group& group, int64_t project_id, bool trashed, const Sql& filter, Sql& q) {
+  q << " FROM runs r" << group.from << " WHERE r.project_id = ";
   q.Int(project_id);
   q << TrashCondition(trashed);
   if (!filter.empty()) q << " AND " << filter;
   if (!group.where.empty()) q << " AND " << group.where;
+}
+
+// How many runs `group` holds: what an offset that passes the whole group skips.
+Sql GroupCountQuery(const Group& group, int64_t project_id, bool trashed, const Sql& filter) {
+  Sql q;
+  q << "SELECT count(*)";
+  GroupRuns(group, project_id, trashed, filter, q);
+  return q;
+}
+
+Sql GroupQuery(const Group& group, int64_t project_id, bool trashed, const Sql& filter,
+               bool descending, const Position* after, int64_t limit, int64_t offset = 0) {
+  const char* dir = descending ? " DESC" : " ASC";
+  const char* past = descending ? " < " : " > ";
+  Sql q;
+  q << "SELECT r.id, r.number" << (group.type == KeyType::kNone ? "" : ", " + group.key);
+  GroupRuns(group, project_id, trashed, filter, q);
   if (after != nullptr) {
     if (group.type == KeyType::kNone) {
       q << " AND r.number" << past;
@@ -237,6 +249,10 @@ Sql GroupQuery(const Group& group, int64_t project_id, bool trashed, const Sql& 
   if (group.type != KeyType::kNone) q << group.key << dir << ", ";
   q << "r.number" << dir << " LIMIT ";
   q.Int(limit);
+  if (offset > 0) {
+    q << " OFFSET ";
+    q.Int(offset);
+  }
   return q;
 }
 
@@ -354,7 +370,7 @@ Status FillCells(PgConn& c, const std::vector<int64_t>& ids,
 
 Result<store::RunPage> PgStore::ListRuns(const store::ListRunsQuery& query) {
   NEREID_RETURN_IF_ERROR(CheckOpen());
-  if (query.limit < 1 || query.limit > 1000) return InvalidArgument("limit must be 1..1000");
+  NEREID_RETURN_IF_ERROR(store::CheckListRunsQuery(query));
   NEREID_ASSIGN_OR_RETURN(PgPool::Lease conn, pool().Borrow());
   store::RunPage page;
   // One snapshot for the regex matches, the count and every group of the page.
@@ -367,7 +383,7 @@ Result<store::RunPage> PgStore::ListRuns(const store::ListRunsQuery& query) {
         if (!query.cursor.empty()) {
           NEREID_ASSIGN_OR_RETURN(after, DecodePosition(query, p.groups));
         }
-        {
+        if (query.count_total) {
           NEREID_ASSIGN_OR_RETURN(PgResult count, Run(c, CountQuery(p)));
           page.total = static_cast<uint64_t>(count.Int(0, 0));
         }
@@ -375,12 +391,27 @@ Result<store::RunPage> PgStore::ListRuns(const store::ListRunsQuery& query) {
         const size_t want = size_t{query.limit} + 1;
         std::vector<int64_t> ids;
         std::vector<nlohmann::json> positions;  // the cursor after each row
+        // The offset's rows not yet skipped. A group that returns rows with OFFSET skip held
+        // more than skip rows, so the skipping ends there; one that returns none held at most
+        // skip rows and is counted to know how many of them it skipped.
+        int64_t skip = static_cast<int64_t>(query.offset);
         for (size_t g = after ? after->group : 0; g < p.groups.size() && ids.size() < want; ++g) {
           const Group& group = p.groups[g];
           const Position* from = after && after->group == g ? &*after : nullptr;
           NEREID_ASSIGN_OR_RETURN(
-              PgResult r, Run(c, GroupQuery(group, p.project_id, p.trashed, p.filter, query.descending, from,
-                                            static_cast<int64_t>(want - ids.size()))));
+              PgResult r,
+              Run(c, GroupQuery(group, p.project_id, p.trashed, p.filter, query.descending, from,
+                                static_cast<int64_t>(want - ids.size()), skip)));
+          if (skip > 0) {
+            if (r.rows() > 0) {
+              skip = 0;
+            } else {
+              NEREID_ASSIGN_OR_RETURN(
+                  PgResult n, Run(c, GroupCountQuery(group, p.project_id, p.trashed, p.filter)));
+              skip -= std::min(skip, n.Int(0, 0));
+              continue;
+            }
+          }
           for (int i = 0; i < r.rows(); ++i) {
             ids.push_back(r.Int(i, 0));
             positions.push_back(nlohmann::json{{"f", SortFingerprint(query)},
@@ -418,8 +449,9 @@ Result<std::vector<std::string>> ExplainListRuns(PgConn& conn, const store::List
         statements.push_back(CountQuery(p));
         for (size_t g = after ? after->group : 0; g < p.groups.size(); ++g) {
           const Position* from = after && after->group == g ? &*after : nullptr;
-          statements.push_back(GroupQuery(p.groups[g], p.project_id, p.trashed, p.filter, query.descending,
-                                          from, query.limit + 1));
+          statements.push_back(GroupQuery(p.groups[g], p.project_id, p.trashed, p.filter,
+                                          query.descending, from, query.limit + 1,
+                                          static_cast<int64_t>(query.offset)));
         }
         for (const Sql& s : statements) {
           Sql explain;

@@ -422,7 +422,7 @@ Result<store::Cell> ReadCell(Db& db, const store::RunInfo& run, int64_t run_rowi
 }  // namespace
 
 Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) {
-  if (query.limit < 1 || query.limit > 1000) return InvalidArgument("limit must be 1..1000");
+  NEREID_RETURN_IF_ERROR(store::CheckListRunsQuery(query));
   NEREID_ASSIGN_OR_RETURN(Reader r, BorrowReader());
   Db& db = r.db();
   NEREID_ASSIGN_OR_RETURN(int64_t project_id, ResolveProject(db, query.project));
@@ -442,7 +442,7 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
     NEREID_RETURN_IF_ERROR(Translator(key).Expr(*query.filter, filter));
   }
   store::RunPage page;
-  {
+  if (query.count_total) {
     Sql count;
     count << "SELECT count(*) FROM runs r WHERE " << filter;
     std::unique_ptr<Stmt> q = db.Prepare(count.text);
@@ -504,6 +504,10 @@ Result<store::RunPage> SqliteStore::ListRuns(const store::ListRunsQuery& query) 
     sql << " ORDER BY sk IS NULL, sk" << dir << ", number" << dir << " LIMIT ";
   }
   sql.Bind(int64_t{query.limit} + 1);
+  if (query.offset > 0) {
+    sql << " OFFSET ";
+    sql.Bind(static_cast<int64_t>(query.offset));
+  }
   std::vector<std::pair<int64_t, nlohmann::json>> rows;  // (runs.id, cursor state)
   {
     std::unique_ptr<Stmt> q = db.Prepare(sql.text);

@@ -31,7 +31,8 @@ export interface Run {
 
 export interface RunsPage {
   runs: Run[];
-  total: number;
+  /** Only in the first page (no cursor, no offset): keep it for the later pages. */
+  total?: number;
   next_cursor: string | null;
 }
 

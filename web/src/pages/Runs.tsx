@@ -86,7 +86,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       if (generation !== gen.current) return;
       setRows((r) => ({
         runs: cursor ? [...r.runs, ...page.runs] : page.runs,
-        total: page.total,
+        total: page.total ?? r.total, // only the first page counts the matches
         cursor: page.next_cursor,
         loading: false,
         error: null,
