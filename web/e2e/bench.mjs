@@ -70,7 +70,7 @@ const stats = (xs) => {
 // to last byte).
 const runsRequestMs = (page) =>
   page.evaluate(() => {
-    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/runs?") && !r.name.includes("cursor=")).pop();
+    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/runs?") && !r.name.includes("cursor=") && !r.name.includes("offset=")).pop();
     return e ? e.responseEnd - e.requestStart : NaN;
   });
 const ms = (x) => `${x.toFixed(1)} ms`;

@@ -177,13 +177,23 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
   const rendered = await page.$$eval("[data-testid=run-row]", (r) => r.length);
   assert.ok(rendered > 10 && rendered < 120, `only visible rows are in the DOM, got ${rendered}`);
   await shot("runs-table");
-  // Scrolling to the end fetches the remaining pages (cursor by cursor) and renders the last row.
+  // Jumping to the end fetches the rows there by position (offset), not every page before them,
+  // and renders the list's last row (the oldest run, as the API's own last page has it).
+  const whole = await server.api("GET", "/api/v1/projects/e2e/vision/runs?limit=1000");
+  const rest = await server.api("GET", `/api/v1/projects/e2e/vision/runs?limit=1000&cursor=${encodeURIComponent(whole.next_cursor)}`);
+  const lastId = rest.runs[rest.runs.length - 1].id;
   await page.$eval("[data-testid=runs-scroll]", (el) => (el.scrollTop = el.scrollHeight));
-  await page.waitForFunction((total) => {
-    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
-    const last = rows.find((r) => r.style.transform === `translateY(${(total - 1) * 32}px)`);
-    return last && last.getAttribute("data-run-id") && rows.every((r) => r.getAttribute("data-run-id"));
-  }, RUNS + 4);
+  await page.waitForFunction(
+    ([total, id]) => {
+      const rows = [...document.querySelectorAll("[data-testid=run-row]")];
+      const last = rows.find((r) => r.style.transform === `translateY(${(total - 1) * 32}px)`);
+      return last && last.getAttribute("data-run-id") === id && rows.every((r) => r.getAttribute("data-run-id"));
+    },
+    [RUNS + 4, lastId],
+  );
+  const requests = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.includes("/runs?")));
+  assert.ok(requests.some((n) => n.includes("offset=")), requests.join("\n"));
+  assert.ok(!requests.some((n) => n.includes("cursor=")), `no page walked by cursor to reach the end:\n${requests.join("\n")}`);
   await shot("runs-table-end");
 });
 

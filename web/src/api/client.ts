@@ -81,6 +81,7 @@ export const api = {
       columns?: string;
       limit?: number;
       cursor?: string | null;
+      offset?: number | null;
       trashed?: "true" | null;
     },
     signal?: AbortSignal,

@@ -1,5 +1,6 @@
-// The runs table: server-side filter, sort and columns; rows fetched page by page (cursor) as the
-// user scrolls; only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
+// The runs table: server-side filter, sort and columns; rows fetched page by page as the user
+// scrolls (by cursor next to loaded rows, by offset after a jump far away: data/rowWindow.ts);
+// only the visible rows are in the DOM (@tanstack/virtual-core), so 100k runs
 // scroll like 100. Scrolling re-renders only the grid body (RunsBody), never the toolbar, filter
 // box or header, and rows already on screen skip re-rendering. The first page is small so the
 // first rows come back quickly (the server's cost per page grows with its rows and columns);
@@ -18,6 +19,7 @@ import { StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import type { KnownField } from "../data/completion";
 import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
+import { emptyWindow, mergePage, planFetch, type RowFetch, type RowWindow } from "../data/rowWindow";
 import { fmtNum, fmtTime } from "../data/format";
 import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
 import { navigate, paths } from "../router";
@@ -25,11 +27,7 @@ import { navigate, paths } from "../router";
 const ROW_HEIGHT = 32;
 const FIRST_PAGE = 100;
 const PAGE = 500;
-/**
- * The next page is requested when the rendered rows come this close to the loaded ones' end (at
- * most half the loaded rows: a table just opened does not load its second page before the user
- * scrolls, which would delay a sort or filter applied at once).
- */
+/** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
 
 interface Column {
@@ -48,9 +46,9 @@ const BASE_COLUMNS: Column[] = [
 ];
 
 interface Rows {
-  runs: Run[];
+  window: RowWindow<Run>;
+  /** From the first page: later pages do not count the matches again. */
   total: number;
-  cursor: string | null;
   loading: boolean;
   error: string | null;
   generation: number;
@@ -60,7 +58,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const view = useMemo(() => parseView(props.search), [props.search]);
   const base = paths.runs(props.workspace, props.project);
   const setView = (v: RunsView) => navigate(base + viewToSearch(v), true);
-  const [rows, setRows] = useState<Rows>({ runs: [], total: 0, cursor: null, loading: true, error: null, generation: 0 });
+  const [rows, setRows] = useState<Rows>({ window: emptyWindow(), total: 0, loading: true, error: null, generation: 0 });
   const [fields, setFields] = useState<KnownField[]>(SYS_FIELDS);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [reloads, reload] = useReducer((x: number) => x + 1, 0);
@@ -68,10 +66,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const gen = useRef(0);
   const columnsParam = view.columns.join(",");
 
-  const lastShown = useRef(0); // the last row index the grid body renders
-  const requested = useRef<string | null>(null); // the cursor of the page last asked for
-  const loadPage = async (generation: number, cursor: string | null) => {
-    if (!cursor) requested.current = null;
+  const shown = useRef<[number, number]>([0, 0]); // the first and last row the grid body renders
+  // null: the first page (which also counts the matches).
+  const loadPage = async (generation: number, fetch: RowFetch | null) => {
     setRows((r) => ({ ...r, loading: true }));
     try {
       const page = await api.runs(props.workspace, props.project, {
@@ -79,26 +76,26 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         sort: view.sort,
         order: view.order,
         columns: columnsParam,
-        limit: cursor ? PAGE : FIRST_PAGE,
-        cursor,
+        limit: fetch ? fetch.limit : FIRST_PAGE,
+        cursor: fetch?.cursor,
+        offset: fetch && !fetch.cursor ? fetch.start : null,
         trashed: view.trash ? "true" : null,
       });
       if (generation !== gen.current) return;
       setRows((r) => ({
-        runs: cursor ? [...r.runs, ...page.runs] : page.runs,
-        total: page.total ?? r.total, // only the first page counts the matches
-        cursor: page.next_cursor,
+        window: mergePage(fetch ? r.window : emptyWindow<Run>(), fetch ? fetch.start : 0, page.runs, page.next_cursor),
+        total: page.total ?? r.total,
         loading: false,
         error: null,
         generation,
       }));
       // The project's whole field list (cheap on the server): refreshed with each first page, so
       // paths logged since show up.
-      if (!cursor) projectFields(props.workspace, props.project).then((r) => setFields(r.fields), () => undefined);
+      if (!fetch) projectFields(props.workspace, props.project).then((r) => setFields(r.fields), () => undefined);
     } catch (e) {
       if (generation !== gen.current) return;
       const msg = e instanceof ApiError ? e.message : String(e);
-      setRows({ runs: [], total: 0, cursor: null, loading: false, error: msg, generation });
+      setRows({ window: emptyWindow(), total: 0, loading: false, error: msg, generation });
     }
   };
 
@@ -122,7 +119,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         <Tags
           runId={r.id}
           tags={r.tags}
-          onChange={(tags) => setRows((s) => ({ ...s, runs: s.runs.map((x) => (x.id === r.id ? { ...x, tags } : x)) }))}
+          onChange={(tags) =>
+            setRows((s) => ({ ...s, window: { ...s.window, rows: s.window.rows.map((x) => (x?.id === r.id ? { ...x, tags } : x)) } }))
+          }
         />
       ),
     },
@@ -140,16 +139,15 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const needRows = useMemo(
     () => () => {
       const r = rowsRef.current;
-      if (r.loading || !r.cursor || r.cursor === requested.current) return;
-      if (lastShown.current < r.runs.length - Math.min(PREFETCH_ROWS, Math.floor(r.runs.length / 2))) return;
-      requested.current = r.cursor;
-      void loadRef.current(gen.current, r.cursor);
+      if (r.loading || r.error) return;
+      const fetch = planFetch(r.window, r.total, shown.current[0], shown.current[1], { page: PAGE, prefetch: PREFETCH_ROWS });
+      if (fetch) void loadRef.current(gen.current, fetch);
     },
     [],
   );
   const onRange = useMemo(
-    () => (lastIndex: number) => {
-      lastShown.current = lastIndex;
+    () => (firstIndex: number, lastIndex: number) => {
+      shown.current = [firstIndex, lastIndex];
       needRows();
     },
     [needRows],
@@ -277,7 +275,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         </div>
         <RunsBody
           scrollRef={scrollRef}
-          runs={rows.runs}
+          runs={rows.window.rows}
           total={rows.total}
           template={template}
           columns={columns}
@@ -293,13 +291,13 @@ export function RunsPage(props: { workspace: string; project: string; search: st
 
 interface BodyProps {
   scrollRef: RefObject<HTMLDivElement>;
-  runs: Run[];
+  runs: (Run | undefined)[];
   total: number;
   template: string;
   columns: Column[];
   selected: Set<string>;
   onToggle: (id: string) => void;
-  onRange: (lastIndex: number) => void;
+  onRange: (firstIndex: number, lastIndex: number) => void;
 }
 
 // The virtualised rows. The virtualizer's scroll updates re-render this component only.
@@ -325,8 +323,9 @@ function RunsBody(props: BodyProps) {
   useLayoutEffect(() => virt._didMount(), [virt]);
   useLayoutEffect(() => virt._willUpdate());
   const items = virt.getVirtualItems();
+  const firstIndex = items.length ? items[0]!.index : 0;
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
-  useEffect(() => props.onRange(lastIndex), [lastIndex, props.onRange]);
+  useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
   return (
     <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
