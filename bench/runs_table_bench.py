@@ -4,9 +4,12 @@
 Writes N runs (params/lr, params/opt, a train/loss series summary on 9 runs in 10) straight into
 a new store's tables with SQL, the way the PostgreSQL plan test does (creating 100k runs through
 the API takes minutes and is not what is measured here), starts `nereid server` on it and prints
-the median time of a first and a next page (cursor) for the queries the runs table makes.
+the median time of a first page, a next page (cursor) and a page from the middle (offset) for
+the queries the runs table makes. Given --nereid more than once (e.g. the build before a change
+and after it), every binary is measured on the same store, in turns, --rounds times.
 
-    /usr/bin/python3 bench/runs_table_bench.py [--nereid build/nereid] [--runs 100000]
+    /usr/bin/python3 bench/runs_table_bench.py [--nereid build/nereid ...] [--runs 100000]
+        [--rounds 2] [--backend sqlite|postgres|both]
 """
 
 import argparse
@@ -85,13 +88,31 @@ def measure(base, token):
             ms, page = get(params)
             first.append(ms)
         nxt = [get(dict(params, cursor=page["next_cursor"]))[0] for _ in range(5)]
-        out.append((name, page["total"], statistics.median(first), statistics.median(nxt)))
+        middle = [get(dict(params, offset=page["total"] // 2)) for _ in range(5)]
+        # A server without position paging ignores offset and answers the first page (with its
+        # total): nothing to report then.
+        mid = None if "total" in middle[0][1] else statistics.median(ms for ms, _ in middle)
+        out.append((name, page["total"], statistics.median(first), statistics.median(nxt), mid))
     return out
 
 
-def sqlite_backend(nereid, n, work):
+def measure_each(binaries, rounds, data, store):
+    """{binary: [results of each round]}: the binaries in turns on the same store."""
+    results = {b: [] for b in binaries}
+    for _ in range(rounds):
+        for b in binaries:
+            proc, base = start_server(b, data, store)
+            try:
+                results[b].append(measure(base, open(os.path.join(data, "admin.token")).read().strip()))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(60)
+    return results
+
+
+def sqlite_backend(binaries, n, work, rounds):
     data = os.path.join(work, "sqlite")
-    proc, _ = start_server(nereid, data, None)  # creates the schema and the default project
+    proc, _ = start_server(binaries[0], data, None)  # creates the schema and the default project
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
     db = sqlite3.connect(os.path.join(data, "nereid.db"))
@@ -100,50 +121,56 @@ def sqlite_backend(nereid, n, work):
         ints="ints", n=n, pad="substr('000' || (number % 100), -3)"))
     db.commit()
     db.close()
-    proc, base = start_server(nereid, data, None)
-    try:
-        return measure(base, open(os.path.join(data, "admin.token")).read().strip())
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+    return measure_each(binaries, rounds, data, None)
 
 
-def postgres_backend(nereid, n, work):
+def postgres_backend(binaries, n, work, rounds):
     url, cluster = subprocess.run(["bash", CLUSTER, "start"], check=True, stdout=subprocess.PIPE,
                                   text=True).stdout.split("\n")[:2]
     try:
         subprocess.run(["psql", "-X", "-q", url, "-c", "CREATE DATABASE bench"], check=True)
         db = url.rsplit("/", 1)[0] + "/bench"
         data = os.path.join(work, "postgres")
-        proc, base = start_server(nereid, data, db)
-        try:
-            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
-                            POPULATE.format(with_ints="", ints=f"generate_series(1, {n}) g", n=n,
-                                            pad="lpad((number % 100)::text, 3, '0')")], check=True)
-            return measure(base, open(os.path.join(data, "admin.token")).read().strip())
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(60)
+        proc, base = start_server(binaries[0], data, db)  # creates the schema
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
+                        POPULATE.format(with_ints="", ints=f"generate_series(1, {n}) g", n=n,
+                                        pad="lpad((number % 100)::text, 3, '0')")], check=True)
+        return measure_each(binaries, rounds, data, db)
     finally:
         subprocess.run(["bash", CLUSTER, "stop", cluster], check=False)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--nereid", default=os.path.join(HERE, "..", "build", "nereid"))
+    ap.add_argument("--nereid", action="append",
+                    help="server binary; more than once to compare builds (default build/nereid)")
     ap.add_argument("--runs", type=int, default=100000)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     a = ap.parse_args()
+    binaries = a.nereid or [os.path.join(HERE, "..", "build", "nereid")]
     work = tempfile.mkdtemp(prefix="nereid-runs-bench-")
+    results = {}
     try:
-        results = {"SQLite": sqlite_backend(a.nereid, a.runs, work),
-                   "PostgreSQL": postgres_backend(a.nereid, a.runs, work)}
+        if a.backend in ("sqlite", "both"):
+            results["SQLite"] = sqlite_backend(binaries, a.runs, work, a.rounds)
+        if a.backend in ("postgres", "both"):
+            results["PostgreSQL"] = postgres_backend(binaries, a.runs, work, a.rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"runs table of a {a.runs}-run project, 100 rows a page, median of 7 first pages / 5 next")
-    print("| query | matching runs | SQLite first / next | PostgreSQL first / next |")
-    print("|---|---|---|---|")
-    for (name, total, f1, n1), (_, _, f2, n2) in zip(results["SQLite"], results["PostgreSQL"]):
-        print(f"| {name} | {total} | {f1:.1f} / {n1:.1f} ms | {f2:.1f} / {n2:.1f} ms |")
+    print(f"runs table of a {a.runs}-run project, 100 rows a page, median of 7 first pages / "
+          f"5 next (cursor) / 5 from the middle (offset); load average {os.getloadavg()}")
+    ms = lambda x: "n/a" if x is None else f"{x:.1f}"  # noqa: E731
+    for backend, by_binary in results.items():
+        for b, rounds in by_binary.items():
+            for i, res in enumerate(rounds):
+                print(f"\n{backend}, {b}, round {i + 1}")
+                print("| query | matching runs | first / next / middle |")
+                print("|---|---|---|")
+                for name, total, first, nxt, mid in res:
+                    print(f"| {name} | {total} | {ms(first)} / {ms(nxt)} / {ms(mid)} ms |")
 
 
 if __name__ == "__main__":

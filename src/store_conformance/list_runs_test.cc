@@ -1,4 +1,6 @@
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -304,12 +306,86 @@ TEST_P(ListRunsTest, TotalOnlyWhenAskedAndOffsetBounds) {
   EXPECT_EQ(store_->ListRuns(q).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Sorts by a series' min and max (walked along the series index on SQLite): ties broken by run
+// number, infinite values (which JSON cursors carry as strings) and runs whose series has only
+// NaN or that lack it (missing: last either way), page by page of 3 and at every offset.
+TEST_P(StoreTest, SeriesSummarySortsPageThroughTiesAndInfinities) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Per run number 1..: the values of its "acc" series (none when empty).
+  const std::vector<std::vector<double>> values = {
+      {0.5, 0.7}, {0.5, 0.9}, {}, {inf, 1}, {-inf, 0.2}, {nan},       {0.2, 0.5},
+      {0.5, 0.7}, {1, inf},   {}, {0.3},    {0.5},       {-inf, inf}, {0.7, 0.2}};
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::string id = NewRun();
+    if (values[i].empty()) continue;
+    std::vector<double> steps;
+    for (size_t k = 0; k < values[i].size(); ++k) steps.push_back(static_cast<double>(k));
+    B b("w", 1);
+    b.Floats("acc", steps, values[i]);
+    ASSERT_TRUE(store_->Ingest(id, b.batch).ok());
+  }
+  for (Aggregate agg : {Aggregate::kMin, Aggregate::kMax, Aggregate::kLast}) {
+    for (bool desc : {false, true}) {
+      std::vector<std::pair<std::optional<double>, int64_t>> model;
+      for (size_t i = 0; i < values.size(); ++i) {
+        std::optional<double> k;
+        for (double v : values[i]) {
+          if (std::isnan(v)) continue;
+          if (agg == Aggregate::kLast)
+            k = v;
+          else if (!k || (agg == Aggregate::kMin ? v < *k : v > *k))
+            k = v;
+        }
+        if (agg == Aggregate::kLast && !values[i].empty() && std::isnan(values[i].back())) k = {};
+        model.emplace_back(k, static_cast<int64_t>(i + 1));
+      }
+      std::stable_sort(model.begin(), model.end(), [&](const auto& a, const auto& b) {
+        if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+        if (a.first && *a.first != *b.first)
+          return desc ? *a.first > *b.first : *a.first < *b.first;
+        return desc ? a.second > b.second : a.second < b.second;
+      });
+      std::vector<int64_t> want;
+      for (auto& [k, n] : model) want.push_back(n);
+      const std::string what =
+          "agg=" + std::to_string(static_cast<int>(agg)) + " desc=" + std::to_string(desc);
+      store::ListRunsQuery q;
+      q.project = "ws/vision";
+      q.sort = {"acc", agg};
+      q.descending = desc;
+      q.limit = 3;
+      std::vector<int64_t> got;
+      for (int guard = 0; guard < 20; ++guard) {
+        auto page = store_->ListRuns(q);
+        ASSERT_TRUE(page.ok()) << what << ": " << page.status().ToString();
+        for (auto& row : page->rows) got.push_back(std::stoll(row.run.id.substr(4)));
+        if (page->next_cursor.empty()) break;
+        q.cursor = page->next_cursor;
+      }
+      EXPECT_EQ(got, want) << what;
+      q.cursor.clear();
+      for (uint64_t offset = 1; offset <= want.size(); ++offset) {
+        q.offset = offset;
+        auto page = store_->ListRuns(q);
+        ASSERT_TRUE(page.ok()) << what << ": " << page.status().ToString();
+        std::vector<int64_t> slice;
+        for (auto& row : page->rows) slice.push_back(std::stoll(row.run.id.substr(4)));
+        const size_t to = std::min<size_t>(offset + 3, want.size());
+        EXPECT_EQ(slice, std::vector<int64_t>(want.begin() + offset, want.begin() + to))
+            << what << " offset=" << offset;
+      }
+      q.offset = 0;
+    }
+  }
+}
+
 // Needs no ingest: names, custom ids and tags come with CreateRun. Regular expressions follow
 // ECMAScript (query::FilterRegex) on every backend -- PostgreSQL's own `~` would read `\b` as a
 // backspace and let `.` match a newline -- and text sorts in byte order, whatever the locale.
 TEST_P(StoreTest, RunsTableRegexTextOrderAndMissingCustomIds) {
   const std::vector<std::pair<std::string, std::string>> runs = {
-      {"a foo", "x-1"}, {"afoo", ""}, {"a\nb", "x-3"}, {"a-b", ""},
+      {"a foo", "x-1"}, {"afoo", ""},  {"a\nb", "x-3"},    {"a-b", ""},
       {"Zeta", "y-5"},  {"alpha", ""}, {"\xc3\x9f", "x-7"}};  // U+00DF, after every ASCII byte
   for (const auto& [name, custom] : runs) {
     store::CreateRunRequest req;
@@ -344,8 +420,8 @@ TEST_P(StoreTest, RunsTableRegexTextOrderAndMissingCustomIds) {
   EXPECT_EQ(numbers(re("\\bfoo").get(), by_number, false, 10), (std::vector<int64_t>{1}));
   EXPECT_EQ(numbers(re("a.b").get(), by_number, false, 10), (std::vector<int64_t>{4}));
   EXPECT_EQ(numbers(re("^a").get(), by_number, false, 2), (std::vector<int64_t>{1, 2, 3, 4, 6}));
-  auto not_x = Node(Expr::Kind::kNot, Cmp("sys/custom_run_id", CompareOp::kMatches,
-                                          std::string("^x")));
+  auto not_x =
+      Node(Expr::Kind::kNot, Cmp("sys/custom_run_id", CompareOp::kMatches, std::string("^x")));
   EXPECT_EQ(numbers(not_x.get(), by_number, false, 10), (std::vector<int64_t>{2, 4, 5, 6}));
   auto id_re = Cmp("sys/id", CompareOp::kMatches, std::string("^VIS-[2-4]$"));
   EXPECT_EQ(numbers(id_re.get(), by_number, true, 10), (std::vector<int64_t>{4, 3, 2}));
@@ -375,8 +451,8 @@ TEST_P(StoreTest, RunsTableEveryValueType) {
   for (int i = 1; i <= 4; ++i) {
     B b("w", 1);
     b.Bool("flag", i % 2 == 0).Time("when", i * day);  // 1970-01-02 .. 1970-01-05
-    if (i != 4) b.StrSet("sets", i == 1 ? std::vector<std::string>{"x", "y"}
-                                        : std::vector<std::string>{"y"});
+    if (i != 4)
+      b.StrSet("sets", i == 1 ? std::vector<std::string>{"x", "y"} : std::vector<std::string>{"y"});
     b.Strings("notes", {0, 1}, {"first", "note-" + std::to_string(5 - i)});
     b.Floats("acc", {0, 1, 2}, {0.5, i * 0.1, 0.2});
     if (i == 3) b.File("model", sha, "m.pt").Bool("sys/failed", true);
@@ -442,12 +518,11 @@ TEST_P(StoreTest, RunsTableEveryValueType) {
   q.project = "ws/vision";
   q.sort = {"sys/id", Aggregate::kNone};
   q.descending = false;
-  q.columns = {{"flag", Aggregate::kNone},  {"when", Aggregate::kNone},
-               {"sets", Aggregate::kNone},  {"notes", Aggregate::kNone},
-               {"notes", Aggregate::kMin},  {"acc", Aggregate::kMin},
-               {"acc", Aggregate::kMax},    {"model", Aggregate::kNone},
-               {"flag", Aggregate::kLast},  {"sys/tags", Aggregate::kNone},
-               {"sys/failed", Aggregate::kNone}};
+  q.columns = {
+      {"flag", Aggregate::kNone},     {"when", Aggregate::kNone},      {"sets", Aggregate::kNone},
+      {"notes", Aggregate::kNone},    {"notes", Aggregate::kMin},      {"acc", Aggregate::kMin},
+      {"acc", Aggregate::kMax},       {"model", Aggregate::kNone},     {"flag", Aggregate::kLast},
+      {"sys/tags", Aggregate::kNone}, {"sys/failed", Aggregate::kNone}};
   auto page = store_->ListRuns(q);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->rows.size(), 5u);
@@ -464,8 +539,8 @@ TEST_P(StoreTest, RunsTableEveryValueType) {
   EXPECT_EQ(c[8], store::Cell());  // an aggregate of a non-series
   EXPECT_EQ(c[9], store::Cell(store::StringSet{}));
   EXPECT_EQ(c[10], store::Cell(true));
-  for (const store::Cell& cell : std::vector<store::Cell>(page->rows[4].cells.begin(),
-                                                          page->rows[4].cells.begin() + 9)) {
+  for (const store::Cell& cell :
+       std::vector<store::Cell>(page->rows[4].cells.begin(), page->rows[4].cells.begin() + 9)) {
     EXPECT_EQ(cell, store::Cell());  // VIS-5 has none of them
   }
 }
