@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyWindow, mergePage, planFetch, type RowWindow } from "./rowWindow";
+import { emptyWindow, mergePage, planFetch, totalAfter, type RowWindow } from "./rowWindow";
 
 const SIZES = { page: 500, prefetch: 300 };
 const TOTAL = 100_000;
@@ -60,5 +60,21 @@ describe("row window", () => {
     expect(planFetch(w, 130, 60, 129, SIZES)).toEqual({ start: 100, limit: 30, cursor: "c100" });
     expect(planFetch(opened(), TOTAL, 99_990, 100_020, SIZES)).toEqual({ start: 99_990, limit: 10, cursor: null });
     expect(planFetch(emptyWindow<number>(), 0, 0, 10, SIZES)).toBeNull();
+  });
+
+  it("ends the list where a short last page says it ends, so its holes are not asked for again", () => {
+    const far = { start: 99_900, limit: 500, cursor: null };
+    // Runs left the list since the first page: the page at its end comes back short.
+    expect(totalAfter(TOTAL, far, 40, null)).toBe(99_940);
+    expect(totalAfter(TOTAL, far, 0, null)).toBe(99_900);
+    let w = mergePage(opened(), 99_900, rows(99_900, 40), null);
+    expect(planFetch(w, totalAfter(TOTAL, far, 40, null), 99_900, 99_939, SIZES)).toEqual({ start: 99_400, limit: 500, cursor: null });
+    w = mergePage(w, 99_400, rows(99_400, 500), "c99900");
+    expect(planFetch(w, 99_940, 99_900, 99_939, SIZES)).toBeNull();
+    // A full page, or one with a cursor, says nothing about the end.
+    expect(totalAfter(TOTAL, far, 500, "c")).toBe(TOTAL);
+    expect(totalAfter(TOTAL, { start: 0, limit: 100, cursor: null }, 100, null)).toBe(TOTAL);
+    // A list that grew keeps the first page's count.
+    expect(totalAfter(100, { start: 80, limit: 500, cursor: "c80" }, 30, null)).toBe(100);
   });
 });

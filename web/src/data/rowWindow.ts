@@ -49,6 +49,17 @@ export function mergePage<T>(w: RowWindow<T>, start: number, rows: T[], next: st
 }
 
 /**
+ * The list's length after a request for `fetch.limit` rows from `fetch.start` brought `received`
+ * rows and the cursor `next`. Fewer rows than asked and no cursor mean the list ends there: runs
+ * left it since the first page counted them (moved to the trash, or a filter on a changing value)
+ * and the rows past its end can never be filled, so asking for them again would never stop.
+ */
+export function totalAfter(total: number, fetch: RowFetch, received: number, next: string | null): number {
+  if (next || received >= fetch.limit) return total;
+  return Math.min(total, fetch.start + received);
+}
+
+/**
  * The request that fills the most urgent missing rows around the rendered rows first..last (the
  * rendered rows themselves, then those below, then those above), or null when nothing near them
  * is missing. `total` is the list's length.

@@ -19,7 +19,7 @@ import { StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import type { KnownField } from "../data/completion";
 import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
-import { emptyWindow, mergePage, planFetch, type RowFetch, type RowWindow } from "../data/rowWindow";
+import { emptyWindow, mergePage, planFetch, totalAfter, type RowFetch, type RowWindow } from "../data/rowWindow";
 import { fmtNum, fmtTime } from "../data/format";
 import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
 import { navigate, paths } from "../router";
@@ -84,7 +84,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       if (generation !== gen.current) return;
       setRows((r) => ({
         window: mergePage(fetch ? r.window : emptyWindow<Run>(), fetch ? fetch.start : 0, page.runs, page.next_cursor),
-        total: page.total ?? r.total,
+        total: page.total ?? (fetch ? totalAfter(r.total, fetch, page.runs.length, page.next_cursor) : r.total),
         loading: false,
         error: null,
         generation,
