@@ -8,9 +8,11 @@
 // and readers skip it (SpoolReader).
 //
 // Page faults: the next segment is created ahead of need by a background thread (the preparer),
-// its blocks allocated and its pages faulted in writable (MADV_POPULATE_WRITE), so the thread
-// that seals a segment only swaps a pointer and log calls do not pay the kernel's page-cache
-// zeroing and filesystem write faults (which were most of a log call's cost). The preparer also
+// its blocks allocated, its pages faulted in writable (MADV_POPULATE_WRITE) and then read once
+// from user space (TouchPages in the .cc: on a VM that is a second, costlier fault), so the
+// thread that seals a segment only swaps a pointer and log calls do not pay the kernel's
+// page-cache zeroing, filesystem write faults or hypervisor faults (which were most of a log
+// call's cost). The preparer also
 // pre-faults segment 1 while logging starts in it. Without a ready spare, sealing creates the
 // next segment itself, as before.
 //
@@ -93,6 +95,9 @@ class SpoolWriter {
     char* base = nullptr;                          // writable mapping; null once released
     uint64_t released_scan = kSegmentHeaderBytes;  // ReleaseSealed's progress
   };
+
+  // How far ahead of a reservation Reserve prefetches (bytes). See Reserve.
+  static constexpr uint64_t kPrefetchAhead = 2048;
 
   SpoolWriter(std::string dir, uint64_t segment_bytes, uint64_t disk_cap_bytes);
   // The disk cap and free-space checks for creating segment `number`. Requires roll_mu_.
