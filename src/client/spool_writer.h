@@ -143,6 +143,8 @@ class SpoolWriter {
   uint32_t prep_wanted_ = 0;        // segment number to prepare next, 0: none; prep_mu_
   bool prep_busy_ = false;          // a spare is being made; prep_mu_
   std::unique_ptr<Segment> spare_;  // ready, populated, not yet in use; prep_mu_
+  // Set with prep_stop_; read without a lock by the preparer between pages it touches.
+  std::atomic<bool> touch_stop_{false};
 };
 
 }  // namespace nereid::client
