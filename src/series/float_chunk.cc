@@ -115,16 +115,23 @@ bool StepLess(double a, double b) {
 
 }  // namespace
 
-void SortByStep(std::vector<FloatPoint>& points) {
-  std::stable_sort(points.begin(), points.end(), [](const FloatPoint& a, const FloatPoint& b) {
-    return StepLess(a.step, b.step);
-  });
+namespace {
+template <typename P>
+void StableSortByStep(std::span<P> points) {
+  auto less = [](const P& a, const P& b) { return StepLess(a.step, b.step); };
+  // The store re-sorts an open tail chunk on every batch; it is nearly always in order already,
+  // and stable_sort would still allocate a buffer and merge.
+  if (std::is_sorted(points.begin(), points.end(), less)) return;
+  std::stable_sort(points.begin(), points.end(), less);
+}
+}  // namespace
+
+void SortByStep(std::span<FloatPoint> points) {
+  StableSortByStep(points);
 }
 
-void SortByStep(std::vector<StringPoint>& points) {
-  std::stable_sort(points.begin(), points.end(), [](const StringPoint& a, const StringPoint& b) {
-    return StepLess(a.step, b.step);
-  });
+void SortByStep(std::span<StringPoint> points) {
+  StableSortByStep(points);
 }
 
 ChunkSummary Summarize(std::span<const FloatPoint> points) {

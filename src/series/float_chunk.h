@@ -51,8 +51,9 @@ struct ChunkSummary {
 
 // Orders points by step, keeping arrival order among equal steps (a stable sort). A chunk's points
 // must be in this order before encoding.
-void SortByStep(std::vector<FloatPoint>& points);
-void SortByStep(std::vector<StringPoint>& points);
+// Already-ordered input (the usual append) costs one pass and no allocation.
+void SortByStep(std::span<FloatPoint> points);
+void SortByStep(std::span<StringPoint> points);
 
 ChunkSummary Summarize(std::span<const FloatPoint> points);
 

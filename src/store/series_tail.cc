@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 namespace nereid::store {
 namespace {
@@ -28,7 +29,7 @@ void UpdateSummary(SeriesState& s, const P& p) {
   s.dirty = true;
 }
 
-series::ChunkSummary SummarizeStrings(const std::vector<series::StringPoint>& points) {
+series::ChunkSummary SummarizeStrings(std::span<const series::StringPoint> points) {
   series::ChunkSummary s;
   s.count = static_cast<uint32_t>(points.size());
   if (points.empty()) return s;
@@ -55,16 +56,22 @@ void SeriesState::Append(series::StringPoint p) {
 }
 
 EncodedTail EncodeTail(SeriesState& s) {
+  return EncodeTailFrom(s, 0);
+}
+
+EncodedTail EncodeTailFrom(SeriesState& s, size_t from) {
   EncodedTail out;
   out.is_float = s.type == FieldType::kFloatSeries;
   if (out.is_float) {
-    series::SortByStep(s.floats);
-    out.summary = series::Summarize(s.floats);
-    out.data = series::EncodeFloatChunk(s.floats);
+    std::span<series::FloatPoint> pts = std::span(s.floats).subspan(from);
+    series::SortByStep(pts);
+    out.summary = series::Summarize(pts);
+    out.data = series::EncodeFloatChunk(pts);
   } else {
-    series::SortByStep(s.strings);
-    out.summary = SummarizeStrings(s.strings);
-    out.data = series::EncodeStringChunk(s.strings);
+    std::span<series::StringPoint> pts = std::span(s.strings).subspan(from);
+    series::SortByStep(pts);
+    out.summary = SummarizeStrings(pts);
+    out.data = series::EncodeStringChunk(pts);
   }
   return out;
 }
@@ -77,6 +84,7 @@ int64_t TailStored(SeriesState& s, int64_t stored_bytes) {
     s.strings.clear();
     s.tail_chunk_id = 0;
     s.tail_bytes = 0;
+    s.base_points = 0;
     s.tail_seq++;
   }
   return delta;

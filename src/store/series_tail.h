@@ -34,6 +34,14 @@ struct SeriesState {
   int64_t tail_chunk_id = 0;  // 0 until the tail is first stored
   int64_t tail_seq = 0;
   int64_t tail_bytes = 0;  // encoded size as stored (for run size accounting)
+  // A backend may store the tail as two chunk rows so that a small batch re-encodes only the
+  // points since the last full encode (store_sqlite/series_cache.h): the first `base_points`
+  // points of the tail are in the chunk `tail_chunk_id` (seq tail_seq), the rest in the chunk
+  // `delta_chunk_id` (seq tail_seq + 1; 0 while there is none) of `delta_bytes`. Backends that
+  // write the whole tail every time leave these at 0.
+  size_t base_points = 0;
+  int64_t delta_chunk_id = 0;
+  int64_t delta_bytes = 0;
   std::vector<series::FloatPoint> floats;
   std::vector<series::StringPoint> strings;
   bool dirty = false;  // tail or summary changed since last stored
@@ -54,6 +62,8 @@ struct EncodedTail {
 };
 // Sorts the tail in place and encodes it. The tail must hold at least one point.
 EncodedTail EncodeTail(SeriesState& s);
+// The same for the tail's points from position `from` on (sorting only those); from < TailPoints().
+EncodedTail EncodeTailFrom(SeriesState& s, size_t from);
 // After the tail was stored as `stored_bytes`: updates tail_bytes, and when the tail holds
 // kTargetChunkPoints or more, seals it so the next point opens a new chunk. Returns the change in
 // stored bytes (for run size accounting).
