@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <cmath>
+#include <memory>
+#include <random>
+#include <thread>
 
 #include "nereid/v1/batch.pb.h"
 #include "wire/decode.h"
@@ -61,6 +65,66 @@ TEST(Decode, ZstdRoundTripAndBombIsCapped) {
   EXPECT_EQ(
       DecompressZstd(std::string_view(comp).substr(0, comp.size() / 2), 2 << 20).status().code(),
       StatusCode::kInvalidArgument);
+}
+
+// A frame without a declared content size (as a streaming compressor writes it).
+std::string CompressStreaming(const std::string& plain) {
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 0);
+  std::string out(ZSTD_compressBound(plain.size()) + 64, '\0');
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  ZSTD_inBuffer in{plain.data(), plain.size(), 0};
+  while (ZSTD_compressStream2(cctx.get(), &ob, &in, ZSTD_e_end) != 0) {
+  }
+  out.resize(ob.pos);
+  return out;
+}
+
+TEST(Decode, ZstdContextIsReusedCleanlyAfterErrors) {
+  // The decompression context is kept per thread: a corrupt, truncated or over-limit body must
+  // leave nothing behind for the next one, and sizes at and around the limit must be exact.
+  std::mt19937 rng(3);
+  std::string plain(300 * 1024 + 17, '\0');
+  for (char& c : plain) c = static_cast<char>('a' + rng() % 7);
+  const std::string unsized = CompressStreaming(plain);
+  ASSERT_EQ(ZSTD_getFrameContentSize(unsized.data(), unsized.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  std::string sized_buf(ZSTD_compressBound(plain.size()), '\0');
+  sized_buf.resize(
+      ZSTD_compress(sized_buf.data(), sized_buf.size(), plain.data(), plain.size(), 1));
+  const std::string sized = sized_buf;
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string* comp : {&unsized, &sized}) {
+      EXPECT_EQ(DecompressZstd(std::string_view(*comp).substr(0, comp->size() / 3), 1 << 20)
+                    .status()
+                    .code(),
+                StatusCode::kInvalidArgument);
+      EXPECT_EQ(DecompressZstd(*comp, plain.size() - 1).status().code(),
+                StatusCode::kPayloadTooLarge);
+      std::string corrupt = *comp;
+      corrupt[corrupt.size() / 2] ^= 0x55;
+      corrupt[corrupt.size() / 2 + 1] ^= 0x55;
+      (void)DecompressZstd(corrupt, 1 << 20);  // refused or garbage: either way, nothing stays
+      auto exact = DecompressZstd(*comp, plain.size());
+      ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+      EXPECT_TRUE(*exact == plain);
+    }
+  }
+  // The same from other threads, each with its own context.
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto r = DecompressZstd(i % 2 ? sized : unsized, 1 << 20);
+        if (r.ok() && *r == plain) good++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 20);
+  auto empty = DecompressZstd(CompressStreaming(""), 0);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
 }
 
 TEST(Validate, FlattensNestedDicts) {
