@@ -102,6 +102,11 @@ TEST_P(StoreTest, SmallBatchesAcrossRestartsRefusalsAndSeals) {
   ExpectSame(ReadAll(*store_, run, "log"), Sorted(strings));
   Reopen();
   ExpectSame(ReadAll(*store_, run, "x"), Sorted(floats));
+  // After a restart the writer's last sequence comes from the database again.
+  auto resent = store_->Ingest(run, B("w", seq - 1).Floats("x", {}, {1}).batch);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_TRUE(resent->duplicate);
+  ExpectSame(ReadAll(*store_, run, "x"), Sorted(floats));
 
   // One bucket over everything equals the points' own fold.
   store::BucketQuery q = testing::BQ(run, "x");
@@ -146,6 +151,30 @@ TEST_P(StoreTest, SmallBatchesAcrossRestartsRefusalsAndSeals) {
     sqlite3_finalize(st);
     sqlite3_close(db);
   }
+}
+
+TEST_P(StoreTest, WriterSequenceDoesNotOutliveItsRun) {
+  // A deleted run's row id may be given to the next run; the same writer id starting again at 1
+  // there is new data, not a duplicate.
+  std::string first = NewRun();
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    ASSERT_TRUE(store_->Ingest(first, B("w", seq).Floats("x", {}, {1}).batch).ok());
+  }
+  ASSERT_TRUE(store_->TrashRuns("ws/vision", {first}).ok());
+  auto in_trash = store_->Ingest(first, B("w", 4).Floats("x", {}, {1}).batch);
+  EXPECT_EQ(in_trash.status().code(), StatusCode::kFailedPrecondition) << in_trash.status().ToString();
+  auto retry = store_->Ingest(first, B("w", 3).Floats("x", {}, {1}).batch);  // stored before
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->duplicate);
+  ASSERT_TRUE(store_->DeleteRuns("ws/vision", {first}).ok());
+  std::string second = NewRun();
+  auto r = store_->Ingest(second, B("w", 1).Floats("x", {}, {7}).batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->duplicate);
+  auto page = store_->ReadSeries(testing::SQ(second, "x"));
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->floats.size(), 1u);
+  EXPECT_EQ(page->floats[0].value, 7);
 }
 
 // Instantiated with the other StoreTest tests in store_test.cc.

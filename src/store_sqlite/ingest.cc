@@ -427,25 +427,24 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
                                                     const v1::Batch& batch) {
   store::IngestResult result;
   result.sequence = batch.sequence();
-  {
+  std::optional<uint64_t> last = writer_sequences_.Find(run.id, batch.writer_id());
+  if (!last) {
     auto q = db.Cached("SELECT last_sequence FROM writers WHERE run_id = ? AND writer_id = ?");
     q->BindAll(run.id, batch.writer_id());
     NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
-    if (found && batch.sequence() <= static_cast<uint64_t>(q->Int(0))) {
-      result.duplicate = true;
-      return result;
+    if (found) {
+      last = static_cast<uint64_t>(q->Int(0));
+      writer_sequences_.Set(run.id, batch.writer_id(), *last);  // as the table holds it now
     }
   }
-  {
-    // After the duplicate check: a retry of a batch stored before the run was trashed is still
-    // acknowledged. On the writer thread, so a batch is applied either before the run is trashed
-    // (and deleted with it) or refused here.
-    auto q = db.Cached("SELECT number, trashed_us IS NOT NULL FROM runs WHERE id = ?");
-    q->Bind(1, run.id);
-    NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
-    if (!found) return NotFound("run not found");
-    if (q->Int(1) != 0) return store::RunInTrash(run.project_key + "-" + std::to_string(q->Int(0)));
+  if (last && batch.sequence() <= *last) {
+    result.duplicate = true;
+    return result;
   }
+  // After the duplicate check: a retry of a batch stored before the run was trashed is still
+  // acknowledged. On the writer thread, so a batch is applied either before the run is trashed
+  // (and deleted with it) or refused here.
+  if (run.trashed) return store::RunInTrash(run.project_key + "-" + std::to_string(run.number));
   NEREID_ASSIGN_OR_RETURN(QuotaGuard quota, QuotaGuard::Begin(db, run));  // quota.h
   store::FieldRegistrar fields(
       known_fields_, run.project_id,
@@ -474,6 +473,9 @@ Result<store::IngestResult> SqliteStore::ApplyBatch(Db& db, const RunKey& run,
     applier.Abort();
     return s;
   }
+  // The job succeeds from here on; a failed RELEASE or COMMIT clears the cache
+  // (on_transaction_lost).
+  writer_sequences_.Set(run.id, batch.writer_id(), batch.sequence());
   fields.Commit();  // a failed group commit clears known_fields_ (on_transaction_lost)
   result.applied_points = applier.points();
   if (++jobs_since_trim_ % 64 == 0) series_cache_.Trim();

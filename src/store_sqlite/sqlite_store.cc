@@ -46,6 +46,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const store::StoreOptions
   store->writer_ = std::make_unique<Writer>(std::move(db), kMaxGroup, [raw] {
     raw->series_cache_.Clear();
     raw->known_fields_.Clear();
+    raw->writer_sequences_.Clear();
   });
   store->accounts_ = std::make_unique<SqliteAccounts>(raw);
   NEREID_RETURN_IF_ERROR(store->accounts_->Init());
@@ -282,12 +283,13 @@ Result<RunKey> ResolveRun(Db& db, std::string_view run_id) {
   }
   if (!valid) return NotFound("run '" + std::string(run_id) + "' not found");
   auto q = db.Cached(
-      "SELECT r.id, r.project_id FROM runs r JOIN projects p ON p.id = r.project_id "
-      "WHERE p.key = ? AND r.number = ?");
+      "SELECT r.id, r.project_id, r.trashed_us IS NOT NULL FROM runs r "
+      "JOIN projects p ON p.id = r.project_id WHERE p.key = ? AND r.number = ?");
   q->BindAll(run_id.substr(0, dash), number);
   NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
   if (!found) return NotFound("run '" + std::string(run_id) + "' not found");
-  return RunKey{q->Int(0), q->Int(1), std::string(run_id.substr(0, dash))};
+  return RunKey{q->Int(0), q->Int(1), std::string(run_id.substr(0, dash)), number,
+                q->Int(2) != 0};
 }
 
 Result<store::RunInfo> LoadRunInfo(Db& db, int64_t run_rowid) {

@@ -22,6 +22,7 @@
 #include "store_sqlite/notebooks.h"
 #include "store_sqlite/series_cache.h"
 #include "store_sqlite/writer.h"
+#include "store_sqlite/writer_sequences.h"
 
 namespace nereid::store_sqlite {
 
@@ -30,6 +31,8 @@ struct RunKey {
   int64_t id = 0;  // runs.id
   int64_t project_id = 0;
   std::string project_key;
+  int64_t number = 0;    // the N of KEY-N
+  bool trashed = false;  // in the trash when resolved
 };
 
 class SqliteStore final : public store::Store {
@@ -112,6 +115,7 @@ class SqliteStore final : public store::Store {
   std::unique_ptr<SqliteNotebooks> notebooks_;
   SeriesCache series_cache_{1 << 21};  // used by the writer thread only
   store::KnownFields known_fields_;    // project_fields rows committed; writer thread only
+  WriterSequences writer_sequences_;   // the writers table as the writer sees it; writer thread only
   uint64_t jobs_since_trim_ = 0;       // writer thread only
   HelperThread read_helper_;           // a second core for chart reads
 

@@ -129,6 +129,7 @@ Result<store::DeleteRunsResult> SqliteStore::DeleteRuns(std::string_view project
               std::vector<int64_t> series,
               Column(db, "SELECT id FROM series WHERE run_id = ?", t.rowid));
           for (int64_t id : series) series_cache_.Evict(id);
+          writer_sequences_.ForgetRun(t.rowid);
           NEREID_RETURN_IF_ERROR(Exec(db,
                                       "DELETE FROM chunk_data WHERE chunk_id IN (SELECT c.id "
                                       "FROM chunks c JOIN series s ON s.id = c.series_id "
