@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         nereid::v1::Batch b;
         b.set_writer_id("writer-" + std::to_string(r));
         b.set_sequence(++seq[r]);
-        if (seq[r] <= 2) {
+        if (seq[r] == (o.prefill > 0 ? 2u : 1u)) {  // the run's first timed batch
           auto* op = b.add_operations();
           op->set_path("params/index");
           op->mutable_assign()->set_int_value(static_cast<int64_t>(r));
