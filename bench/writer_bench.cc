@@ -38,7 +38,7 @@ struct Options {
   int threads = 32;
   double seconds = 10;
   int points = 5;
-  double rate = 0;  // batches/s over all threads; 0: back to back
+  double rate = 0;     // batches/s over all threads; 0: back to back
   int prefill = 2000;  // points per run stored before the timed window (the tail chunk's size)
   std::string sync = "full";
 };
@@ -210,8 +210,7 @@ int main(int argc, char** argv) {
 
   const double n = static_cast<double>(totals.batches);
   std::sort(totals.groups.begin(), totals.groups.end());
-  totals.groups.erase(std::unique(totals.groups.begin(), totals.groups.end()),
-                      totals.groups.end());
+  totals.groups.erase(std::unique(totals.groups.begin(), totals.groups.end()), totals.groups.end());
   double apply_s = 0, commit_s = 0;
   for (const auto& g : totals.groups) {
     apply_s += static_cast<double>(g[1] - g[0]) / 1e9;

@@ -22,7 +22,8 @@ struct Expected {
 };
 
 // Every point of a series through the paged raw read.
-std::vector<Expected> ReadAll(store::Store& store, const std::string& run, const std::string& path) {
+std::vector<Expected> ReadAll(store::Store& store, const std::string& run,
+                              const std::string& path) {
   std::vector<Expected> out;
   store::SeriesQuery q = testing::SQ(run, path);
   q.limit = 997;  // pages end inside chunks, and inside runs of equal steps
@@ -57,7 +58,7 @@ void ExpectSame(const std::vector<Expected>& got, const std::vector<Expected>& w
 TEST_P(StoreTest, SmallBatchesAcrossRestartsRefusalsAndSeals) {
   std::string run = NewRun();
   std::mt19937 rng(5);
-  std::vector<Expected> floats, strings;  // arrival order
+  std::vector<Expected> floats, strings;               // arrival order
   const size_t n = series::kTargetChunkPoints + 1700;  // one seal, then a second open tail
   uint64_t seq = 1;
   double step = 0;
@@ -162,7 +163,8 @@ TEST_P(StoreTest, WriterSequenceDoesNotOutliveItsRun) {
   }
   ASSERT_TRUE(store_->TrashRuns("ws/vision", {first}).ok());
   auto in_trash = store_->Ingest(first, B("w", 4).Floats("x", {}, {1}).batch);
-  EXPECT_EQ(in_trash.status().code(), StatusCode::kFailedPrecondition) << in_trash.status().ToString();
+  EXPECT_EQ(in_trash.status().code(), StatusCode::kFailedPrecondition)
+      << in_trash.status().ToString();
   auto retry = store_->Ingest(first, B("w", 3).Floats("x", {}, {1}).batch);  // stored before
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
   EXPECT_TRUE(retry->duplicate);

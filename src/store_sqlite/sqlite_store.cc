@@ -288,8 +288,7 @@ Result<RunKey> ResolveRun(Db& db, std::string_view run_id) {
   q->BindAll(run_id.substr(0, dash), number);
   NEREID_ASSIGN_OR_RETURN(bool found, q->Step());
   if (!found) return NotFound("run '" + std::string(run_id) + "' not found");
-  return RunKey{q->Int(0), q->Int(1), std::string(run_id.substr(0, dash)), number,
-                q->Int(2) != 0};
+  return RunKey{q->Int(0), q->Int(1), std::string(run_id.substr(0, dash)), number, q->Int(2) != 0};
 }
 
 Result<store::RunInfo> LoadRunInfo(Db& db, int64_t run_rowid) {

@@ -115,7 +115,7 @@ class SqliteStore final : public store::Store {
   std::unique_ptr<SqliteNotebooks> notebooks_;
   SeriesCache series_cache_{1 << 21};  // used by the writer thread only
   store::KnownFields known_fields_;    // project_fields rows committed; writer thread only
-  WriterSequences writer_sequences_;   // the writers table as the writer sees it; writer thread only
+  WriterSequences writer_sequences_;   // last sequence per writer; writer thread only
   uint64_t jobs_since_trim_ = 0;       // writer thread only
   HelperThread read_helper_;           // a second core for chart reads
 

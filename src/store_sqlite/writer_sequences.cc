@@ -26,7 +26,8 @@ void WriterSequences::Set(int64_t run_id, std::string_view writer_id, uint64_t s
 
 void WriterSequences::ForgetRun(int64_t run_id) {
   std::string prefix = Key(run_id, "");
-  std::erase_if(map_, [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
+  std::erase_if(map_,
+                [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
 }
 
 }  // namespace nereid::store_sqlite
