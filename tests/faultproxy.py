@@ -352,6 +352,10 @@ class FaultProxy:
                         if rule.remaining == 0:
                             self._rule = _Rule()
                     reset = True
+                elif self._listener is not listener:
+                    # Accepted just as "refuse" or stop closed the listener, after they took
+                    # their snapshot of open connections: kill it here, as they would have.
+                    reset = True
                 else:
                     reset = False
                     self._conns[client] = None
