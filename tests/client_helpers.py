@@ -44,20 +44,70 @@ def start_harness(url, token, home, *args):
                             stderr=subprocess.STDOUT, text=True)
 
 
+class _LineReader:
+    """Reads a child's piped stdout line by line with a deadline. It reads the raw descriptor
+    and keeps its own buffer: select() on a buffered file object misses lines that a previous
+    readline() already pulled into Python's buffer (two lines printed together, then a wait for
+    the second that never ends)."""
+
+    def __init__(self, proc):
+        self.fd = proc.stdout.fileno()
+        self.pending = b""
+        self.eof = False
+
+    def next_line(self, deadline):
+        """The next whole line (decoded, with its newline), or None at the deadline or EOF."""
+        import select
+        import time
+        while b"\n" not in self.pending:
+            if self.eof:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.fd], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    self.eof = True
+                self.pending += chunk
+        if b"\n" in self.pending:
+            line, _, self.pending = self.pending.partition(b"\n")
+            return line.decode(errors="replace") + "\n"
+        if self.pending:  # a last line without a newline
+            line, self.pending = self.pending, b""
+            return line.decode(errors="replace")
+        return None
+
+
+def line_reader(proc):
+    """The one _LineReader of a Popen started with stdout=PIPE (made on first use)."""
+    reader = getattr(proc, "_nereid_line_reader", None)
+    if reader is None:
+        reader = proc._nereid_line_reader = _LineReader(proc)
+    return reader
+
+
+def read_lines_for(proc, seconds):
+    """The lines the process prints within `seconds` (fewer if it closes its output)."""
+    import time
+    deadline = time.monotonic() + seconds
+    reader = line_reader(proc)
+    got = []
+    while (line := reader.next_line(deadline)) is not None:
+        got.append(line)
+    return got
+
+
 def wait_for_line(proc, prefix, timeout=120):
-    import select
     import time
     deadline = time.monotonic() + timeout
+    reader = line_reader(proc)
     seen = []
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if r:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if line.startswith(prefix):
-                return line.strip()
+    while (line := reader.next_line(deadline)) is not None:
+        seen.append(line)
+        if line.startswith(prefix):
+            return line.strip()
     raise AssertionError(f"harness never printed {prefix!r}; output: {''.join(seen)[-2000:]}")
 
 

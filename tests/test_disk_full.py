@@ -5,14 +5,13 @@ not crash, keep its spool readable, and log again once space returns."""
 
 import os
 import random
-import select
 import subprocess
 import time
 
 import pytest
 
 from client_helpers import (HARNESS, assert_exact_points, client_env, harness_bin,  # noqa: F401
-                            new_custom_id, run_id_of, wait_for_line)
+                            new_custom_id, read_lines_for, run_id_of, wait_for_line)
 from conftest import NEREID_BIN, Server, assert_error, new_writer
 from small_disk import SmallDisk
 from test_crash_consistency import PATH, integrity_check, stored_values
@@ -153,18 +152,11 @@ def test_client_spool_on_full_disk(small_disk_factory, server, harness_bin):
 
     def read_for(seconds):
         """Reads the harness's output for a while; returns the lines read."""
-        got = []
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            r, _, _ = select.select([proc.stdout], [], [], 0.1)
-            if r:
-                line = proc.stdout.readline()
-                if not line:
-                    break
-                got.append(line)
-                tag, _, rest = line.strip().partition(" ")
-                if tag in last:
-                    last[tag] = int(rest)
+        got = read_lines_for(proc, seconds)
+        for line in got:
+            tag, _, rest = line.strip().partition(" ")
+            if tag in last:
+                last[tag] = int(rest)
         lines.extend(got)
         return got
 
