@@ -223,24 +223,15 @@ void AddProjectRoutes(Context* ctx, http::Server* server) {
                   }
                   q.cursor = r.Query("cursor").value_or("");
                   NEREID_ASSIGN_OR_RETURN(auto offset, QueryUint(r, "offset"));
-                  if (offset) {
-                    if (*offset > store::kMaxRunsOffset) {
-                      return InvalidArgument("query parameter 'offset' must be 0 to " +
-                                             std::to_string(store::kMaxRunsOffset));
-                    }
-                    if (*offset > 0 && !q.cursor.empty()) {
-                      return InvalidArgument(
-                          "query parameters 'offset' and 'cursor' cannot be combined");
-                    }
-                    q.offset = *offset;
-                  }
+                  // Its bounds, and that it does not come with a cursor, are the store's check
+                  // (store::CheckListRunsQuery), the same on both backends.
+                  if (offset) q.offset = *offset;
                   // Counting the matches touches every one of them; the first page's count
                   // serves the whole list, so later pages (cursor or offset) skip it.
                   q.count_total = q.cursor.empty() && q.offset == 0;
                   if (auto trashed = r.Query("trashed")) {
                     if (*trashed != "true" && *trashed != "false") {
-                      return InvalidArgument(
-                          "query parameter 'trashed' must be 'true' or 'false'");
+                      return InvalidArgument("query parameter 'trashed' must be 'true' or 'false'");
                     }
                     q.trashed = *trashed == "true";
                   }
