@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "nereid/v1/batch.pb.h"
 #include "store/write_timing.h"
 #include "store_sqlite/sqlite_store.h"
@@ -66,36 +68,20 @@ int64_t Ns(Clock::time_point t) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--runs") {
-      o.runs = std::stoi(next());
-    } else if (a == "--threads") {
-      o.threads = std::stoi(next());
-    } else if (a == "--seconds") {
-      o.seconds = std::stod(next());
-    } else if (a == "--points") {
-      o.points = std::stoi(next());
-    } else if (a == "--rate") {
-      o.rate = std::stod(next());
-    } else if (a == "--prefill") {
-      o.prefill = std::stoi(next());
-    } else if (a == "--sync") {
-      o.sync = next();
-    } else {
-      std::fprintf(stderr,
-                   "usage: writer_bench [--runs N] [--threads N] [--seconds S] [--points N] "
-                   "[--rate BATCHES_PER_S] [--prefill POINTS] [--sync full|normal]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"The SQLite group-commit writer's cost per small batch"};
+  app.add_option("--runs", o.runs, "runs, one float series each")->check(CLI::Range(1, 1000000));
+  app.add_option("--threads", o.threads, "handler-like threads sending batches")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--seconds", o.seconds, "length of the timed window")
+      ->check(CLI::Range(0.1, 86400.0));
+  app.add_option("--points", o.points, "points per batch")->check(CLI::Range(1, 1000000));
+  app.add_option("--rate", o.rate, "batches/s over all threads; 0: back to back")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--prefill", o.prefill, "points per run stored before the timed window")
+      ->check(CLI::Range(0, 100000000));
+  app.add_option("--sync", o.sync, "SQLite synchronous mode")
+      ->check(CLI::IsMember({"full", "normal"}));
+  CLI11_PARSE(app, argc, argv);
   if (o.runs < o.threads) o.threads = o.runs;
 
   namespace fs = std::filesystem;

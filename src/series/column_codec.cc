@@ -279,6 +279,7 @@ bool ReadSection(ByteReader& in, size_t size, uint8_t* scratch, const uint8_t** 
   const uint8_t* frame = nullptr;
   if (tag != 1 || !in.ReadVarint(&frame_size) || !in.ReadBytes(frame_size, &frame)) return false;
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  if (!dctx) dctx.reset(ZSTD_createDCtx());  // a failed creation is tried again, not kept for good
   if (!dctx) return false;
   size_t got = ZSTD_decompressDCtx(dctx.get(), scratch, size, frame, frame_size);
   if (ZSTD_isError(got) || got != size) return false;

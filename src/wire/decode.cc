@@ -35,6 +35,7 @@ Result<std::string> DecompressZstd(std::string_view body, size_t max_bytes) {
   // over-limit) body survives into this one.
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(),
                                                                         ZSTD_freeDCtx);
+  if (!ctx) ctx.reset(ZSTD_createDCtx());  // a failed creation is tried again, not kept for good
   if (!ctx) return Internal("zstd: out of memory");
   ZSTD_DCtx_reset(ctx.get(), ZSTD_reset_session_only);
   // Streaming, so the output can be capped whatever the frame header claims: the buffer never
