@@ -13,6 +13,7 @@
 // size (a chunk seals at 4,096 points; the load test's 60 s at 100 points/s averages about 2,000).
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -24,8 +25,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "nereid/v1/batch.pb.h"
 #include "store/write_timing.h"
