@@ -61,7 +61,9 @@ def test_steady_rate_after_burst(start_server):
 
 
 def test_every_authenticated_response_has_headers(start_server):
-    s = start_server("--rate-limit", "1000", "--rate-burst", "50")
+    # One request a minute: no allowance comes back between these requests, however slow the
+    # machine (at 1,000/min one came back every 60 ms and a slow round trip saw it, in CI).
+    s = start_server("--rate-limit", "1", "--rate-burst", "50")
     carol = make_user(s, "carol", project_roles=[("default/sandbox", "viewer")])
     responses = [
         carol.get("/api/v1/projects/default/sandbox"),  # 200
@@ -71,8 +73,8 @@ def test_every_authenticated_response_has_headers(start_server):
     ]
     assert [r.status_code for r in responses] == [200, 404, 403, 403]
     left = [int(r.headers["RateLimit-Remaining"]) for r in responses]
-    assert all(r.headers["RateLimit-Limit"] == "1000" for r in responses)
-    assert left == sorted(left, reverse=True) and left[0] - left[-1] >= 3, left
+    assert all(r.headers["RateLimit-Limit"] == "1" for r in responses)
+    assert left == [49, 48, 47, 46], left
     assert "burst=50" in responses[0].headers["RateLimit-Policy"]
 
 
