@@ -354,7 +354,7 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
   std::memcpy(p + 16, &time_us, 8);
   std::memcpy(p + 24, path.data(), path.size());
   Publish(rec, RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
-  written_.fetch_add(1, std::memory_order_relaxed);
+  CountWritten(1);
   return true;
 }
 
@@ -386,7 +386,7 @@ size_t SpoolWriter::AppendFloats(std::string_view path, const double* values, co
     Publish(rec, RecordType::kFloatPoints, flags, static_cast<uint32_t>(len));
     done += k;
   }
-  written_.fetch_add(done, std::memory_order_relaxed);
+  CountWritten(done);
   return done;
 }
 
@@ -400,8 +400,20 @@ bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payloa
   if (rec == nullptr) return false;
   std::memcpy(rec + kRecordHeaderBytes, payload.data(), payload.size());
   Publish(rec, type, flags, len);
-  written_.fetch_add(1, std::memory_order_relaxed);
+  CountWritten(1);
   return true;
+}
+
+void SpoolWriter::CountWritten(uint64_t n) {
+  static std::atomic<size_t> next_slot{0};
+  thread_local const size_t slot = next_slot.fetch_add(1, std::memory_order_relaxed) % kCounterSlots;
+  written_[slot].n.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t SpoolWriter::written() const {
+  uint64_t sum = 0;
+  for (const CounterSlot& c : written_) sum += c.n.load(std::memory_order_relaxed);
+  return sum;
 }
 
 Position SpoolWriter::Frontier() const {

@@ -86,7 +86,7 @@ class SpoolWriter {
   // Entries dropped and written so far: one per record, except that a kFloatPoints record counts
   // its points (so the n-th point logged is the n-th entry, whatever records carried it).
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t written() const;
   uint64_t segment_bytes() const { return segment_bytes_; }
   const std::string& dir() const { return dir_; }
 
@@ -135,7 +135,16 @@ class SpoolWriter {
   std::atomic<Segment*> current_{nullptr};
   std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<uint64_t> written_{0};
+  // Entries written, counted per thread: a shared counter was a locked add per log call on a
+  // cache line every logging thread writes, and it shared that line with current_, which every
+  // call reads. A thread takes slot k (kCounterSlots, round robin) on its first call; threads
+  // that share a slot stay correct (the add is atomic), only slower.
+  struct alignas(64) CounterSlot {
+    std::atomic<uint64_t> n{0};
+  };
+  static constexpr size_t kCounterSlots = 16;
+  void CountWritten(uint64_t n);
+  CounterSlot written_[kCounterSlots];
 
   mutable std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_, stall_reason_ and
                                 // segment creation
