@@ -118,8 +118,8 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
-void BM_AppendFloatLatency(benchmark::State& state) {
-  auto loss = (*g_run)["train/loss"];
+template <typename Call>
+void LatencyLoop(benchmark::State& state, Call call) {
   double v = state.thread_index();
   const auto pause = static_cast<uint64_t>(state.range(0));
   std::vector<uint64_t> ticks;
@@ -137,7 +137,7 @@ void BM_AppendFloatLatency(benchmark::State& state) {
   for (auto _ : state) {
     uint64_t a = Ticks();
     for (int i = 0; i < kGroup; ++i) {
-      loss.Append(v);
+      call(v);
       v += 1;
     }
     uint64_t b = Ticks();
@@ -173,6 +173,10 @@ void BM_AppendFloatLatency(benchmark::State& state) {
   state.counters["max_ns"] = ns.back();
   state.counters["clock_ns"] = g_latency.clock_ns;
 }
+void BM_AppendFloatLatency(benchmark::State& state) {
+  auto loss = (*g_run)["train/loss"];
+  LatencyLoop(state, [&](double v) { loss.Append(v); });
+}
 BENCHMARK(BM_AppendFloatLatency)
     ->Setup(LatencySetup)
     ->Teardown(Teardown)
@@ -182,6 +186,17 @@ BENCHMARK(BM_AppendFloatLatency)
     ->Threads(1)
     ->Threads(2)
     ->Threads(4)
+    ->UseRealTime();
+
+// The same for run["train/loss"].Append(v), which validates the path on every call.
+void BM_IndexThenAppendLatency(benchmark::State& state) {
+  LatencyLoop(state, [&](double v) { (*g_run)["train/loss"].Append(v); });
+}
+BENCHMARK(BM_IndexThenAppendLatency)
+    ->Setup(LatencySetup)
+    ->Teardown(Teardown)
+    ->Iterations(2'000'000 / kGroup)
+    ->Arg(0)
     ->UseRealTime();
 
 // With an explicit step.
