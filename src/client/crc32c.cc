@@ -40,6 +40,17 @@ __attribute__((target("sse4.2"))) uint32_t Hardware(uint32_t crc, const uint8_t*
   return c32;
 }
 
+__attribute__((target("sse4.2"))) uint32_t HardwareWordsThen(uint64_t w0, uint64_t w1,
+                                                              uint64_t w2, uint64_t w3,
+                                                              const uint8_t* p, size_t n) {
+  uint64_t c = 0xffffffffu;
+  c = _mm_crc32_u64(c, w0);
+  c = _mm_crc32_u64(c, w1);
+  c = _mm_crc32_u64(c, w2);
+  c = _mm_crc32_u64(c, w3);
+  return ~Hardware(static_cast<uint32_t>(c), p, n);
+}
+
 const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
 
 }  // namespace
@@ -49,6 +60,18 @@ uint32_t Crc32c(const void* data, size_t n) {
   uint32_t crc = 0xffffffffu;
   crc = kHaveSse42 ? Hardware(crc, p, n) : Software(crc, p, n);
   return ~crc;
+}
+
+uint32_t Crc32cWordsThen(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, const void* tail,
+                         size_t n) {
+  const auto* p = static_cast<const uint8_t*>(tail);
+  if (kHaveSse42) return HardwareWordsThen(w0, w1, w2, w3, p, n);
+  uint8_t head[32];
+  const uint64_t w[4] = {w0, w1, w2, w3};
+  for (int i = 0; i < 4; ++i) {
+    for (int b = 0; b < 8; ++b) head[i * 8 + b] = static_cast<uint8_t>(w[i] >> (8 * b));
+  }
+  return ~Software(Software(0xffffffffu, head, 32), p, n);
 }
 
 }  // namespace nereid::client

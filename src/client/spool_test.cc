@@ -66,6 +66,20 @@ TEST(Crc32cTest, KnownVector) {
   EXPECT_NE(MaskCrc(0), 0u);
 }
 
+// The log call's CRC from registers must equal the CRC of the same bytes in memory, or every
+// float point it writes would read as torn.
+TEST(Crc32cTest, WordsThenEqualsTheBytes) {
+  const uint64_t w[4] = {0x0000'0102'0000'0022ull, 0x3ff0'0000'0000'0000ull, 0,
+                         0x0006'1234'5678'9abcull};
+  const char tail[] = "train/loss/with/a/rather/long/path/of/more/than/forty/bytes";
+  for (size_t n = 0; n < sizeof(tail); ++n) {
+    char buf[32 + sizeof(tail)];
+    std::memcpy(buf, w, 32);  // little-endian, as the spool
+    std::memcpy(buf + 32, tail, n);
+    EXPECT_EQ(Crc32cWordsThen(w[0], w[1], w[2], w[3], tail, n), Crc32c(buf, 32 + n)) << n;
+  }
+}
+
 TEST_F(SpoolTest, RoundTripAcrossSegmentsFromManyThreads) {
   auto w = SpoolWriter::Open(dir_, 64 << 10, 1ull << 30);
   ASSERT_TRUE(w.ok()) << w.status().ToString();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -36,15 +37,11 @@ int64_t NowMicros() {
 // 48-byte record, nearly all of a log call (docs/performance.md). Any user-space access, a read
 // included and from any thread, pays it once, so the preparer does it ahead of the log calls.
 //
-// The read may race with log calls writing the same page (segment 1 is touched while logging
-// starts in it). It changes nothing and its value is unused, so on x86-64 it is a plain load in
-// asm, which the compiler cannot drop and TSan does not see; elsewhere a relaxed atomic load.
-//
-// At ~8 us a page an 8 MiB segment takes ~16 ms (more on a loaded machine), so `stop` is checked
-// every 1 MiB: Stop() and the destructor join the preparer and should not wait for it.
-void TouchPages(const char* b, uint64_t n, const std::atomic<bool>& stop) {
+// The read may race with log calls writing the same page. It changes nothing and its value is
+// unused, so on x86-64 it is a plain load in asm, which the compiler cannot drop and TSan does
+// not see; elsewhere a relaxed atomic load.
+void TouchPages(const char* b, uint64_t n) {
   for (uint64_t off = 0; off < n; off += 4096) {
-    if (off % (1u << 20) == 0 && stop.load(std::memory_order_relaxed)) return;
 #if defined(__x86_64__)
     char c;
     asm volatile("movb %1, %0" : "=r"(c) : "m"(b[off]));
@@ -52,6 +49,12 @@ void TouchPages(const char* b, uint64_t n, const std::atomic<bool>& stop) {
     (void)__atomic_load_n(b + off, __ATOMIC_RELAXED);
 #endif
   }
+}
+
+// A record's bytes [4, 12) (length, type, flags, reserved 0) as one word; the spool is
+// little-endian, as the hosts that write it.
+uint64_t HeaderWord(RecordType type, uint8_t flags, uint32_t len) {
+  return uint64_t{len} | uint64_t{static_cast<uint8_t>(type)} << 32 | uint64_t{flags} << 40;
 }
 
 }  // namespace
@@ -93,7 +96,6 @@ void SpoolWriter::StopPreparing() {
     std::lock_guard lock(prep_mu_);
     prep_stop_ = true;
   }
-  touch_stop_.store(true, std::memory_order_relaxed);
   prep_cv_.notify_all();
   std::call_once(joined_, [this] {
     if (preparer_.joinable()) preparer_.join();  // not started when Open failed
@@ -110,39 +112,83 @@ void SpoolWriter::StopPreparing() {
 
 void SpoolWriter::PrepareLoop(Segment* first) {
   // Fault in the segment logging has already started in. madvise only maps pages (it never
-  // changes their bytes), so it is safe while other threads write there; the touch-every-page
-  // fallback of MakeSegment would not be, so without MADV_POPULATE_WRITE this is skipped.
-  if (madvise(first->base, segment_bytes_, MADV_POPULATE_WRITE) == 0) {
-    TouchPages(first->base, segment_bytes_, touch_stop_);
-  }
+  // changes their bytes), so it is safe while other threads write there; the write-every-page
+  // fallback of MakeSegment would not be, so without MADV_POPULATE_WRITE this is skipped and the
+  // logger faults its pages itself.
+  if (madvise(first->base, segment_bytes_, MADV_POPULATE_WRITE) == 0) first->touched = 0;
   std::unique_lock lk(prep_mu_);
   for (;;) {
-    prep_cv_.wait(lk, [&] { return prep_stop_ || prep_wanted_ != 0; });
     if (prep_stop_) return;
-    uint32_t number = prep_wanted_;
-    prep_wanted_ = 0;
+    if (prep_wanted_ != 0) {
+      MakeSpare(lk);
+      continue;
+    }
+    // Then read pages, a chunk at a time so that a request for a spare or a stop waits for one
+    // chunk at most: the current segment's first (the logger is there), then the spare's.
+    Segment* cur = current_.load(std::memory_order_acquire);
+    Segment* target = cur->touched < segment_bytes_ ? cur
+                      : spare_ && spare_->touched < segment_bytes_ ? spare_.get()
+                                                                    : nullptr;
+    if (target == nullptr) {
+      prep_cv_.wait(lk);  // for a request or a stop (both notify under prep_mu_)
+      continue;
+    }
+    // The Segment outlives the chunk: segments_ keeps it, or StopPreparing deletes the spare
+    // after joining this thread.
     lk.unlock();
-    Status room;
-    {
-      std::lock_guard roll(roll_mu_);
-      room = CheckRoom(number);
-      std::lock_guard prep(prep_mu_);
-      // The segment may have been made by a sealing thread while we waited for roll_mu_.
-      Segment* cur = current_.load(std::memory_order_acquire);
-      if (cur->number >= number || prep_stop_) room = Internal("not needed");
-      if (room.ok()) prep_busy_ = true;
-    }
-    // On failure (cap, full disk) there is simply no spare: the sealing thread then tries itself
-    // and reports why it could not.
-    Result<std::unique_ptr<Segment>> made = Internal("");
-    if (room.ok()) made = MakeSegment(number, true);
+    TouchChunk(target);
     lk.lock();
-    if (room.ok()) {
-      if (made.ok()) spare_ = std::move(*made);
-      prep_busy_ = false;
-      prep_cv_.notify_all();
-    }
   }
+}
+
+void SpoolWriter::MakeSpare(std::unique_lock<std::mutex>& lk) {
+  uint32_t number = prep_wanted_;
+  prep_wanted_ = 0;
+  lk.unlock();
+  Status room;
+  {
+    std::lock_guard roll(roll_mu_);
+    room = CheckRoom(number);
+    std::lock_guard prep(prep_mu_);
+    // The segment may have been made by a sealing thread while we waited for roll_mu_.
+    Segment* cur = current_.load(std::memory_order_acquire);
+    if (cur->number >= number || prep_stop_) room = Internal("not needed");
+    if (room.ok()) prep_busy_ = true;
+  }
+  // On failure (cap, full disk) there is simply no spare: the sealing thread then tries itself
+  // and reports why it could not.
+  Result<std::unique_ptr<Segment>> made = Internal("");
+  if (room.ok()) made = MakeSegment(number, true);
+  lk.lock();
+  if (room.ok()) {
+    // Handed over before its pages are read: a sealing thread need not wait for that, and
+    // TouchChunk keeps ahead of the logger once it writes there.
+    if (made.ok()) spare_ = std::move(*made);
+    prep_busy_ = false;
+    prep_cv_.notify_all();
+  }
+}
+
+void SpoolWriter::TouchChunk(Segment* s) {
+  std::lock_guard lock(touch_mu_);  // ReleaseSealed unmaps under it
+  const uint64_t w = s->pos.load(std::memory_order_relaxed);
+  if (s->base == nullptr || w > limit_) {  // sealed: nobody writes here any more
+    s->touched = segment_bytes_;
+    return;
+  }
+  uint64_t off = s->touched;
+  // Pages the logger has reached, or is about to, are left to it: reading the page it is
+  // writing makes both take the same fault (the tight loop got slower when the preparer read
+  // every page in order), and a page already written needs nothing. So when the logger has
+  // caught up, it faults kTouchLead bytes itself while this thread reads the pages beyond.
+  if (w > kSegmentHeaderBytes && off < w + kTouchLead) off = (w + kTouchLead + 4095) & ~uint64_t{4095};
+  if (off >= segment_bytes_) {
+    s->touched = segment_bytes_;
+    return;
+  }
+  const uint64_t end = std::min(off + kTouchChunk, segment_bytes_);
+  TouchPages(s->base + off, end - off);
+  s->touched = end;
 }
 
 Status SpoolWriter::CheckRoom(uint32_t number) const {
@@ -181,14 +227,17 @@ Result<std::unique_ptr<SpoolWriter::Segment>> SpoolWriter::MakeSegment(uint32_t 
     return Internal("cannot map " + path + ": " + std::strerror(errno));
   }
   char* b = static_cast<char*>(base);
-  if (populate && madvise(b, segment_bytes_, MADV_POPULATE_WRITE) != 0) {
+  // Pages to read from user space (TouchChunk) only after MADV_POPULATE_WRITE: the fallback's
+  // writes were such accesses already, and an unpopulated mapping is the logger's to fault.
+  uint64_t touched = segment_bytes_;
+  if (populate && madvise(b, segment_bytes_, MADV_POPULATE_WRITE) == 0) touched = 0;
+  if (populate && touched != 0) {
     // Kernels before 5.14: a write to each page does the same. Nobody else sees this mapping yet,
     // and the file is all zeros, so writing a zero changes nothing.
     for (uint64_t off = 0; off < segment_bytes_; off += 4096) {
       *reinterpret_cast<volatile char*>(b + off) = 0;
     }
   }
-  if (populate) TouchPages(b, segment_bytes_, touch_stop_);
   std::memcpy(b, kSegmentMagic, 8);
   std::memcpy(b + 8, &kSegmentVersion, 4);
   std::memcpy(b + 12, &number, 4);
@@ -197,6 +246,7 @@ Result<std::unique_ptr<SpoolWriter::Segment>> SpoolWriter::MakeSegment(uint32_t 
   auto seg = std::make_unique<Segment>();
   seg->number = number;
   seg->base = b;
+  seg->touched = touched;
   return seg;
 }
 
@@ -291,10 +341,10 @@ bool SpoolWriter::MaybeResume() {
 }
 
 void SpoolWriter::Publish(char* rec, RecordType type, uint8_t flags, uint32_t len) {
-  std::memcpy(rec + 4, &len, 4);
-  rec[8] = static_cast<char>(type);
-  rec[9] = static_cast<char>(flags);
-  rec[10] = rec[11] = 0;
+  // One 8-byte store: the CRC reads these bytes back as one word, and a load that spans several
+  // smaller stores waits for them to reach the cache (a store-forwarding stall).
+  const uint64_t head = HeaderWord(type, flags, len);
+  std::memcpy(rec + 4, &head, 8);
   uint32_t crc = MaskCrc(Crc32c(rec + 4, kRecordHeaderBytes - 4 + len));
   // The CRC is stored last: a reader that sees it non-zero sees the whole record.
   __atomic_store_n(reinterpret_cast<uint32_t*>(rec), crc, __ATOMIC_RELEASE);
@@ -305,13 +355,21 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
   uint32_t len = static_cast<uint32_t>(24 + path.size());
   char* rec = Reserve(RecordSpan(len));
   if (rec == nullptr) return false;
+  // As Publish, but the CRC of the fixed part is taken from registers, not read back.
+  const uint64_t head =
+      HeaderWord(RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
+  const auto v = std::bit_cast<uint64_t>(value);
+  const auto s = std::bit_cast<uint64_t>(step);
+  const auto t = static_cast<uint64_t>(time_us);
   char* p = rec + kRecordHeaderBytes;
-  std::memcpy(p, &value, 8);
-  std::memcpy(p + 8, &step, 8);
-  std::memcpy(p + 16, &time_us, 8);
+  std::memcpy(rec + 4, &head, 8);
+  std::memcpy(p, &v, 8);
+  std::memcpy(p + 8, &s, 8);
+  std::memcpy(p + 16, &t, 8);
   std::memcpy(p + 24, path.data(), path.size());
-  Publish(rec, RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
-  written_.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t crc = MaskCrc(Crc32cWordsThen(head, v, s, t, path.data(), path.size()));
+  __atomic_store_n(reinterpret_cast<uint32_t*>(rec), crc, __ATOMIC_RELEASE);
+  CountWritten(1);
   return true;
 }
 
@@ -343,7 +401,7 @@ size_t SpoolWriter::AppendFloats(std::string_view path, const double* values, co
     Publish(rec, RecordType::kFloatPoints, flags, static_cast<uint32_t>(len));
     done += k;
   }
-  written_.fetch_add(done, std::memory_order_relaxed);
+  CountWritten(done);
   return done;
 }
 
@@ -357,8 +415,20 @@ bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payloa
   if (rec == nullptr) return false;
   std::memcpy(rec + kRecordHeaderBytes, payload.data(), payload.size());
   Publish(rec, type, flags, len);
-  written_.fetch_add(1, std::memory_order_relaxed);
+  CountWritten(1);
   return true;
+}
+
+void SpoolWriter::CountWritten(uint64_t n) {
+  static std::atomic<size_t> next_slot{0};
+  thread_local const size_t slot = next_slot.fetch_add(1, std::memory_order_relaxed) % kCounterSlots;
+  written_[slot].n.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t SpoolWriter::written() const {
+  uint64_t sum = 0;
+  for (const CounterSlot& c : written_) sum += c.n.load(std::memory_order_relaxed);
+  return sum;
 }
 
 Position SpoolWriter::Frontier() const {
@@ -386,6 +456,7 @@ void SpoolWriter::ReleaseSealed() {
       s->released_scan += RecordSpan(len);
     }
     if (complete) {
+      std::lock_guard touch(touch_mu_);  // the preparer may be reading its pages
       munmap(s->base, segment_bytes_);
       s->base = nullptr;
       it = sealed_.erase(it);

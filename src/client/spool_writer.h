@@ -8,13 +8,15 @@
 // and readers skip it (SpoolReader).
 //
 // Page faults: the next segment is created ahead of need by a background thread (the preparer),
-// its blocks allocated, its pages faulted in writable (MADV_POPULATE_WRITE) and then read once
-// from user space (TouchPages in the .cc: on a VM that is a second, costlier fault), so the
-// thread that seals a segment only swaps a pointer and log calls do not pay the kernel's
-// page-cache zeroing, filesystem write faults or hypervisor faults (which were most of a log
-// call's cost). The preparer also
-// pre-faults segment 1 while logging starts in it. Without a ready spare, sealing creates the
-// next segment itself, as before.
+// its blocks allocated and its pages faulted in writable (MADV_POPULATE_WRITE), so the thread
+// that seals a segment only swaps a pointer and log calls do not pay the kernel's page-cache
+// zeroing or filesystem write faults. Then the preparer reads one byte of each page from user
+// space (TouchPages in the .cc; on a VM that shadows page tables that is a second, costlier
+// fault), first of the segment being written (segment 1 included, while logging starts in it),
+// then of the spare, always ahead of the logger: when a tight logging loop catches up with it,
+// it skips ahead rather than fault the same pages as the logger. The spare is handed over as
+// soon as it is populated, so sealing never waits for the page reads. Without a ready spare,
+// sealing creates the next segment itself, as before.
 //
 // Memory: only the current segment is mapped for writing; sealed segments are unmapped by
 // ReleaseSealed() once every record in them is published. Segment structs are kept (a few dozen
@@ -84,7 +86,7 @@ class SpoolWriter {
   // Entries dropped and written so far: one per record, except that a kFloatPoints record counts
   // its points (so the n-th point logged is the n-th entry, whatever records carried it).
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t written() const;
   uint64_t segment_bytes() const { return segment_bytes_; }
   const std::string& dir() const { return dir_; }
 
@@ -94,10 +96,13 @@ class SpoolWriter {
     uint32_t number = 0;
     char* base = nullptr;                          // writable mapping; null once released
     uint64_t released_scan = kSegmentHeaderBytes;  // ReleaseSealed's progress
+    uint64_t touched = 0;  // the preparer's: pages below it are read or left to the logger
   };
 
-  // How far ahead of a reservation Reserve prefetches (bytes). See Reserve.
-  static constexpr uint64_t kPrefetchAhead = 2048;
+  // TouchChunk reads pages in chunks of kTouchChunk bytes, and skips to kTouchLead bytes beyond
+  // the logger's position whenever the logger has caught up with it.
+  static constexpr uint64_t kTouchChunk = 64u << 10;
+  static constexpr uint64_t kTouchLead = 256u << 10;
 
   SpoolWriter(std::string dir, uint64_t segment_bytes, uint64_t disk_cap_bytes);
   // The disk cap and free-space checks for creating segment `number`. Requires roll_mu_.
@@ -109,6 +114,12 @@ class SpoolWriter {
   // file. Requires roll_mu_; asks the preparer for the next spare.
   Result<Segment*> NextSegment(uint32_t number);
   void PrepareLoop(Segment* first);
+  // Makes the spare prep_wanted_ asks for. Preparer thread; `lk` holds prep_mu_ on entry and
+  // exit, not in between.
+  void MakeSpare(std::unique_lock<std::mutex>& lk);
+  // Reads a byte of each page of the next chunk of `s` the logger has not reached (TouchPages in
+  // the .cc) and advances s->touched. Preparer thread only.
+  void TouchChunk(Segment* s);
   // Returns where to write `span` bytes, or null when the record must be dropped.
   char* Reserve(size_t span);
   // Called by the one thread that crossed the end of `full` at offset `at`.
@@ -124,7 +135,16 @@ class SpoolWriter {
   std::atomic<Segment*> current_{nullptr};
   std::atomic<bool> stalled_{false};  // true while no segment could be created (cap reached)
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<uint64_t> written_{0};
+  // Entries written, counted per thread: a shared counter was a locked add per log call on a
+  // cache line every logging thread writes, and it shared that line with current_, which every
+  // call reads. A thread takes slot k (kCounterSlots, round robin) on its first call; threads
+  // that share a slot stay correct (the add is atomic), only slower.
+  struct alignas(64) CounterSlot {
+    std::atomic<uint64_t> n{0};
+  };
+  static constexpr size_t kCounterSlots = 16;
+  void CountWritten(uint64_t n);
+  CounterSlot written_[kCounterSlots];
 
   mutable std::mutex roll_mu_;  // guards segments_, sealed_, lowest_on_disk_, stall_reason_ and
                                 // segment creation
@@ -143,8 +163,9 @@ class SpoolWriter {
   uint32_t prep_wanted_ = 0;        // segment number to prepare next, 0: none; prep_mu_
   bool prep_busy_ = false;          // a spare is being made; prep_mu_
   std::unique_ptr<Segment> spare_;  // ready, populated, not yet in use; prep_mu_
-  // Set with prep_stop_; read without a lock by the preparer between pages it touches.
-  std::atomic<bool> touch_stop_{false};
+  // Held by the preparer while it reads a chunk of a segment's pages, and by ReleaseSealed while
+  // it unmaps one (lock order: roll_mu_ before touch_mu_).
+  std::mutex touch_mu_;
 };
 
 }  // namespace nereid::client

@@ -42,6 +42,29 @@ bool IsNameChar(char c) {
          c == '.' || c == '-';
 }
 
+// True for the common case, a path of printable ASCII that breaks no rule, found in one pass
+// with no allocation: the client validates the path of every `run["x"]` (10-15 ns a call before
+// this). False means "not surely valid": ValidatePath then runs the full checks, which also word
+// the error, so this must never accept what they refuse.
+bool IsPlainValidPath(std::string_view path) {
+  if (path.empty() || path.size() > kMaxPathBytes) return false;
+  size_t seg_len = 0;
+  bool seg_dots = true;  // the segment so far is all '.'
+  for (char c : path) {
+    if (c == '/') {
+      if (seg_len == 0 || (seg_dots && seg_len <= 2)) return false;  // empty, "." or ".."
+      seg_len = 0;
+      seg_dots = true;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == ':' || c == '\\' || c == '`' || c == '"') return false;
+    ++seg_len;
+    seg_dots = seg_dots && c == '.';
+  }
+  return seg_len != 0 && !(seg_dots && seg_len <= 2);
+}
+
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
@@ -82,6 +105,7 @@ bool IsValidUtf8(std::string_view s) {
 }
 
 Status ValidatePath(std::string_view path) {
+  if (IsPlainValidPath(path)) return Status::Ok();
   if (path.empty()) return InvalidArgument("path is empty");
   if (path.size() > kMaxPathBytes) {
     return InvalidArgument(
