@@ -249,6 +249,7 @@ void RunImpl::SenderLoop() {
     acked_pos_ = uploader_->acked_position();
     batches_acked_ = uploader_->batches_acked();
     records_acked_ = uploader_->records_acked();
+    requests_ = uploader_->request_stats();
     run_id_ = uploader_->info().run_id;
     if (r == AttemptResult::kRetry) last_error_ = uploader_->last_error();
     acked_.notify_all();
@@ -359,6 +360,11 @@ RunStats RunImpl::stats() const {
   std::lock_guard lk(mu_);
   s.batches_acked = batches_acked_;
   s.records_acked = records_acked_;
+  s.batch_requests = requests_.requests;
+  s.batch_requests_rate_limited = requests_.rate_limited;
+  s.batch_requests_failed = requests_.failed;
+  s.ack_latency_counts = requests_.ack_latency_counts;
+  s.ack_latency_max_us = requests_.ack_latency_max_us;
   Position a = uploader_ ? acked_pos_ : Position{};
   if (a < f) {
     s.bytes_pending = (f.segment - a.segment) * writer_->segment_bytes() + f.offset - a.offset;

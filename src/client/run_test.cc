@@ -142,6 +142,17 @@ TEST_F(RunTest, LostAnswers503And429AreRetriedAndAppliedOnce) {
   for (int i = 0; i < 5000; ++i) ASSERT_EQ(values[i], i);
   EXPECT_GE(server_.duplicates(), 2);  // the two batches whose answers were lost
   EXPECT_NE(Errors().find("rate limit is delaying upload"), std::string::npos) << Errors();
+  // Every try is counted: the 429 apart, the 503 as a failure (a lost answer too, unless libcurl
+  // retried it on a fresh connection itself), and each ack in the latency histogram.
+  RunStats st = run->stats();
+  EXPECT_EQ(st.batch_requests_rate_limited, 1u);
+  EXPECT_GE(st.batch_requests_failed, 1u);
+  uint64_t timed = 0;
+  for (uint64_t c : st.ack_latency_counts) timed += c;
+  EXPECT_EQ(timed, st.batches_acked);
+  EXPECT_EQ(st.batch_requests,
+            st.batches_acked + st.batch_requests_rate_limited + st.batch_requests_failed);
+  EXPECT_GT(st.ack_latency_max_us, 0u);
 }
 
 // A client pacing itself on RateLimit-* is never refused, so the user must hear from it why the

@@ -66,6 +66,15 @@ StatusCode CodeOf(const HttpResponse& r, const ServerError& e) {
 
 }  // namespace
 
+void BatchRequestStats::AddAck(std::chrono::microseconds latency) {
+  const auto& bounds = RunStats::kAckLatencyBoundsMs;
+  const double ms = static_cast<double>(latency.count()) / 1000.0;
+  size_t i = 0;
+  while (i < bounds.size() && ms > bounds[i]) ++i;
+  ++ack_latency_counts[i];
+  ack_latency_max_us = std::max(ack_latency_max_us, static_cast<uint64_t>(latency.count()));
+}
+
 Uploader::Uploader(UploaderConfig config, Ledger ledger, WriterInfo info,
                    const std::atomic<bool>* abort)
     : config_(std::move(config)),
@@ -338,12 +347,16 @@ AttemptResult Uploader::Attempt() {
     if (s.code() == StatusCode::kDataLoss && config_.on_error) config_.on_error(s);
     return AttemptResult::kRetry;
   }
+  const auto sent = Clock::now();
   HttpResponse r = http_.Post("/api/v1/runs/" + UrlEscape(info_.run_id) + "/batches",
                               "application/x-protobuf", cached_body_, true);
+  ++request_stats_.requests;
   if (r.status != 200) {
+    ++(r.status == 429 ? request_stats_.rate_limited : request_stats_.failed);
     NotePacing(r);
     return Fail(r, "sending batch " + std::to_string(b.sequence));
   }
+  request_stats_.AddAck(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent));
   NotePacing(r);
   failures_ = 0;
   if (last_reported_ == "429") last_reported_.clear();

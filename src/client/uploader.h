@@ -23,6 +23,7 @@
 #include "client/records.h"
 #include "client/spool_reader.h"
 #include "client/writer_dir.h"
+#include "nereid/run.h"
 #include "nereid/status.h"
 
 namespace nereid::client {
@@ -39,6 +40,17 @@ struct UploaderConfig {
   std::function<void(const Status&)> on_error;  // problems retrying cannot fix; rate limiting
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30000};
+};
+
+// What batch requests cost and how they ended: the RunStats fields of the same names.
+struct BatchRequestStats {
+  uint64_t requests = 0;
+  uint64_t rate_limited = 0;
+  uint64_t failed = 0;
+  std::array<uint64_t, RunStats::kAckLatencyBoundsMs.size() + 1> ack_latency_counts{};
+  uint64_t ack_latency_max_us = 0;
+
+  void AddAck(std::chrono::microseconds latency);
 };
 
 enum class AttemptResult {
@@ -61,6 +73,7 @@ class Uploader {
   Position acked_position() const { return ledger_.acked_position(); }
   uint64_t batches_acked() const { return batches_acked_; }
   uint64_t records_acked() const { return records_acked_; }
+  const BatchRequestStats& request_stats() const { return request_stats_; }
   // Records skipped because their payload did not decode although their CRC matched (a writer
   // bug); each is reported through on_error as kDataLoss.
   uint64_t undecodable() const { return undecodable_; }
@@ -106,6 +119,7 @@ class Uploader {
   uint64_t batches_acked_ = 0;
   uint64_t records_acked_ = 0;
   uint64_t undecodable_ = 0;
+  BatchRequestStats request_stats_;
 };
 
 }  // namespace nereid::client
