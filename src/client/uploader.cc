@@ -238,9 +238,14 @@ Position Uploader::Build(Position from, const Position* to) {
   uint64_t budget = paced_ ? 4 * config_.max_batch_bytes : config_.max_batch_bytes;
   Position pos = from;
   SpoolRecord rec;
+  // A pending batch rebuilt after a restart may have been cut by the budget: look again at once.
+  last_batch_full_ = to != nullptr;
   for (;;) {
     if (to != nullptr && !(pos < *to)) break;
-    if (to == nullptr && builder_.raw_bytes() >= budget) break;
+    if (to == nullptr && builder_.raw_bytes() >= budget) {
+      last_batch_full_ = true;
+      break;
+    }
     Position before = pos;
     if (!reader_.Next(&pos, &rec)) break;
     if (to != nullptr && *to < pos) {  // cannot happen with an honest ledger

@@ -79,6 +79,12 @@ class Uploader {
   uint64_t undecodable() const { return undecodable_; }
   const WriterInfo& info() const { return info_; }
   const std::string& dir() const { return config_.dir; }  // the writer folder
+  // The last batch built from the spool stopped at the size budget (more was waiting then): the
+  // caller sends again at once instead of waiting for its flush period.
+  bool last_batch_full() const { return last_batch_full_; }
+  // A batch is pending or the spool holds a record after the acknowledged position (reads at most
+  // one record).
+  bool HasWaitingData();
   // Counts the records and bytes not yet acknowledged (reads the spool; not cheap).
   void CountPending(uint64_t* records, uint64_t* bytes);
 
@@ -92,7 +98,6 @@ class Uploader {
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
   // The spool holds a record type this reader does not know: report it, send nothing more.
   AttemptResult RefuseNewer();
-  bool HasWaitingData();
   void ReportPacing(std::chrono::milliseconds wait);
   void NotePacing(const HttpResponse& r);
   std::chrono::milliseconds Backoff();
@@ -120,6 +125,7 @@ class Uploader {
   uint64_t records_acked_ = 0;
   uint64_t undecodable_ = 0;
   BatchRequestStats request_stats_;
+  bool last_batch_full_ = false;
 };
 
 }  // namespace nereid::client
