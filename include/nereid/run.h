@@ -62,8 +62,8 @@ struct RunStats {
   // that took at most kAckLatencyBoundsMs[i] ms and more than the bound before; the last bucket
   // counts the longer ones. ack_latency_max_us is the longest.
   static constexpr std::array<double, 23> kAckLatencyBoundsMs = {
-      1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000,
-      3000, 5000, 10000};
+      1,   2,   3,   5,   7,   10,   15,   20,   30,   50,   70,   100,
+      150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000, 10000};
   std::array<uint64_t, kAckLatencyBoundsMs.size() + 1> ack_latency_counts{};
   uint64_t ack_latency_max_us = 0;
 };

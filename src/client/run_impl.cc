@@ -249,9 +249,8 @@ void RunImpl::SenderLoop() {
     // Wake at least every second, even while backing off for 30 s, to unmap sealed segments:
     // the mapped (resident) spool must not grow with the length of an outage.
     auto housekeeping = Clock::now() + std::chrono::seconds(1);
-    wake_.wait_until(lk, std::min(next, housekeeping), [&] {
-      return stopping_ || (!backing_off && (flush_requested_ || kicked_));
-    });
+    wake_.wait_until(lk, std::min(next, housekeeping),
+                     [&] { return stopping_ || (!backing_off && (flush_requested_ || kicked_)); });
     if (stopping_) break;
     if (kicked_ && !backing_off) {
       kicked_ = false;

@@ -56,7 +56,8 @@ class RunImpl {
   void AfterLog();
   // The log calls' side of the idle sender: cheap when the sender is busy (one relaxed load).
   void KickIfIdle() {
-    if (sender_idle_.load(std::memory_order_relaxed)) [[unlikely]] Kick();
+    if (sender_idle_.load(std::memory_order_relaxed)) [[unlikely]]
+      Kick();
   }
   void Kick();
   void SenderLoop();
