@@ -55,7 +55,10 @@ struct RunOptions {
   std::string name;               // sys/name of a new run. Default: empty.
   std::string description;        // sys/description of a new run. Default: empty.
   std::vector<std::string> tags;  // sys/tags of a new run. Default: none.
-  // The sender uploads at least this often while there is data. Default: 1 s.
+  // How the sender batches (docs/client.md, "Sending"): while records keep coming it sends one
+  // batch per flush period (at once when a batch reached max_batch_bytes), so a busy run makes
+  // at most one request per period; a record logged into an idle run (nothing sent for a flush
+  // period) goes after a 5 ms linger instead of waiting for the period. Default: 1 s.
   std::chrono::milliseconds flush_period{1000};
   // Root of the on-disk spool. Default: $NEREID_HOME, else ".nereid" in the working directory.
   std::string spool_dir;

@@ -17,6 +17,7 @@
 // cannot fix are reported through on_error and the data stays in the spool.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -49,6 +50,22 @@ struct RunStats {
   // Records of this process's spool the server acknowledged. Records are sent in the order they
   // were logged, so the n-th record logged is acknowledged once records_acked >= n.
   uint64_t records_acked = 0;
+  // Batch requests (POSTs of a batch) this run's sender made, and how many were answered 429
+  // (the server's rate limit) or failed otherwise (no answer, 5xx, another refusal); each failed
+  // batch is sent again later, so a request is counted per try.
+  uint64_t batch_requests = 0;
+  uint64_t batch_requests_rate_limited = 0;
+  uint64_t batch_requests_failed = 0;
+  // The server's ack latency as this process saw it: for every acknowledged batch request, the
+  // time from sending it to reading the server's 200 (which means committed to disk). It excludes
+  // the wait in the spool before the send (the flush period). ack_latency_counts[i] counts acks
+  // that took at most kAckLatencyBoundsMs[i] ms and more than the bound before; the last bucket
+  // counts the longer ones. ack_latency_max_us is the longest.
+  static constexpr std::array<double, 23> kAckLatencyBoundsMs = {
+      1,   2,   3,   5,   7,   10,   15,   20,   30,   50,   70,   100,
+      150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000, 10000};
+  std::array<uint64_t, kAckLatencyBoundsMs.size() + 1> ack_latency_counts{};
+  uint64_t ack_latency_max_us = 0;
 };
 
 using TimePoint = std::chrono::system_clock::time_point;

@@ -198,6 +198,7 @@ void RunImpl::LogFloat(std::string_view path, double value, double step, bool ha
                        int64_t time_us) {
   if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
   writer_->AppendFloat(path, value, step, has_step, time_us);
+  KickIfIdle();
   if (mode_ == Mode::kSync) AfterLog();
 }
 
@@ -206,6 +207,7 @@ void RunImpl::LogFloats(std::string_view path, const double* values, const doubl
   if (n == 0) return;
   if (state_.load(std::memory_order_relaxed) != kAccepting && Refuse()) return;
   writer_->AppendFloats(path, values, steps, times, n, time_us);
+  KickIfIdle();
   if (mode_ == Mode::kSync) AfterLog();
 }
 
@@ -217,22 +219,45 @@ void RunImpl::LogRecord(RecordType type, uint8_t flags, std::string&& payload) {
     return;
   }
   writer_->Append(type, flags, payload);
+  KickIfIdle();
   AfterLog();
 }
 
+void RunImpl::Kick() {
+  if (!sender_idle_.exchange(false)) return;  // another log call was first
+  {
+    std::lock_guard lk(mu_);
+    kicked_ = true;
+  }
+  wake_.notify_all();
+}
+
+// When to send (docs/client.md, "Sending"): while records keep coming, one batch per flush period
+// (at once after a batch that reached max_batch_bytes), so a busy run makes at most one request
+// per period; a record logged into an idle run (the last look found nothing, the last send is a
+// flush period old) goes after a short linger that gathers the records logged with it, instead
+// of waiting for the next periodic look.
 void RunImpl::SenderLoop() {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::chrono::milliseconds kIdleLinger{5};
+  const auto linger = std::min<std::chrono::milliseconds>(kIdleLinger, options_.flush_period);
   std::unique_lock lk(mu_);
-  auto next = std::chrono::steady_clock::now();
+  auto next = Clock::now();  // at once: creates the run and sends what Create logged
+  Clock::time_point last_send{};
   bool backing_off = false;
   while (!stopping_) {
     // Wake at least every second, even while backing off for 30 s, to unmap sealed segments:
     // the mapped (resident) spool must not grow with the length of an outage.
-    auto housekeeping = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto housekeeping = Clock::now() + std::chrono::seconds(1);
     wake_.wait_until(lk, std::min(next, housekeeping),
-                     [&] { return stopping_ || (flush_requested_ && !backing_off); });
+                     [&] { return stopping_ || (!backing_off && (flush_requested_ || kicked_)); });
     if (stopping_) break;
+    if (kicked_ && !backing_off) {
+      kicked_ = false;
+      next = std::min(next, std::max(Clock::now() + linger, last_send + options_.flush_period));
+    }
     bool due = flush_requested_ && !backing_off;
-    due = due || std::chrono::steady_clock::now() >= next;
+    due = due || Clock::now() >= next;
     lk.unlock();
     writer_->ReleaseSealed();
     CheckSpool();
@@ -242,22 +267,37 @@ void RunImpl::SenderLoop() {
     }
     lk.lock();
     flush_requested_ = false;
+    kicked_ = false;
     lk.unlock();
+    sender_idle_.store(false, std::memory_order_relaxed);
+    const auto attempted = Clock::now();
     AttemptResult r = uploader_->Attempt();
+    bool arrived = false;
+    if (r == AttemptResult::kIdle) {
+      sender_idle_.store(true);
+      // A record published between the attempt's look and the flag is seen here; a later one's
+      // log call sees the flag. (Its relaxed load may still miss the flag in that instant: the
+      // record then waits for the periodic look, as every record did before.)
+      arrived = uploader_->HasWaitingData() && sender_idle_.exchange(false);
+    }
     CheckSpool();
     lk.lock();
     acked_pos_ = uploader_->acked_position();
     batches_acked_ = uploader_->batches_acked();
     records_acked_ = uploader_->records_acked();
+    requests_ = uploader_->request_stats();
     run_id_ = uploader_->info().run_id;
     if (r == AttemptResult::kRetry) last_error_ = uploader_->last_error();
     acked_.notify_all();
-    auto now = std::chrono::steady_clock::now();
+    auto now = Clock::now();
     backing_off = r == AttemptResult::kRetry;
     if (r == AttemptResult::kSent) {
-      next = now;
+      last_send = attempted;
+      next = uploader_->last_batch_full() ? now : attempted + options_.flush_period;
     } else if (r == AttemptResult::kIdle) {
+      // Log calls wake the sender now; this periodic look is a backstop.
       next = now + options_.flush_period;
+      if (arrived) next = std::max(now + linger, last_send + options_.flush_period);
     } else {
       next = now + uploader_->delay();
     }
@@ -359,6 +399,11 @@ RunStats RunImpl::stats() const {
   std::lock_guard lk(mu_);
   s.batches_acked = batches_acked_;
   s.records_acked = records_acked_;
+  s.batch_requests = requests_.requests;
+  s.batch_requests_rate_limited = requests_.rate_limited;
+  s.batch_requests_failed = requests_.failed;
+  s.ack_latency_counts = requests_.ack_latency_counts;
+  s.ack_latency_max_us = requests_.ack_latency_max_us;
   Position a = uploader_ ? acked_pos_ : Position{};
   if (a < f) {
     s.bytes_pending = (f.segment - a.segment) * writer_->segment_bytes() + f.offset - a.offset;

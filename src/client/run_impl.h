@@ -54,6 +54,12 @@ class RunImpl {
   RunImpl() = default;
   bool Refuse();  // the slow path of a log call that is not accepted
   void AfterLog();
+  // The log calls' side of the idle sender: cheap when the sender is busy (one relaxed load).
+  void KickIfIdle() {
+    if (sender_idle_.load(std::memory_order_relaxed)) [[unlikely]]
+      Kick();
+  }
+  void Kick();
   void SenderLoop();
   void StopSender();
   std::string SyncHint() const;
@@ -75,11 +81,15 @@ class RunImpl {
   std::condition_variable wake_;   // wakes the sender (flush request, stop)
   std::condition_variable acked_;  // wakes Wait() after an ack
   bool flush_requested_ = false;   // guarded by mu_
+  bool kicked_ = false;            // guarded by mu_: a record arrived while the sender was idle
+  // The sender found nothing to send at its last look: the next log call wakes it (Kick).
+  std::atomic<bool> sender_idle_{false};
   bool stopping_ = false;          // guarded by mu_
   bool sender_done_ = false;       // guarded by mu_
   Position acked_pos_;             // guarded by mu_
   uint64_t batches_acked_ = 0;     // guarded by mu_
   uint64_t records_acked_ = 0;     // guarded by mu_
+  BatchRequestStats requests_;     // guarded by mu_
   std::string run_id_;             // guarded by mu_
   Status last_error_;              // guarded by mu_
   uint64_t reported_dropped_ = 0;  // sender thread only

@@ -142,6 +142,48 @@ TEST_F(RunTest, LostAnswers503And429AreRetriedAndAppliedOnce) {
   for (int i = 0; i < 5000; ++i) ASSERT_EQ(values[i], i);
   EXPECT_GE(server_.duplicates(), 2);  // the two batches whose answers were lost
   EXPECT_NE(Errors().find("rate limit is delaying upload"), std::string::npos) << Errors();
+  // Every try is counted: the 429 apart, the 503 as a failure (a lost answer too, unless libcurl
+  // retried it on a fresh connection itself), and each ack in the latency histogram.
+  RunStats st = run->stats();
+  EXPECT_EQ(st.batch_requests_rate_limited, 1u);
+  EXPECT_GE(st.batch_requests_failed, 1u);
+  uint64_t timed = 0;
+  for (uint64_t c : st.ack_latency_counts) timed += c;
+  EXPECT_EQ(timed, st.batches_acked);
+  EXPECT_EQ(st.batch_requests,
+            st.batches_acked + st.batch_requests_rate_limited + st.batch_requests_failed);
+  EXPECT_GT(st.ack_latency_max_us, 0u);
+}
+
+// A record logged into an idle run goes after a short linger, not at the next periodic look; while
+// records keep coming, the sender batches them by the flush period instead of sending back to
+// back. (Bounds are halves of the period: on the old sender the point waited for the next look,
+// about 7.5 s here.)
+TEST_F(RunTest, IdleRunSendsAtOnceBusyRunBatchesByThePeriod) {
+  RunOptions o = Options();
+  o.flush_period = 8s;
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  auto acked_all = [&] { return run->stats().records_acked == run->stats().records_logged; };
+  while (!acked_all()) std::this_thread::sleep_for(10ms);  // what Create logged
+  std::this_thread::sleep_for(8500ms);  // a flush period without a send: the run is idle
+  auto f = (*run)["x"];
+  const auto logged = std::chrono::steady_clock::now();
+  f.Append(1);
+  while (!acked_all() && std::chrono::steady_clock::now() - logged < 20s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - logged, 4s) << "waited for the periodic look";
+  EXPECT_EQ(server_.floats()["x"].size(), 1u);
+  // Busy now (just sent): points logged for the next 2 s wait for the period and go as one batch.
+  const int requests = server_.requests();
+  for (int i = 0; i < 20; ++i) {
+    f.Append(i);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(server_.requests(), requests) << "sent before the flush period";
+  ASSERT_TRUE(run->Stop().ok()) << Errors();
+  EXPECT_EQ(server_.floats()["x"].size(), 21u);
 }
 
 // A client pacing itself on RateLimit-* is never refused, so the user must hear from it why the

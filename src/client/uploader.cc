@@ -66,6 +66,15 @@ StatusCode CodeOf(const HttpResponse& r, const ServerError& e) {
 
 }  // namespace
 
+void BatchRequestStats::AddAck(std::chrono::microseconds latency) {
+  const auto& bounds = RunStats::kAckLatencyBoundsMs;
+  const double ms = static_cast<double>(latency.count()) / 1000.0;
+  size_t i = 0;
+  while (i < bounds.size() && ms > bounds[i]) ++i;
+  ++ack_latency_counts[i];
+  ack_latency_max_us = std::max(ack_latency_max_us, static_cast<uint64_t>(latency.count()));
+}
+
 Uploader::Uploader(UploaderConfig config, Ledger ledger, WriterInfo info,
                    const std::atomic<bool>* abort)
     : config_(std::move(config)),
@@ -229,9 +238,14 @@ Position Uploader::Build(Position from, const Position* to) {
   uint64_t budget = paced_ ? 4 * config_.max_batch_bytes : config_.max_batch_bytes;
   Position pos = from;
   SpoolRecord rec;
+  // A pending batch rebuilt after a restart may have been cut by the budget: look again at once.
+  last_batch_full_ = to != nullptr;
   for (;;) {
     if (to != nullptr && !(pos < *to)) break;
-    if (to == nullptr && builder_.raw_bytes() >= budget) break;
+    if (to == nullptr && builder_.raw_bytes() >= budget) {
+      last_batch_full_ = true;
+      break;
+    }
     Position before = pos;
     if (!reader_.Next(&pos, &rec)) break;
     if (to != nullptr && *to < pos) {  // cannot happen with an honest ledger
@@ -338,12 +352,16 @@ AttemptResult Uploader::Attempt() {
     if (s.code() == StatusCode::kDataLoss && config_.on_error) config_.on_error(s);
     return AttemptResult::kRetry;
   }
+  const auto sent = Clock::now();
   HttpResponse r = http_.Post("/api/v1/runs/" + UrlEscape(info_.run_id) + "/batches",
                               "application/x-protobuf", cached_body_, true);
+  ++request_stats_.requests;
   if (r.status != 200) {
+    ++(r.status == 429 ? request_stats_.rate_limited : request_stats_.failed);
     NotePacing(r);
     return Fail(r, "sending batch " + std::to_string(b.sequence));
   }
+  request_stats_.AddAck(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent));
   NotePacing(r);
   failures_ = 0;
   if (last_reported_ == "429") last_reported_.clear();

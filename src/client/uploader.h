@@ -23,6 +23,7 @@
 #include "client/records.h"
 #include "client/spool_reader.h"
 #include "client/writer_dir.h"
+#include "nereid/run.h"
 #include "nereid/status.h"
 
 namespace nereid::client {
@@ -39,6 +40,17 @@ struct UploaderConfig {
   std::function<void(const Status&)> on_error;  // problems retrying cannot fix; rate limiting
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30000};
+};
+
+// What batch requests cost and how they ended: the RunStats fields of the same names.
+struct BatchRequestStats {
+  uint64_t requests = 0;
+  uint64_t rate_limited = 0;
+  uint64_t failed = 0;
+  std::array<uint64_t, RunStats::kAckLatencyBoundsMs.size() + 1> ack_latency_counts{};
+  uint64_t ack_latency_max_us = 0;
+
+  void AddAck(std::chrono::microseconds latency);
 };
 
 enum class AttemptResult {
@@ -61,11 +73,18 @@ class Uploader {
   Position acked_position() const { return ledger_.acked_position(); }
   uint64_t batches_acked() const { return batches_acked_; }
   uint64_t records_acked() const { return records_acked_; }
+  const BatchRequestStats& request_stats() const { return request_stats_; }
   // Records skipped because their payload did not decode although their CRC matched (a writer
   // bug); each is reported through on_error as kDataLoss.
   uint64_t undecodable() const { return undecodable_; }
   const WriterInfo& info() const { return info_; }
   const std::string& dir() const { return config_.dir; }  // the writer folder
+  // The last batch built from the spool stopped at the size budget (more was waiting then): the
+  // caller sends again at once instead of waiting for its flush period.
+  bool last_batch_full() const { return last_batch_full_; }
+  // A batch is pending or the spool holds a record after the acknowledged position (reads at most
+  // one record).
+  bool HasWaitingData();
   // Counts the records and bytes not yet acknowledged (reads the spool; not cheap).
   void CountPending(uint64_t* records, uint64_t* bytes);
 
@@ -79,7 +98,6 @@ class Uploader {
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
   // The spool holds a record type this reader does not know: report it, send nothing more.
   AttemptResult RefuseNewer();
-  bool HasWaitingData();
   void ReportPacing(std::chrono::milliseconds wait);
   void NotePacing(const HttpResponse& r);
   std::chrono::milliseconds Backoff();
@@ -106,6 +124,8 @@ class Uploader {
   uint64_t batches_acked_ = 0;
   uint64_t records_acked_ = 0;
   uint64_t undecodable_ = 0;
+  BatchRequestStats request_stats_;
+  bool last_batch_full_ = false;
 };
 
 }  // namespace nereid::client
