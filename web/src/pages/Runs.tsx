@@ -21,11 +21,11 @@ import type { KnownField } from "../data/completion";
 import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
 import { emptyWindow, mergePage, planFetch, totalAfter, type RowFetch, type RowWindow } from "../data/rowWindow";
 import { fmtNum, fmtTime } from "../data/format";
+import { runsPageUrl } from "../data/runsQuery";
 import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
 import { navigate, paths } from "../router";
 
 const ROW_HEIGHT = 32;
-const FIRST_PAGE = 100;
 const PAGE = 500;
 /** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
@@ -71,16 +71,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const loadPage = async (generation: number, fetch: RowFetch | null) => {
     setRows((r) => ({ ...r, loading: true }));
     try {
-      const page = await api.runs(props.workspace, props.project, {
-        filter: view.filter,
-        sort: view.sort,
-        order: view.order,
-        columns: columnsParam,
-        limit: fetch ? fetch.limit : FIRST_PAGE,
-        cursor: fetch?.cursor,
-        offset: fetch && !fetch.cursor ? fetch.start : null,
-        trashed: view.trash ? "true" : null,
-      });
+      const page = await api.runsAt(runsPageUrl(props.workspace, props.project, view, fetch));
       if (generation !== gen.current) return;
       setRows((r) => ({
         window: mergePage(fetch ? r.window : emptyWindow<Run>(), fetch ? fetch.start : 0, page.runs, page.next_cursor),
