@@ -186,7 +186,7 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
   await page.waitForFunction(
     ([total, id]) => {
       const rows = [...document.querySelectorAll("[data-testid=run-row]")];
-      const last = rows.find((r) => r.style.transform === `translateY(${(total - 1) * 32}px)`);
+      const last = rows.find((r) => r.dataset.index === String(total - 1));
       return last && last.getAttribute("data-run-id") === id && rows.every((r) => r.getAttribute("data-run-id"));
     },
     [RUNS + 4, lastId],

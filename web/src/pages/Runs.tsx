@@ -36,6 +36,8 @@ interface Column {
   sort?: string;
   width: number;
   cell: (r: Run) => unknown;
+  /** The cell's class: a value goes straight into the cell, not into an element of its own. */
+  cls?: string;
 }
 
 const BASE_COLUMNS: Column[] = [
@@ -101,7 +103,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   // Kept across renders while the column list is the same, so rows can compare it by identity.
   const columns: Column[] = useMemo(() => [
     ...BASE_COLUMNS,
-    ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cell: (r: Run) => <span class="num">{fmtNum(r.columns?.[c])}</span> })),
+    ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cls: "cell num", cell: (r: Run) => fmtNum(r.columns?.[c]) })),
     {
       key: "tags",
       label: "Tags",
@@ -119,6 +121,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     // eslint-disable-next-line react-hooks/exhaustive-deps
   ], [columnsParam]);
   const template = `36px ${columns.map((c) => c.width + "px").join(" ")} 1fr`;
+  // Rows are as wide as their columns (or the table, when wider): a contained row clips what
+  // overflows it, so it must not be narrower than its columns.
+  const rowWidth = 36 + columns.reduce((w, c) => w + c.width, 0);
 
   // The grid body reports the last row it renders; the next page is requested from here (with the
   // newest state, through refs: the callback is made once so the body need not re-render).
@@ -234,8 +239,10 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         </p>
       )}
       <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
-      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll">
-        <div class="grid-row grid-head" style={{ gridTemplateColumns: template }}>
+      {/* The column template as a custom property: rows carry no inline style of their own, so
+          Blink computes one row's style and reuses it for the others. */}
+      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll" style={{ "--cols": template, "--row-min": rowWidth + "px" }}>
+        <div class="grid-row grid-head">
           <span />
           {columns.map((c) => (
             <span
@@ -268,7 +275,6 @@ export function RunsPage(props: { workspace: string; project: string; search: st
           scrollRef={scrollRef}
           runs={rows.window.rows}
           total={rows.total}
-          template={template}
           columns={columns}
           selected={selected}
           onToggle={toggle}
@@ -284,7 +290,6 @@ interface BodyProps {
   scrollRef: RefObject<HTMLDivElement>;
   runs: (Run | undefined)[];
   total: number;
-  template: string;
   columns: Column[];
   selected: Set<string>;
   onToggle: (id: string) => void;
@@ -300,7 +305,9 @@ function RunsBody(props: BodyProps) {
         count: 0,
         getScrollElement: () => props.scrollRef.current,
         estimateSize: () => ROW_HEIGHT,
-        overscan: 20,
+        // Rows drawn beyond the visible ones either side: enough for 200 px of scrolling before the
+        // next render, few enough that each frame lays out and paints little more than the screen.
+        overscan: 8,
         scrollToFn: elementScroll,
         observeElementRect,
         observeElementOffset,
@@ -318,27 +325,30 @@ function RunsBody(props: BodyProps) {
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
+  // The rows sit in normal flow inside one block moved to the first row's place: scrolling moves
+  // that block and adds or drops rows at its ends, while the rows in between keep their props,
+  // their style and their painted output.
   return (
-    <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
-      {items.map((it) => (
-        <Row
-          key={it.key}
-          run={runs[it.index]}
-          start={it.start}
-          template={props.template}
-          columns={props.columns}
-          selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
-          onToggle={props.onToggle}
-        />
-      ))}
+    <div class="grid-body" style={{ height: virt.getTotalSize() + "px" }}>
+      <div class="grid-window" style={{ transform: `translateY(${items.length ? items[0]!.start : 0}px)` }}>
+        {items.map((it) => (
+          <Row
+            key={it.key}
+            index={it.index}
+            run={runs[it.index]}
+            columns={props.columns}
+            selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
+            onToggle={props.onToggle}
+          />
+        ))}
+      </div>
     </div>
   );
 }
 
 interface RowProps {
+  index: number;
   run: Run | undefined;
-  start: number;
-  template: string;
   columns: Column[];
   selected: boolean;
   onToggle: (id: string) => void;
@@ -351,22 +361,21 @@ class Row extends Component<RowProps> {
     const p = this.props;
     return (
       next.run !== p.run ||
-      next.start !== p.start ||
+      next.index !== p.index ||
       next.selected !== p.selected ||
-      next.template !== p.template ||
       next.columns !== p.columns ||
       next.onToggle !== p.onToggle
     );
   }
 
   override render() {
-    const { run: r, start, template, columns, selected } = this.props;
+    const { index, run: r, columns, selected } = this.props;
     return (
       <div
         class={"grid-row" + (selected ? " selected" : "")}
         data-testid="run-row"
         data-run-id={r?.id}
-        style={{ gridTemplateColumns: template, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT + "px", transform: `translateY(${start}px)` }}
+        data-index={index}
       >
         {r ? (
           <>
@@ -374,7 +383,7 @@ class Row extends Component<RowProps> {
               <input type="checkbox" aria-label={`select ${r.id}`} checked={selected} onChange={() => this.props.onToggle(r.id)} />
             </span>
             {columns.map((c) => (
-              <span key={c.key} class="cell">
+              <span key={c.key} class={c.cls ?? "cell"}>
                 {c.cell(r) as never}
               </span>
             ))}
