@@ -26,6 +26,8 @@ import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type
 import { navigate, paths } from "../router";
 
 const ROW_HEIGHT = 32;
+/** Rows the virtualizer is told of before a new total (see RunsBody): a screen and then some. */
+const FIRST_COUNT = 200;
 const PAGE = 500;
 /** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
@@ -316,7 +318,16 @@ function RunsBody(props: BodyProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
   );
-  if (virt.options.count !== props.total) virt.setOptions({ ...virt.options, count: props.total });
+  // The virtualizer measures every row whenever its count changes (an object per row: ~20 ms of
+  // script and as much again in garbage collection for 100k runs, in the first rows' critical
+  // path). A new total is therefore given to it in two steps: first only as many rows as a
+  // screen and a first page hold, so the first rows are drawn at once, then the whole count right
+  // after that frame is painted. The body is sized from the total throughout, so the scrollbar
+  // never jumps.
+  const [fullTotal, setFullTotal] = useState(props.total);
+  const count = fullTotal === props.total ? props.total : Math.min(props.total, FIRST_COUNT);
+  useEffect(() => setFullTotal(props.total), [props.total]);
+  if (virt.options.count !== count) virt.setOptions({ ...virt.options, count });
   // Before paint, so that the scroll element's size is known to the rows' first render.
   useLayoutEffect(() => virt._didMount(), [virt]);
   useLayoutEffect(() => virt._willUpdate());
@@ -329,7 +340,7 @@ function RunsBody(props: BodyProps) {
   // that block and adds or drops rows at its ends, while the rows in between keep their props,
   // their style and their painted output.
   return (
-    <div class="grid-body" style={{ height: virt.getTotalSize() + "px" }}>
+    <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
       <div class="grid-window" style={{ transform: `translateY(${items.length ? items[0]!.start : 0}px)` }}>
         {items.map((it) => (
           <Row
