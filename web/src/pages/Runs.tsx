@@ -336,23 +336,22 @@ function RunsBody(props: BodyProps) {
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
-  // The rows sit in normal flow inside one block moved to the first row's place: scrolling moves
-  // that block and adds or drops rows at its ends, while the rows in between keep their props,
-  // their style and their painted output.
+  // Each row keeps its own fixed place (a transform by its index) for as long as it is drawn, so
+  // scrolling leaves the rows on screen untouched: nothing about them changes, so Blink neither
+  // repaints nor re-rasters them and only the rows scrolling in are new. (Rows in flow inside one
+  // moved block were tried: every move of the block re-rastered all of its rows.)
   return (
     <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
-      <div class="grid-window" style={{ transform: `translateY(${items.length ? items[0]!.start : 0}px)` }}>
-        {items.map((it) => (
-          <Row
-            key={it.key}
-            index={it.index}
-            run={runs[it.index]}
-            columns={props.columns}
-            selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
-            onToggle={props.onToggle}
-          />
-        ))}
-      </div>
+      {items.map((it) => (
+        <Row
+          key={it.key}
+          index={it.index}
+          run={runs[it.index]}
+          columns={props.columns}
+          selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
+          onToggle={props.onToggle}
+        />
+      ))}
     </div>
   );
 }
@@ -387,6 +386,7 @@ class Row extends Component<RowProps> {
         data-testid="run-row"
         data-run-id={r?.id}
         data-index={index}
+        style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
       >
         {r ? (
           <>
