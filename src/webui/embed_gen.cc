@@ -5,6 +5,8 @@
 // Usage: nereid_webui_embed_gen OUTPUT.cc DIST_DIR
 // Hand-written rather than `ld -r -b binary` or `.incbin`: those need one symbol per file and
 // per-toolchain flags, while a generated table of arrays is portable and lists itself.
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -15,8 +17,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <zlib.h>
 
 namespace fs = std::filesystem;
 

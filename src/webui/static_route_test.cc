@@ -1,7 +1,6 @@
 #include "webui/static_route.h"
 
 #include <gtest/gtest.h>
-
 #include <zlib.h>
 
 #include <string>
@@ -131,14 +130,16 @@ TEST(WebUi, TextFilesGoGzippedWhenAcceptedAndPlainOtherwise) {
 
     // Not accepted: the plain bytes, still with Vary (a cache must not hand them the gzip copy).
     for (std::string ae : {"", "identity", "br", "gzip;q=0", "gzip;q=0, *", "deflate, *;q=0"}) {
-      http::Response id = ServeUi(ae.empty() ? Get(std::string(a->path)) : GetWith(std::string(a->path), ae));
+      http::Response id =
+          ServeUi(ae.empty() ? Get(std::string(a->path)) : GetWith(std::string(a->path), ae));
       EXPECT_EQ(id.status, 200) << ae;
       EXPECT_EQ(HeaderOf(id, "Content-Encoding"), "") << ae;
       EXPECT_EQ(HeaderOf(id, "Vary"), "Accept-Encoding") << ae;
       EXPECT_EQ(HeaderOf(id, "ETag"), a->etag) << ae;
       EXPECT_EQ(id.body, plain) << ae;
     }
-    for (std::string ae : {"*", "GZIP;q=0.5", "x-gzip", "br;q=1.0 , gzip ; q=0.2", "gzip;q=0, x-gzip"}) {
+    for (std::string ae :
+         {"*", "GZIP;q=0.5", "x-gzip", "br;q=1.0 , gzip ; q=0.2", "gzip;q=0, x-gzip"}) {
       EXPECT_EQ(HeaderOf(ServeUi(GetWith(std::string(a->path), ae)), "Content-Encoding"), "gzip")
           << ae;
     }
