@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 # Debian packages the build and tests need. Keep in sync with docs/operations.md.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libboost-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libzstd-dev libssl-dev
+  libboost-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libzstd-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libgit2-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev libpq-dev postgresql
   python3 python3-pytest python3-requests zstd

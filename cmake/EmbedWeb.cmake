@@ -2,7 +2,8 @@
 #
 #   web/package-lock.json ──npm ci (when stale)──▶ web/node_modules
 #   web/src/** ──tsc --noEmit, vite build──▶ ${CMAKE_BINARY_DIR}/web/dist
-#   dist ──nereid_webui_embed_gen──▶ ${CMAKE_BINARY_DIR}/web/webui_assets.cc (byte arrays)
+#   dist ──nereid_webui_embed_gen──▶ ${CMAKE_BINARY_DIR}/web/webui_assets.cc (byte arrays, and a
+#                                    gzip copy of each text file)
 #
 # The UI is part of the product: without Node.js and npm the configure step stops with a message
 # rather than building a server that silently ships no UI.
@@ -49,8 +50,11 @@ function(nereid_embed_web out_var)
     COMMENT "web: type-checking and building the UI (vite build)"
     VERBATIM)
 
+  # zlib gzips the text files once at build time (the server only picks the copy to send).
+  find_package(ZLIB REQUIRED)
   add_executable(nereid_webui_embed_gen ${PROJECT_SOURCE_DIR}/src/webui/embed_gen.cc)
   target_compile_options(nereid_webui_embed_gen PRIVATE ${NEREID_WARNINGS})
+  target_link_libraries(nereid_webui_embed_gen PRIVATE ZLIB::ZLIB)
   add_custom_command(
     OUTPUT ${out}/webui_assets.cc
     COMMAND nereid_webui_embed_gen ${out}/webui_assets.cc ${out}/dist

@@ -33,7 +33,23 @@ def test_hashed_bundle_is_immutable_and_revalidates_to_304(server):
     assert again.content == b""
     head = requests.head(server.url(js), timeout=30)
     assert head.status_code == 200
-    assert int(head.headers["Content-Length"]) == len(r.content)
+    # requests asks for gzip and inflates it: HEAD announces the bytes on the wire, the gzip copy.
+    assert head.headers["Content-Encoding"] == "gzip"
+    assert int(head.headers["Content-Length"]) == int(r.headers["Content-Length"])
+    assert int(r.headers["Content-Length"]) < len(r.content) / 2
+
+
+def test_assets_go_gzipped_only_when_accepted(server):
+    index = requests.get(server.url("/"), timeout=30).text
+    js = re.search(r'src="(/assets/[^"]+\.js)"', index).group(1)
+    gz = requests.get(server.url(js), headers={"Accept-Encoding": "gzip"}, timeout=30)
+    plain = requests.get(server.url(js), headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert gz.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert gz.headers["Vary"] == plain.headers["Vary"] == "Accept-Encoding"
+    assert gz.headers["ETag"] != plain.headers["ETag"]
+    assert gz.content == plain.content  # requests inflated the gzip copy
+    assert int(plain.headers["Content-Length"]) == len(plain.content)
 
 
 def test_missing_bundle_and_api_paths_stay_json_404(server):

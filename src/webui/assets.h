@@ -16,6 +16,11 @@ struct Asset {
   std::string_view etag;          // quoted strong ETag of the bytes
   const char* data;               // static storage; never freed
   size_t size;
+  // The same bytes gzip-compressed at build time, for clients that accept gzip; null when the
+  // type does not compress (images) or compressing saved too little to be worth a second copy.
+  const char* gzip;
+  size_t gzip_size;
+  std::string_view gzip_etag;  // a strong ETag of its own: a different representation
 };
 
 // Every embedded file, sorted by path. Defined in the generated webui_assets.cc.

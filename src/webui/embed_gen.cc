@@ -1,9 +1,12 @@
 // Build-time tool: turns the web UI's built files (web/dist) into a C++ source holding each file
-// as a byte array with its URL path, content type and ETag, so the server stays one binary.
+// as a byte array with its URL path, content type and ETag, so the server stays one binary; text
+// files also get a gzip copy made here, once, so the server never compresses per request.
 //
 // Usage: nereid_webui_embed_gen OUTPUT.cc DIST_DIR
 // Hand-written rather than `ld -r -b binary` or `.incbin`: those need one symbol per file and
 // per-toolchain flags, while a generated table of arrays is portable and lists itself.
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -43,6 +46,45 @@ uint64_t Fnv1a(const std::string& bytes) {
   return h;
 }
 
+bool Compressible(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".html" || ext == ".js" || ext == ".mjs" || ext == ".css" || ext == ".json" ||
+         ext == ".map" || ext == ".svg" || ext == ".txt";
+}
+
+// gzip at the best level (the cost is paid once, at build time). zlib's gzip header carries no
+// file name and a zero time, so the same input always gives the same bytes (and ETag).
+bool Gzip(const std::string& in, std::string* out) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return false;
+  }
+  out->resize(deflateBound(&z, in.size()) + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out->data());
+  z.avail_out = static_cast<uInt>(out->size());
+  const int rc = deflate(&z, Z_FINISH);
+  out->resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END;
+}
+
+void WriteArray(std::ostream& out, const std::string& name, const std::string& bytes) {
+  out << "const unsigned char " << name << "[] = {";
+  for (size_t j = 0; j < bytes.size(); ++j) {
+    if (j % 24 == 0) out << "\n";
+    out << static_cast<unsigned>(static_cast<unsigned char>(bytes[j])) << ",";
+  }
+  out << "0};\n";
+}
+
+std::string Etag(const std::string& bytes) {
+  char etag[32];
+  std::snprintf(etag, sizeof etag, "\"%016llx\"", static_cast<unsigned long long>(Fnv1a(bytes)));
+  return etag;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,17 +116,24 @@ int main(int argc, char** argv) {
       std::cerr << "nereid_webui_embed_gen: cannot read " << files[i] << "\n";
       return 1;
     }
-    out << "const unsigned char kFile" << i << "[] = {";
-    for (size_t j = 0; j < bytes.size(); ++j) {
-      if (j % 24 == 0) out << "\n";
-      out << static_cast<unsigned>(static_cast<unsigned char>(bytes[j])) << ",";
+    WriteArray(out, "kFile" + std::to_string(i), bytes);
+    std::string gz;
+    if (Compressible(files[i]) && !Gzip(bytes, &gz)) {
+      std::cerr << "nereid_webui_embed_gen: cannot gzip " << files[i] << "\n";
+      return 1;
     }
-    out << "0};\n";
-    char etag[32];
-    std::snprintf(etag, sizeof etag, "\"%016llx\"", static_cast<unsigned long long>(Fnv1a(bytes)));
+    // A copy that saves under a tenth is not worth the bytes in the binary.
+    const bool keep_gz = !gz.empty() && gz.size() * 10 < bytes.size() * 9;
+    if (keep_gz) WriteArray(out, "kGzip" + std::to_string(i), gz);
     std::string url = "/" + fs::relative(files[i], dist).generic_string();
-    table << "    {\"" << url << "\", \"" << ContentType(files[i]) << "\", R\"(" << etag
-          << ")\", reinterpret_cast<const char*>(kFile" << i << "), " << bytes.size() << "},\n";
+    table << "    {\"" << url << "\", \"" << ContentType(files[i]) << "\", R\"(" << Etag(bytes)
+          << ")\", reinterpret_cast<const char*>(kFile" << i << "), " << bytes.size() << ", ";
+    if (keep_gz) {
+      table << "reinterpret_cast<const char*>(kGzip" << i << "), " << gz.size() << ", R\"("
+            << Etag(gz) << ")\"},\n";
+    } else {
+      table << "nullptr, 0, {}},\n";
+    }
   }
   out << "\n}  // namespace\n\nstd::span<const Asset> Assets() {\n"
       << "  static const Asset kAssets[] = {\n"

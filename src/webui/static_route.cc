@@ -1,6 +1,8 @@
 #include "webui/static_route.h"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <string>
 
 #include "webui/assets.h"
@@ -27,6 +29,49 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
     pos = comma + 1;
   }
   return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3): named (or "x-gzip") with a
+// non-zero weight, or covered by "*" when not named. No header means identity only here: a
+// client that says nothing gets the plain bytes.
+bool AcceptsGzip(std::string_view header) {
+  std::optional<bool> gzip, star;
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t comma = header.find(',', pos);
+    if (comma == std::string_view::npos) comma = header.size();
+    std::string_view item = header.substr(pos, comma - pos);
+    pos = comma + 1;
+    std::string_view coding = item, params;
+    if (size_t semi = item.find(';'); semi != std::string_view::npos) {
+      coding = item.substr(0, semi);
+      params = item.substr(semi + 1);
+    }
+    coding = Trim(coding);
+    bool allowed = true;
+    params = Trim(params);
+    if (params.starts_with("q=") || params.starts_with("Q=")) {
+      double q = 1;
+      std::string_view v = Trim(params.substr(2));
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), q);
+      allowed = ec == std::errc() && q > 0;
+      (void)end;
+    }
+    auto lower_eq = [](std::string_view a, std::string_view b) {
+      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == y;
+             });
+    };
+    if (lower_eq(coding, "gzip") || lower_eq(coding, "x-gzip")) gzip = allowed;
+    if (coding == "*") star = allowed;
+  }
+  return gzip.value_or(star.value_or(false));
 }
 
 }  // namespace
@@ -62,18 +107,29 @@ http::Response ServeUi(const http::Request& request) {
     return http::Response::Json(404, http::ErrorBody("not_found", "the web UI is not built"));
   }
   const bool immutable = request.path.starts_with(kImmutablePrefix);
-  r.headers.emplace_back("ETag", std::string(asset->etag));
+  // The gzip copy when the client takes it: the bytes on the wire shrink ~3x (the entry script
+  // 150 kB -> 57 kB) at no cost per request, since the compression was done at build time.
+  const bool gzip = asset->gzip && AcceptsGzip(request.Header("accept-encoding"));
+  const std::string_view etag = gzip ? asset->gzip_etag : asset->etag;
+  r.headers.emplace_back("ETag", std::string(etag));
   r.headers.emplace_back("Cache-Control",
                          immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  if (EtagMatches(request.Header("if-none-match"), asset->etag)) {
+  // Caches must key on Accept-Encoding whenever the answer could have been the other copy.
+  if (asset->gzip) r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (EtagMatches(request.Header("if-none-match"), etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
   }
   r.status = 200;
   r.content_type = std::string(asset->content_type);
-  r.body.assign(asset->data, asset->size);
+  if (gzip) {
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    r.body.assign(asset->gzip, asset->gzip_size);
+  } else {
+    r.body.assign(asset->data, asset->size);
+  }
   return r;
 }
 

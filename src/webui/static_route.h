@@ -13,7 +13,9 @@ bool IsUiPath(std::string_view path);
 
 // The response for a GET or HEAD of a UI path: the file with its content type, ETag (304 when
 // If-None-Match matches) and caching (content-hashed /assets/ files are immutable for a year;
-// everything else is revalidated). Other methods get a 405 JSON error. Never fails otherwise.
+// everything else is revalidated); text files go gzip-compressed (Content-Encoding, their own
+// ETag, Vary: Accept-Encoding) when Accept-Encoding allows it. Other methods get a 405 JSON
+// error. Never fails otherwise.
 http::Response ServeUi(const http::Request& request);
 
 }  // namespace nereid::webui

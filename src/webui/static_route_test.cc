@@ -1,6 +1,7 @@
 #include "webui/static_route.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <string>
 
@@ -87,6 +88,89 @@ TEST(WebUi, HashedAssetsAreImmutableAndRevalidateTo304) {
   http::Request stale = Get(std::string(js->path));
   stale.headers.emplace_back("if-none-match", "\"0000000000000000\"");
   EXPECT_EQ(ServeUi(stale).status, 200);
+}
+
+http::Request GetWith(std::string path, std::string accept_encoding) {
+  http::Request r = Get(std::move(path));
+  r.headers.emplace_back("accept-encoding", std::move(accept_encoding));
+  return r;
+}
+
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(WebUi, TextFilesGoGzippedWhenAcceptedAndPlainOtherwise) {
+  for (std::string_view suffix : {".js", ".css"}) {
+    const Asset* a = FirstHashedAsset(suffix);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(a->gzip, nullptr) << a->path << " has a gzip copy";
+    EXPECT_LT(a->gzip_size, a->size / 2) << a->path;
+    EXPECT_NE(a->gzip_etag, a->etag);
+    const std::string plain(a->data, a->size);
+
+    http::Response gz = ServeUi(GetWith(std::string(a->path), "gzip, deflate, br, zstd"));
+    EXPECT_EQ(gz.status, 200);
+    EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
+    EXPECT_EQ(HeaderOf(gz, "Vary"), "Accept-Encoding");
+    EXPECT_EQ(HeaderOf(gz, "ETag"), a->gzip_etag);
+    EXPECT_EQ(HeaderOf(gz, "Cache-Control"), "public, max-age=31536000, immutable");
+    EXPECT_EQ(gz.content_type, a->content_type);
+    EXPECT_EQ(Gunzip(gz.body), plain);
+
+    // Not accepted: the plain bytes, still with Vary (a cache must not hand them the gzip copy).
+    for (std::string ae : {"", "identity", "br", "gzip;q=0", "gzip;q=0, *", "deflate, *;q=0"}) {
+      http::Response id =
+          ServeUi(ae.empty() ? Get(std::string(a->path)) : GetWith(std::string(a->path), ae));
+      EXPECT_EQ(id.status, 200) << ae;
+      EXPECT_EQ(HeaderOf(id, "Content-Encoding"), "") << ae;
+      EXPECT_EQ(HeaderOf(id, "Vary"), "Accept-Encoding") << ae;
+      EXPECT_EQ(HeaderOf(id, "ETag"), a->etag) << ae;
+      EXPECT_EQ(id.body, plain) << ae;
+    }
+    for (std::string ae :
+         {"*", "GZIP;q=0.5", "x-gzip", "br;q=1.0 , gzip ; q=0.2", "gzip;q=0, x-gzip"}) {
+      EXPECT_EQ(HeaderOf(ServeUi(GetWith(std::string(a->path), ae)), "Content-Encoding"), "gzip")
+          << ae;
+    }
+  }
+}
+
+TEST(WebUi, IndexIsGzippedTooAndEachCopyRevalidatesByItsOwnEtag) {
+  const Asset* index = FindAsset("/index.html");
+  ASSERT_NE(index, nullptr);
+  ASSERT_NE(index->gzip, nullptr);
+  http::Response r = ServeUi(GetWith("/p/acme/vision", "gzip"));
+  EXPECT_EQ(HeaderOf(r, "Content-Encoding"), "gzip");
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-cache");
+  EXPECT_EQ(Gunzip(r.body), std::string(index->data, index->size));
+
+  http::Request again = GetWith("/", "gzip");
+  again.headers.emplace_back("if-none-match", std::string(index->gzip_etag));
+  http::Response cached = ServeUi(again);
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_TRUE(cached.body.empty());
+  EXPECT_EQ(HeaderOf(cached, "ETag"), index->gzip_etag);
+  EXPECT_EQ(HeaderOf(cached, "Vary"), "Accept-Encoding");
+
+  // The plain copy's ETag does not validate the gzip copy, nor the other way round.
+  http::Request other = GetWith("/", "gzip");
+  other.headers.emplace_back("if-none-match", std::string(index->etag));
+  EXPECT_EQ(ServeUi(other).status, 200);
+  http::Request plain = Get("/");
+  plain.headers.emplace_back("if-none-match", std::string(index->gzip_etag));
+  EXPECT_EQ(ServeUi(plain).status, 200);
 }
 
 TEST(WebUi, MissingBundleIs404NotIndex) {

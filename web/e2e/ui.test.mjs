@@ -186,7 +186,7 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
   await page.waitForFunction(
     ([total, id]) => {
       const rows = [...document.querySelectorAll("[data-testid=run-row]")];
-      const last = rows.find((r) => r.style.transform === `translateY(${(total - 1) * 32}px)`);
+      const last = rows.find((r) => r.dataset.index === String(total - 1));
       return last && last.getAttribute("data-run-id") === id && rows.every((r) => r.getAttribute("data-run-id"));
     },
     [RUNS + 4, lastId],
@@ -195,6 +195,34 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
   assert.ok(requests.some((n) => n.includes("offset=")), requests.join("\n"));
   assert.ok(!requests.some((n) => n.includes("cursor=")), `no page walked by cursor to reach the end:\n${requests.join("\n")}`);
   await shot("runs-table-end");
+});
+
+test("index.html starts the runs table's first page before the bundle runs; the table uses it, not a second request", async () => {
+  const firstPages = [];
+  const onRequest = (r) => {
+    const u = r.url();
+    if (u.includes("/runs?") && !u.includes("cursor=") && !u.includes("offset=")) firstPages.push(u);
+  };
+  page.on("request", onRequest);
+  try {
+    // The project's field list is asked for once the first page has been handled: by then a
+    // second request for the first page would have been sent.
+    const fieldsAsked = page.waitForResponse((r) => r.url().includes("/projects/e2e/vision/fields"));
+    await page.goto(server.url + "/p/e2e/vision?cols=params/lr&order=asc&sort=params/lr");
+    await fieldsAsked;
+    await page.waitForSelector("[data-testid=run-row][data-run-id]");
+    assert.equal(await firstRowId(), ids["run-0"], "the early page is the view in the URL (lowest lr first)");
+    assert.equal(firstPages.length, 1, firstPages.join("\n"));
+    assert.ok(firstPages[0].includes("sort=params%2Flr&order=asc&columns=params%2Flr&limit=100"), firstPages[0]);
+    // Started by the inline script (the list exists) and taken by the app (now empty).
+    assert.deepEqual(await page.evaluate(() => window.__nereidEarly?.map((e) => e.url)), []);
+    // Other pages start nothing early.
+    await page.goto(server.url + "/usage");
+    await page.waitForSelector("main");
+    assert.equal(await page.evaluate(() => window.__nereidEarly), undefined);
+  } finally {
+    page.off("request", onRequest);
+  }
 });
 
 test("clicking a column header sorts by it on the server, both ways", async () => {

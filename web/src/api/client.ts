@@ -1,7 +1,9 @@
 // The one place the UI talks HTTP: JSON GETs and POSTs with the auth provider's headers, errors
 // turned into ApiError carrying the server's code and message (which names a filter's position).
 import { auth } from "../auth/session";
+import { takeEarly } from "./early";
 import type { Bucket, Field, FieldType, FileRef, Project, Run, RunsPage, SeriesPage, Workspace } from "./types";
+import { qs } from "./urls";
 
 export class ApiError extends Error {
   constructor(
@@ -27,7 +29,9 @@ async function request(method: string, url: string, body?: unknown, signal?: Abo
   const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = JSON.stringify(body);
   if (signal) init.signal = signal;
-  const r = await fetch(url, init);
+  // The runs table's first page may already be on its way (index.html's early request).
+  const early = method === "GET" && body === undefined ? await takeEarly(url) : undefined;
+  const r = early ?? (await fetch(url, init));
   if (!r.ok) {
     let code = "http_" + r.status;
     let message = `${method} ${url}: HTTP ${r.status}`;
@@ -59,33 +63,13 @@ export async function getBlob(url: string, signal?: AbortSignal): Promise<Blob> 
   return (await request("GET", url, undefined, signal)).blob();
 }
 
-function qs(params: Record<string, string | number | undefined | null>): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
-  const s = p.toString();
-  return s ? "?" + s : "";
-}
-
 const enc = encodeURIComponent;
 
 export const api = {
   workspaces: () => getJson<{ workspaces: Workspace[] }>("/api/v1/workspaces"),
   projects: (ws: string) => getJson<{ projects: Project[] }>(`/api/v1/workspaces/${enc(ws)}/projects`),
-  runs: (
-    ws: string,
-    project: string,
-    p: {
-      filter?: string;
-      sort?: string;
-      order?: string;
-      columns?: string;
-      limit?: number;
-      cursor?: string | null;
-      offset?: number | null;
-      trashed?: "true" | null;
-    },
-    signal?: AbortSignal,
-  ) => getJson<RunsPage>(`/api/v1/projects/${enc(ws)}/${enc(project)}/runs${qs(p)}`, signal),
+  /** A page of runs; the URL comes from data/runsQuery.ts (shared with the early request). */
+  runsAt: (url: string, signal?: AbortSignal) => getJson<RunsPage>(url, signal),
   projectFields: (ws: string, project: string, p: { prefix?: string; limit?: number }, signal?: AbortSignal) =>
     getJson<{ fields: { path: string; type: FieldType }[]; truncated: boolean }>(
       `/api/v1/projects/${enc(ws)}/${enc(project)}/fields${qs(p)}`,

@@ -4,6 +4,8 @@
 // localStorage (or sessionStorage when "remember" is off) for users without a password. Nothing
 // else in the UI knows how requests are authenticated.
 
+import { TOKEN_KEY as KEY } from "./tokenKey";
+
 export interface AuthProvider {
   /** Headers to add to every API request (bearer token, CSRF token...). */
   headers(): Record<string, string>;
@@ -13,7 +15,6 @@ export interface AuthProvider {
   clear(): void;
 }
 
-const KEY = "nereid.token";
 
 export class TokenAuth implements AuthProvider {
   private token: string | null;

@@ -21,11 +21,13 @@ import type { KnownField } from "../data/completion";
 import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
 import { emptyWindow, mergePage, planFetch, totalAfter, type RowFetch, type RowWindow } from "../data/rowWindow";
 import { fmtNum, fmtTime } from "../data/format";
+import { runsPageUrl } from "../data/runsQuery";
 import { compareToSearch, MAX_COMPARE, parseView, toggleSort, viewToSearch, type RunsView } from "../data/viewState";
 import { navigate, paths } from "../router";
 
 const ROW_HEIGHT = 32;
-const FIRST_PAGE = 100;
+/** Rows the virtualizer is told of before a new total (see RunsBody): a screen and then some. */
+const FIRST_COUNT = 200;
 const PAGE = 500;
 /** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
@@ -36,6 +38,8 @@ interface Column {
   sort?: string;
   width: number;
   cell: (r: Run) => unknown;
+  /** The cell's class: a value goes straight into the cell, not into an element of its own. */
+  cls?: string;
 }
 
 const BASE_COLUMNS: Column[] = [
@@ -71,16 +75,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   const loadPage = async (generation: number, fetch: RowFetch | null) => {
     setRows((r) => ({ ...r, loading: true }));
     try {
-      const page = await api.runs(props.workspace, props.project, {
-        filter: view.filter,
-        sort: view.sort,
-        order: view.order,
-        columns: columnsParam,
-        limit: fetch ? fetch.limit : FIRST_PAGE,
-        cursor: fetch?.cursor,
-        offset: fetch && !fetch.cursor ? fetch.start : null,
-        trashed: view.trash ? "true" : null,
-      });
+      const page = await api.runsAt(runsPageUrl(props.workspace, props.project, view, fetch));
       if (generation !== gen.current) return;
       setRows((r) => ({
         window: mergePage(fetch ? r.window : emptyWindow<Run>(), fetch ? fetch.start : 0, page.runs, page.next_cursor),
@@ -110,7 +105,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
   // Kept across renders while the column list is the same, so rows can compare it by identity.
   const columns: Column[] = useMemo(() => [
     ...BASE_COLUMNS,
-    ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cell: (r: Run) => <span class="num">{fmtNum(r.columns?.[c])}</span> })),
+    ...view.columns.map((c) => ({ key: c, label: c, sort: c, width: 140, cls: "cell num", cell: (r: Run) => fmtNum(r.columns?.[c]) })),
     {
       key: "tags",
       label: "Tags",
@@ -128,6 +123,9 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     // eslint-disable-next-line react-hooks/exhaustive-deps
   ], [columnsParam]);
   const template = `36px ${columns.map((c) => c.width + "px").join(" ")} 1fr`;
+  // Rows are as wide as their columns (or the table, when wider): a contained row clips what
+  // overflows it, so it must not be narrower than its columns.
+  const rowWidth = 36 + columns.reduce((w, c) => w + c.width, 0);
 
   // The grid body reports the last row it renders; the next page is requested from here (with the
   // newest state, through refs: the callback is made once so the body need not re-render).
@@ -243,8 +241,10 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         </p>
       )}
       <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
-      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll">
-        <div class="grid-row grid-head" style={{ gridTemplateColumns: template }}>
+      {/* The column template as a custom property: rows carry no inline style of their own, so
+          Blink computes one row's style and reuses it for the others. */}
+      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll" style={{ "--cols": template, "--row-min": rowWidth + "px" }}>
+        <div class="grid-row grid-head">
           <span />
           {columns.map((c) => (
             <span
@@ -277,7 +277,6 @@ export function RunsPage(props: { workspace: string; project: string; search: st
           scrollRef={scrollRef}
           runs={rows.window.rows}
           total={rows.total}
-          template={template}
           columns={columns}
           selected={selected}
           onToggle={toggle}
@@ -293,7 +292,6 @@ interface BodyProps {
   scrollRef: RefObject<HTMLDivElement>;
   runs: (Run | undefined)[];
   total: number;
-  template: string;
   columns: Column[];
   selected: Set<string>;
   onToggle: (id: string) => void;
@@ -309,7 +307,9 @@ function RunsBody(props: BodyProps) {
         count: 0,
         getScrollElement: () => props.scrollRef.current,
         estimateSize: () => ROW_HEIGHT,
-        overscan: 20,
+        // Rows drawn beyond the visible ones either side: enough for 200 px of scrolling before the
+        // next render, few enough that each frame lays out and paints little more than the screen.
+        overscan: 8,
         scrollToFn: elementScroll,
         observeElementRect,
         observeElementOffset,
@@ -318,7 +318,16 @@ function RunsBody(props: BodyProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
   );
-  if (virt.options.count !== props.total) virt.setOptions({ ...virt.options, count: props.total });
+  // The virtualizer measures every row whenever its count changes (an object per row: ~20 ms of
+  // script and as much again in garbage collection for 100k runs, in the first rows' critical
+  // path). A new total is therefore given to it in two steps: first only as many rows as a
+  // screen and a first page hold, so the first rows are drawn at once, then the whole count right
+  // after that frame is painted. The body is sized from the total throughout, so the scrollbar
+  // never jumps.
+  const [fullTotal, setFullTotal] = useState(props.total);
+  const count = fullTotal === props.total ? props.total : Math.min(props.total, FIRST_COUNT);
+  useEffect(() => setFullTotal(props.total), [props.total]);
+  if (virt.options.count !== count) virt.setOptions({ ...virt.options, count });
   // Before paint, so that the scroll element's size is known to the rows' first render.
   useLayoutEffect(() => virt._didMount(), [virt]);
   useLayoutEffect(() => virt._willUpdate());
@@ -327,14 +336,17 @@ function RunsBody(props: BodyProps) {
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
+  // Each row keeps its own fixed place (a transform by its index) for as long as it is drawn, so
+  // scrolling leaves the rows on screen untouched: nothing about them changes, so Blink neither
+  // repaints nor re-rasters them and only the rows scrolling in are new. (Rows in flow inside one
+  // moved block were tried: every move of the block re-rastered all of its rows.)
   return (
-    <div style={{ height: virt.getTotalSize() + "px", position: "relative" }}>
+    <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
       {items.map((it) => (
         <Row
           key={it.key}
+          index={it.index}
           run={runs[it.index]}
-          start={it.start}
-          template={props.template}
           columns={props.columns}
           selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
           onToggle={props.onToggle}
@@ -345,9 +357,8 @@ function RunsBody(props: BodyProps) {
 }
 
 interface RowProps {
+  index: number;
   run: Run | undefined;
-  start: number;
-  template: string;
   columns: Column[];
   selected: boolean;
   onToggle: (id: string) => void;
@@ -360,22 +371,22 @@ class Row extends Component<RowProps> {
     const p = this.props;
     return (
       next.run !== p.run ||
-      next.start !== p.start ||
+      next.index !== p.index ||
       next.selected !== p.selected ||
-      next.template !== p.template ||
       next.columns !== p.columns ||
       next.onToggle !== p.onToggle
     );
   }
 
   override render() {
-    const { run: r, start, template, columns, selected } = this.props;
+    const { index, run: r, columns, selected } = this.props;
     return (
       <div
         class={"grid-row" + (selected ? " selected" : "")}
         data-testid="run-row"
         data-run-id={r?.id}
-        style={{ gridTemplateColumns: template, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT + "px", transform: `translateY(${start}px)` }}
+        data-index={index}
+        style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
       >
         {r ? (
           <>
@@ -383,7 +394,7 @@ class Row extends Component<RowProps> {
               <input type="checkbox" aria-label={`select ${r.id}`} checked={selected} onChange={() => this.props.onToggle(r.id)} />
             </span>
             {columns.map((c) => (
-              <span key={c.key} class="cell">
+              <span key={c.key} class={c.cls ?? "cell"}>
                 {c.cell(r) as never}
               </span>
             ))}
