@@ -89,7 +89,9 @@ BENCHMARK(BM_AppendFloat)
 constexpr int kGroup = 8;
 
 #if defined(__x86_64__)
-inline uint64_t Ticks() { return __rdtsc(); }
+inline uint64_t Ticks() {
+  return __rdtsc();
+}
 #else
 inline uint64_t Ticks() {
   return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());

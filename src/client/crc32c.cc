@@ -40,9 +40,9 @@ __attribute__((target("sse4.2"))) uint32_t Hardware(uint32_t crc, const uint8_t*
   return c32;
 }
 
-__attribute__((target("sse4.2"))) uint32_t HardwareWordsThen(uint64_t w0, uint64_t w1,
-                                                              uint64_t w2, uint64_t w3,
-                                                              const uint8_t* p, size_t n) {
+__attribute__((target("sse4.2"))) uint32_t HardwareWordsThen(uint64_t w0, uint64_t w1, uint64_t w2,
+                                                             uint64_t w3, const uint8_t* p,
+                                                             size_t n) {
   uint64_t c = 0xffffffffu;
   c = _mm_crc32_u64(c, w0);
   c = _mm_crc32_u64(c, w1);

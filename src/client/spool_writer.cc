@@ -126,9 +126,9 @@ void SpoolWriter::PrepareLoop(Segment* first) {
     // Then read pages, a chunk at a time so that a request for a spare or a stop waits for one
     // chunk at most: the current segment's first (the logger is there), then the spare's.
     Segment* cur = current_.load(std::memory_order_acquire);
-    Segment* target = cur->touched < segment_bytes_ ? cur
+    Segment* target = cur->touched < segment_bytes_                ? cur
                       : spare_ && spare_->touched < segment_bytes_ ? spare_.get()
-                                                                    : nullptr;
+                                                                   : nullptr;
     if (target == nullptr) {
       prep_cv_.wait(lk);  // for a request or a stop (both notify under prep_mu_)
       continue;
@@ -181,7 +181,8 @@ void SpoolWriter::TouchChunk(Segment* s) {
   // writing makes both take the same fault (the tight loop got slower when the preparer read
   // every page in order), and a page already written needs nothing. So when the logger has
   // caught up, it faults kTouchLead bytes itself while this thread reads the pages beyond.
-  if (w > kSegmentHeaderBytes && off < w + kTouchLead) off = (w + kTouchLead + 4095) & ~uint64_t{4095};
+  if (w > kSegmentHeaderBytes && off < w + kTouchLead)
+    off = (w + kTouchLead + 4095) & ~uint64_t{4095};
   if (off >= segment_bytes_) {
     s->touched = segment_bytes_;
     return;
@@ -356,8 +357,7 @@ bool SpoolWriter::AppendFloat(std::string_view path, double value, double step, 
   char* rec = Reserve(RecordSpan(len));
   if (rec == nullptr) return false;
   // As Publish, but the CRC of the fixed part is taken from registers, not read back.
-  const uint64_t head =
-      HeaderWord(RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
+  const uint64_t head = HeaderWord(RecordType::kFloatPoint, has_step ? kFlagHasStep : 0, len);
   const auto v = std::bit_cast<uint64_t>(value);
   const auto s = std::bit_cast<uint64_t>(step);
   const auto t = static_cast<uint64_t>(time_us);
@@ -377,10 +377,10 @@ size_t SpoolWriter::AppendFloats(std::string_view path, const double* values, co
                                  const int64_t* times, size_t n, int64_t time_us) {
   const bool has_step = steps != nullptr;
   const bool per_point_time = times != nullptr;
-  const uint8_t flags =
-      static_cast<uint8_t>((has_step ? kFlagHasStep : 0) | (per_point_time ? kFlagPerPointTime : 0));
-  const uint64_t fixed = kRecordHeaderBytes + FloatPointsPayloadBytes(0, has_step, per_point_time,
-                                                                      path.size());
+  const uint8_t flags = static_cast<uint8_t>((has_step ? kFlagHasStep : 0) |
+                                             (per_point_time ? kFlagPerPointTime : 0));
+  const uint64_t fixed =
+      kRecordHeaderBytes + FloatPointsPayloadBytes(0, has_step, per_point_time, path.size());
   const uint64_t per_point = FloatPointsPayloadBytes(1, has_step, per_point_time, 0) -
                              FloatPointsPayloadBytes(0, has_step, per_point_time, 0);
   const uint64_t max_span = std::min<uint64_t>(kMaxFloatPointsSpan, segment_bytes_ / 64);
@@ -421,7 +421,8 @@ bool SpoolWriter::Append(RecordType type, uint8_t flags, std::string_view payloa
 
 void SpoolWriter::CountWritten(uint64_t n) {
   static std::atomic<size_t> next_slot{0};
-  thread_local const size_t slot = next_slot.fetch_add(1, std::memory_order_relaxed) % kCounterSlots;
+  thread_local const size_t slot =
+      next_slot.fetch_add(1, std::memory_order_relaxed) % kCounterSlots;
   written_[slot].n.fetch_add(n, std::memory_order_relaxed);
 }
 

@@ -109,7 +109,8 @@ bool ByTheRules(const std::string& p) {
 TEST(PathTest, EveryShortPathIsJudgedByTheRules) {
   // All strings of up to 5 characters over an alphabet that meets every rule (and a
   // two-byte character, valid or cut): 111,111 of them.
-  const std::string alphabet[] = {"a", ".", "/", ":", " ", "\x7f", "\x01", "\xc3\xa9", "\xc3", "\""};
+  const std::string alphabet[] = {"a",    ".",    "/",        ":",    " ",
+                                  "\x7f", "\x01", "\xc3\xa9", "\xc3", "\""};
   std::vector<std::string> level = {""};
   size_t checked = 0;
   for (int len = 0; len <= 5; ++len) {
