@@ -318,10 +318,10 @@ double Percentile(std::vector<int32_t>* v, double q) {
   return (*v)[k] / 1000.0;
 }
 
-// From Prometheus text: the smallest bucket bound ("le") holding fraction q of the observations of
-// histogram `name` whose labels contain `label`. Returns the bound in ms, or -1.
-double HistogramQuantileMs(const std::string& metrics, const std::string& name,
-                           const std::string& label, double q, uint64_t* count) {
+// From Prometheus text: the cumulative bucket counts of histogram `name` whose labels contain
+// `label`, by bucket bound in seconds (summed over matching series).
+std::map<double, uint64_t> CumulativeBuckets(const std::string& metrics, const std::string& name,
+                                             const std::string& label) {
   std::map<double, uint64_t> cumulative;
   std::istringstream in(metrics);
   std::string line;
@@ -333,6 +333,14 @@ double HistogramQuantileMs(const std::string& metrics, const std::string& name,
     double bound = m[1] == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(m[1]);
     cumulative[bound] += std::stoull(m[2]);
   }
+  return cumulative;
+}
+
+// The smallest bucket bound holding fraction q of the observations. Returns the bound in ms, or
+// -1.
+double HistogramQuantileMs(const std::string& metrics, const std::string& name,
+                           const std::string& label, double q, uint64_t* count) {
+  std::map<double, uint64_t> cumulative = CumulativeBuckets(metrics, name, label);
   if (cumulative.empty()) return -1;
   uint64_t total = cumulative.rbegin()->second;
   *count = total;
@@ -342,24 +350,13 @@ double HistogramQuantileMs(const std::string& metrics, const std::string& name,
   return -1;
 }
 
-// Fraction of the observations of histogram `name` (labels containing `label`) at most
-// `bound_ms`, which must be one of its bucket bounds; -1 when absent.
+// Fraction of the observations at most `bound_ms`, which must be one of the bucket bounds; -1
+// when absent.
 double HistogramFractionAtMost(const std::string& metrics, const std::string& name,
                                const std::string& label, double bound_ms) {
-  uint64_t n = 0;
-  std::map<double, uint64_t> cumulative;
-  std::istringstream in(metrics);
-  std::string line;
-  std::regex le("le=\"([^\"]+)\"\\}? ([0-9]+)");
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "_bucket", 0) != 0 || line.find(label) == std::string::npos) continue;
-    std::smatch m;
-    if (!std::regex_search(line, m, le)) continue;
-    double bound = m[1] == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(m[1]);
-    cumulative[bound] += std::stoull(m[2]);
-  }
+  std::map<double, uint64_t> cumulative = CumulativeBuckets(metrics, name, label);
   if (cumulative.empty()) return -1;
-  n = cumulative.rbegin()->second;
+  uint64_t n = cumulative.rbegin()->second;
   auto at = cumulative.find(bound_ms / 1000);
   if (n == 0 || at == cumulative.end()) return -1;
   return static_cast<double>(at->second) / static_cast<double>(n);
