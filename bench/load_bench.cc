@@ -749,7 +749,9 @@ int main(int argc, char** argv) {
   double i50 = HistogramQuantileMs(metrics, "nereid_batch_duration_seconds", "", 0.5, &n_ingest);
   double i99 = HistogramQuantileMs(metrics, "nereid_batch_duration_seconds", "", 0.99, &n_ingest);
   auto bound = [](double ms) {
-    return std::isinf(ms) ? std::string("> last bucket") : "<= " + std::to_string(ms) + " ms";
+    char text[32];
+    std::snprintf(text, sizeof text, "<= %g ms", ms);
+    return std::isinf(ms) ? std::string("> last bucket") : std::string(text);
   };
   std::printf(
       "server batch requests: %llu, HTTP duration p50 %s, p99 %s; ingest (decode+commit)"
