@@ -130,6 +130,11 @@ def test_million_points_under_60_requests_per_minute(start_server, tmp_path, mon
     assert any("rate limit is delaying upload" in e for e in errors), errors
     # Nothing else went wrong (no refused batch, no lost data).
     assert all("rate limit" in e for e in errors), errors
+    # The run's own request counts say the same: refused with 429, each acked batch a request.
+    assert stats["batch_requests_rate_limited"] >= 1, stats
+    assert stats["batch_requests"] >= (stats["batches_acked"] + stats["batch_requests_rate_limited"]
+                                       + stats["batch_requests_failed"]), stats
+    assert stats["ack_latency_max_us"] > 0, stats
 
     print(f"\n1M points: logged in {logged - t0:.1f} s, uploaded after {uploaded - t0:.1f} s, "
           f"{stats['batches_acked']} batches, {refused} requests refused with 429",

@@ -312,6 +312,10 @@ class PyRun {
     d["bytes_pending"] = s.bytes_pending;
     d["batches_acked"] = s.batches_acked;
     d["records_acked"] = s.records_acked;
+    d["batch_requests"] = s.batch_requests;
+    d["batch_requests_rate_limited"] = s.batch_requests_rate_limited;
+    d["batch_requests_failed"] = s.batch_requests_failed;
+    d["ack_latency_max_us"] = s.ack_latency_max_us;
     return d;
   }
 
