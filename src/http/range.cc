@@ -3,14 +3,10 @@
 #include <charconv>
 #include <optional>
 
+#include "http/header_text.h"
+
 namespace nereid::http::internal {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // A non-empty run of digits that fits in uint64_t.
 std::optional<uint64_t> ParseNumber(std::string_view s) {
@@ -25,15 +21,15 @@ std::optional<uint64_t> ParseNumber(std::string_view s) {
 
 ByteRange ParseRange(std::string_view header, uint64_t size) {
   ByteRange full;
-  header = Trim(header);
+  header = TrimOws(header);
   constexpr std::string_view kPrefix = "bytes=";
   if (header.substr(0, kPrefix.size()) != kPrefix) return full;
-  std::string_view spec = Trim(header.substr(kPrefix.size()));
+  std::string_view spec = TrimOws(header.substr(kPrefix.size()));
   if (spec.find(',') != std::string_view::npos) return full;  // multi-range: whole file
   size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return full;
-  std::string_view first = Trim(spec.substr(0, dash));
-  std::string_view last = Trim(spec.substr(dash + 1));
+  std::string_view first = TrimOws(spec.substr(0, dash));
+  std::string_view last = TrimOws(spec.substr(dash + 1));
   ByteRange r;
   r.kind = RangeKind::kPartial;
   if (first.empty()) {  // suffix: the last n bytes

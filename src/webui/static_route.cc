@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "http/header_text.h"
 #include "webui/assets.h"
 
 namespace nereid::webui {
@@ -21,20 +22,12 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   while (pos < if_none_match.size()) {
     size_t comma = if_none_match.find(',', pos);
     if (comma == std::string_view::npos) comma = if_none_match.size();
-    std::string_view tag = if_none_match.substr(pos, comma - pos);
-    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    std::string_view tag = http::TrimOws(if_none_match.substr(pos, comma - pos));
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == etag) return true;
     pos = comma + 1;
   }
   return false;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3): named (or "x-gzip") with a
@@ -53,22 +46,15 @@ bool AcceptsGzip(std::string_view header) {
       coding = item.substr(0, semi);
       params = item.substr(semi + 1);
     }
-    coding = Trim(coding);
+    coding = http::TrimOws(coding);
     bool allowed = true;
-    params = Trim(params);
+    params = http::TrimOws(params);
     if (params.starts_with("q=") || params.starts_with("Q=")) {
       double q = 1;
-      std::string_view v = Trim(params.substr(2));
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), q);
-      allowed = ec == std::errc() && q > 0;
-      (void)end;
+      std::string_view v = http::TrimOws(params.substr(2));
+      allowed = std::from_chars(v.data(), v.data() + v.size(), q).ec == std::errc() && q > 0;
     }
-    auto lower_eq = [](std::string_view a, std::string_view b) {
-      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == y;
-             });
-    };
-    if (lower_eq(coding, "gzip") || lower_eq(coding, "x-gzip")) gzip = allowed;
+    if (http::TokenEquals(coding, "gzip") || http::TokenEquals(coding, "x-gzip")) gzip = allowed;
     if (coding == "*") star = allowed;
   }
   return gzip.value_or(star.value_or(false));
