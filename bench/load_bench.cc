@@ -26,7 +26,11 @@
 // Usage: load_bench --nereid build/src/cli/nereid [--runs 200] [--seconds 60] [--rate 100]
 //                   [--readers 4] [--flush-ms 1000] [--poll-ms 10] [--client-nice 0]
 //                   [--server-arg FLAG]... [--segment-mib N] [--server-group-nice N]
-//                   [--as-user] [--keep]
+//                   [--as-user] [--keep] [--reader-pause-ms 0]
+//
+// --reader-pause-ms: each reader waits this long between its requests (default 0: back to back).
+// People looking at the UI ask now and then; back-to-back readers measure the server's read
+// capacity and take CPU from the ingest.
 //
 // --as-user: the children log with the token of an ordinary user (a service account, contributor
 // of default/sandbox) instead of the server administrator's, so the server's per-user request
@@ -74,6 +78,7 @@ struct Options {
   double rate = 100;  // points per second per run
   int readers = 4;
   int flush_ms = 1000;                   // RunOptions::flush_period (the library default)
+  int reader_pause_ms = 0;               // --reader-pause-ms
   int poll_ms = 10;                      // how often a child checks for acks (latency resolution)
   std::vector<std::string> server_args;  // extra `nereid server` flags (--server-arg)
   bool keep = false;
@@ -424,7 +429,7 @@ struct ReaderStats {
 };
 
 void Reader(const std::string& base, const std::string& token, Clock::time_point end, int seed,
-            ReaderStats* out) {
+            std::chrono::milliseconds pause, ReaderStats* out) {
   Http http(base, token);
   std::mt19937 rng(seed);
   const std::string list =
@@ -433,6 +438,7 @@ void Reader(const std::string& base, const std::string& token, Clock::time_point
       "&columns=" + http.Escape("params/lr,train/loss:last") + "&limit=50";
   std::vector<std::string> ids;
   for (int i = 0; Clock::now() < end; ++i) {
+    if (i > 0 && pause.count() > 0) std::this_thread::sleep_for(pause);
     bool buckets = i % 2 == 1 && !ids.empty();
     std::string path = buckets ? "/api/v1/runs/" + ids[rng() % ids.size()] +
                                      "/series/buckets?path=train/loss&n=500"
@@ -510,6 +516,8 @@ int main(int argc, char** argv) {
       o.readers = std::stoi(next());
     } else if (a == "--flush-ms") {
       o.flush_ms = std::stoi(next());
+    } else if (a == "--reader-pause-ms") {
+      o.reader_pause_ms = std::stoi(next());
     } else if (a == "--poll-ms") {
       o.poll_ms = std::stoi(next());
     } else if (a == "--server-arg") {
@@ -529,7 +537,8 @@ int main(int argc, char** argv) {
           stderr,
           "usage: load_bench --nereid PATH [--runs N] [--seconds S] [--rate P] "
           "[--readers N] [--flush-ms MS] [--poll-ms MS] [--client-nice N] [--server-arg FLAG]... "
-          "[--segment-mib N] [--server-group-nice N] [--as-user] [--keep]\n");
+          "[--segment-mib N] [--server-group-nice N] [--as-user] [--keep] [--reader-pause-ms "
+          "MS]\n");
       return 2;
     }
   }
@@ -600,7 +609,8 @@ int main(int argc, char** argv) {
   std::vector<ReaderStats> readers(static_cast<size_t>(o.readers));
   std::vector<std::thread> threads;
   for (int r = 0; r < o.readers; ++r) {
-    threads.emplace_back(Reader, base, token, end, r, &readers[static_cast<size_t>(r)]);
+    threads.emplace_back(Reader, base, token, end, r, std::chrono::milliseconds(o.reader_pause_ms),
+                         &readers[static_cast<size_t>(r)]);
   }
   for (auto& t : threads) t.join();
   std::this_thread::sleep_until(end);  // the window, also with --readers 0
@@ -682,11 +692,12 @@ int main(int argc, char** argv) {
   std::string extra;
   for (const auto& a : o.server_args) extra += " " + a;
   std::printf(
-      "load_bench: %d runs x %.0f s at %.0f points/s each, %d readers, flush %d ms, spool "
+      "load_bench: %d runs x %.0f s at %.0f points/s each, %d readers (pause %d ms), flush %d ms, "
+      "spool "
       "segments %d MiB, clients at nice +%d, server autogroup nice %d, logging as %s, server "
       "flags:%s; load average at start %.2f, %u cpus\n",
-      o.runs, o.seconds, o.rate, o.readers, o.flush_ms, o.segment_mib > 0 ? o.segment_mib : 8,
-      o.client_nice, o.server_group_nice,
+      o.runs, o.seconds, o.rate, o.readers, o.reader_pause_ms, o.flush_ms,
+      o.segment_mib > 0 ? o.segment_mib : 8, o.client_nice, o.server_group_nice,
       o.as_user ? "a rate-limited user" : "the server admin (unlimited)",
       extra.empty() ? " (defaults)" : extra.c_str(), load1, std::thread::hardware_concurrency());
   std::printf("points: %llu logged, %llu acknowledged; accepted %.0f points/s (offered %.0f)\n",

@@ -8,7 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <random>
 #include <set>
+
+#include "client/send_period.h"
 
 namespace nereid::client {
 namespace {
@@ -234,9 +237,10 @@ void RunImpl::Kick() {
 
 // When to send (docs/client.md, "Sending"): while records keep coming, one batch per flush period
 // (at once after a batch that reached max_batch_bytes), so a busy run makes at most one request
-// per period; a record logged into an idle run (the last look found nothing, the last send is a
-// flush period old) goes after a short linger that gathers the records logged with it, instead
-// of waiting for the next periodic look.
+// per period (give or take a tenth, so that runs started together drift apart: send_period.h);
+// a record logged into an idle run (the last look found nothing, the last send is a flush period
+// old) goes after a short linger that gathers the records logged with it, instead of waiting for
+// the next periodic look.
 void RunImpl::SenderLoop() {
   using Clock = std::chrono::steady_clock;
   constexpr std::chrono::milliseconds kIdleLinger{5};
@@ -245,6 +249,7 @@ void RunImpl::SenderLoop() {
   auto next = Clock::now();  // at once: creates the run and sends what Create logged
   Clock::time_point last_send{};
   bool backing_off = false;
+  std::minstd_rand rng(std::random_device{}());
   while (!stopping_) {
     // Wake at least every second, even while backing off for 30 s, to unmap sealed segments:
     // the mapped (resident) spool must not grow with the length of an outage.
@@ -293,7 +298,8 @@ void RunImpl::SenderLoop() {
     backing_off = r == AttemptResult::kRetry;
     if (r == AttemptResult::kSent) {
       last_send = attempted;
-      next = uploader_->last_batch_full() ? now : attempted + options_.flush_period;
+      next = uploader_->last_batch_full() ? now
+                                          : attempted + JitteredPeriod(options_.flush_period, rng);
     } else if (r == AttemptResult::kIdle) {
       // Log calls wake the sender now; this periodic look is a backstop.
       next = now + options_.flush_period;
