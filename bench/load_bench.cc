@@ -26,7 +26,12 @@
 // Usage: load_bench --nereid build/src/cli/nereid [--runs 200] [--seconds 60] [--rate 100]
 //                   [--readers 4] [--flush-ms 1000] [--poll-ms 10] [--client-nice 0]
 //                   [--server-arg FLAG]... [--segment-mib N] [--server-group-nice N]
-//                   [--as-user] [--keep] [--reader-pause-ms 0]
+//                   [--as-user] [--keep] [--reader-pause-ms 0] [--client-dir DIR]
+//
+// --client-dir: where the children keep their spools (default: beside the server's data, on the
+// same disk). A stand-in for clients on other machines: the server's fsync flushes the whole
+// device's write cache, so the clients' spool writeback on the server's disk lengthens it
+// (docs/reliability.md, "Disk flushes"). /dev/shm keeps their writes off every disk.
 //
 // --reader-pause-ms: each reader waits this long between its requests (default 0: back to back).
 // People looking at the UI ask now and then; back-to-back readers measure the server's read
@@ -82,6 +87,7 @@ struct Options {
   int poll_ms = 10;                      // how often a child checks for acks (latency resolution)
   std::vector<std::string> server_args;  // extra `nereid server` flags (--server-arg)
   bool keep = false;
+  std::string client_dir;  // --client-dir; empty: beside the server's data
   // nice(2) increment for the client processes (--client-nice). 0: as the bench. Raising it
   // stands in for clients on other machines: the 200 children no longer take the server's cores.
   int client_nice = 0;
@@ -530,6 +536,8 @@ int main(int argc, char** argv) {
       o.segment_mib = std::stoi(next());
     } else if (a == "--as-user") {
       o.as_user = true;
+    } else if (a == "--client-dir") {
+      o.client_dir = next();
     } else if (a == "--keep") {
       o.keep = true;
     } else {
@@ -537,7 +545,8 @@ int main(int argc, char** argv) {
           stderr,
           "usage: load_bench --nereid PATH [--runs N] [--seconds S] [--rate P] "
           "[--readers N] [--flush-ms MS] [--poll-ms MS] [--client-nice N] [--server-arg FLAG]... "
-          "[--segment-mib N] [--server-group-nice N] [--as-user] [--keep] [--reader-pause-ms "
+          "[--segment-mib N] [--server-group-nice N] [--as-user] [--keep] [--client-dir DIR] "
+          "[--reader-pause-ms "
           "MS]\n");
       return 2;
     }
@@ -554,7 +563,16 @@ int main(int argc, char** argv) {
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   const std::string dir = tmpl;
   fs::create_directories(dir + "/data");
-  fs::create_directories(dir + "/out");
+  std::string out = dir + "/out";
+  if (!o.client_dir.empty()) {
+    std::string t = (fs::path(o.client_dir) / "nereid-load-out-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) {
+      std::fprintf(stderr, "load_bench: cannot make a folder in %s\n", o.client_dir.c_str());
+      return 2;
+    }
+    out = t;
+  }
+  fs::create_directories(out);
   int port = 0;
   pid_t server = StartServer(o, dir + "/data", &port);
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
@@ -595,7 +613,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       errno = 0;
       if (o.client_nice != 0 && nice(o.client_nice) == -1 && errno != 0) _exit(3);
-      _exit(ChildMain(o, i, base, client_token, dir + "/out", start_us));
+      _exit(ChildMain(o, i, base, client_token, out, start_us));
     }
     children.push_back(pid);
   }
@@ -639,7 +657,7 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> request_hist(nereid::RunStats::kAckLatencyBoundsMs.size() + 1);
   uint64_t logged = 0, acked = 0, dropped = 0;
   for (int i = 0; i < o.runs; ++i) {
-    std::ifstream txt(dir + "/out/child-" + std::to_string(i) + ".txt");
+    std::ifstream txt(out + "/child-" + std::to_string(i) + ".txt");
     uint64_t l = 0, a = 0, d = 0;
     double cpu = 0;
     if (!(txt >> l >> a >> d >> cpu)) {
@@ -657,7 +675,7 @@ int main(int argc, char** argv) {
       // --as-user (that is what it measures), not an error.
       ++(line.find("is pacing") != std::string::npos ? notices : errors)[line];
     }
-    std::ifstream req(dir + "/out/child-" + std::to_string(i) + ".req");
+    std::ifstream req(out + "/child-" + std::to_string(i) + ".req");
     uint64_t n = 0, n429 = 0, nfail = 0, max_us = 0;
     if (req >> n >> n429 >> nfail >> max_us) {
       requests += n;
@@ -672,7 +690,7 @@ int main(int argc, char** argv) {
     } else {
       ++errors["child wrote no request figures"];
     }
-    std::ifstream lat(dir + "/out/child-" + std::to_string(i) + ".lat", std::ios::binary);
+    std::ifstream lat(out + "/child-" + std::to_string(i) + ".lat", std::ios::binary);
     int32_t v = 0;
     while (lat.read(reinterpret_cast<char*>(&v), sizeof v)) ack.push_back(v);
   }
@@ -835,8 +853,9 @@ int main(int argc, char** argv) {
   for (auto& [k, n] : errors) std::printf("  %6d  %s\n", n, k.c_str());
   for (auto& [k, n] : notices) std::printf("client notice (not an error): %d x %s\n", n, k.c_str());
   if (o.keep) {
-    std::printf("kept %s\n", dir.c_str());
+    std::printf("kept %s and %s\n", dir.c_str(), out.c_str());
   } else {
+    fs::remove_all(out);
     fs::remove_all(dir);
   }
   curl_global_cleanup();

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -153,6 +154,7 @@ Status Server::Start() {
   unsigned n = o.io_threads ? o.io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     impl_->io_threads.emplace_back([impl = impl_.get()] {
+      pthread_setname_np(pthread_self(), "nereid-io");
       while (true) {
         try {
           impl->state.ioc.run();

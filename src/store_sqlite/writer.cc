@@ -1,12 +1,19 @@
 #include "store_sqlite/writer.h"
 
+#include <pthread.h>
+
 namespace nereid::store_sqlite {
 
 Writer::Writer(std::unique_ptr<Db> db, size_t max_group, std::function<void()> on_transaction_lost)
     : db_(std::move(db)),
       max_group_(max_group),
       on_transaction_lost_(std::move(on_transaction_lost)),
-      thread_([this] { Loop(); }) {}
+      thread_([this] {
+        // Named so that `top -H` and /proc/<pid>/task/*/comm tell the writer from the handlers
+        // (docs/operations.md).
+        pthread_setname_np(pthread_self(), "nereid-writer");
+        Loop();
+      }) {}
 
 Writer::~Writer() {
   Stop();
