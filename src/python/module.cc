@@ -411,30 +411,30 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PyField>(m, "Field")
       .def_property_readonly("path", &PyField::path)
-      .def("append_value", &PyField::AppendValue)
+      .def("append_value", &PyField::AppendValue, py::arg("value"))
       .def("append_float", &PyField::AppendFloat, py::arg("value"), py::arg("step") = py::none(),
            py::arg("timestamp") = py::none())
       .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none(),
            py::arg("timestamps") = py::none())
       .def("append_string", &PyField::AppendString, py::arg("value"), py::arg("step") = py::none())
-      .def("extend_strings", &PyField::ExtendStrings)
+      .def("extend_strings", &PyField::ExtendStrings, py::arg("values"))
       .def("append_file", &PyField::AppendFile, py::arg("data"), py::arg("name"),
            py::arg("content_type") = "", py::arg("step") = py::none())
       .def("assign_file_bytes", &PyField::AssignFileBytes, py::arg("data"), py::arg("name"),
            py::arg("content_type") = "")
       .def("assign_file_path", &PyField::AssignFilePath, py::arg("path"), py::arg("name") = "")
-      .def("upload", &PyField::Upload)
-      .def("assign_float", &PyField::AssignFloat)
-      .def("assign_int", &PyField::AssignInt)
-      .def("assign_bool", &PyField::AssignBool)
-      .def("assign_string", &PyField::AssignString)
-      .def("assign_datetime", &PyField::AssignDatetime)
-      .def("add", &PyField::Add)
-      .def("remove", &PyField::Remove);
+      .def("upload", &PyField::Upload, py::arg("path"))
+      .def("assign_float", &PyField::AssignFloat, py::arg("value"))
+      .def("assign_int", &PyField::AssignInt, py::arg("value"))
+      .def("assign_bool", &PyField::AssignBool, py::arg("value"))
+      .def("assign_string", &PyField::AssignString, py::arg("value"))
+      .def("assign_datetime", &PyField::AssignDatetime, py::arg("seconds"))
+      .def("add", &PyField::Add, py::arg("values"))
+      .def("remove", &PyField::Remove, py::arg("values"));
 
   py::class_<PyRun>(m, "Run")
-      .def(py::init<const py::dict&>())
-      .def("field", &PyRun::Field)
+      .def(py::init<const py::dict&>(), py::arg("options"))
+      .def("field", &PyRun::Field, py::arg("path"))
       .def("wait", &PyRun::Wait, py::arg("timeout"))
       .def("stop", &PyRun::Stop, py::arg("state") = "succeeded")
       .def_property_readonly("id", &PyRun::Id)
@@ -450,6 +450,6 @@ PYBIND11_MODULE(_core, m) {
         py::arg("max_diff_bytes") = uint64_t{1} << 20,
         "The git repository around path (a dict), or None when there is none.");
 
-  m.def("resolve_options", &Resolve,
+  m.def("resolve_options", &Resolve, py::arg("options"),
         "The URL, token, project, mode and spool folder a run with these options would use.");
 }
