@@ -31,9 +31,10 @@ def _flatten(data: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 class Run:
     """One run. Made by nereid.init_run(); see there for the arguments.
 
-    Thread-safety: every method may be called from any thread. Log calls never block on the
+    Thread-safety: every method may be called from any thread. Log calls do not wait for the
     network: they write to the run's disk spool (the C++ core) and return; a background thread
-    uploads. Errors in a log call (invalid path, wrong type) raise at the call."""
+    uploads. (In mode="sync" each log call also waits for the server's ack, up to stop_timeout.)
+    Errors in a log call (invalid path, wrong type) raise at the call."""
 
     def __init__(self, project: Optional[str] = None, api_token: Optional[str] = None,
                  mode: Optional[str] = None, name: Optional[str] = None,
@@ -399,7 +400,7 @@ def init_run(project: Optional[str] = None, api_token: Optional[str] = None,
     NEREID_CUSTOM_RUN_ID. Extra keyword arguments: url, monitoring_period, stop_timeout,
     spool_dir, notebook_path (the .ipynb the run comes from, when detection cannot tell; see
     nereid.notebook.detect_notebook_path). Fails (NereidError) when the spool folder cannot be
-    made or an option is invalid; never waits for the server."""
+    made or an option is invalid (read-only without with_id). Never waits for the server."""
     allowed = {"url", "monitoring_period", "stop_timeout", "spool_dir", "notebook_path"}
     unknown = set(kwargs) - allowed
     if unknown:

@@ -139,8 +139,11 @@ def test_read_only_mode_reads_and_refuses_writes(make_run, server):
     reader.stop()
     f = server.fields(writer.id)
     assert f["loss"]["count"] == 2 and f["sys/state"]["value"] == "succeeded"
-    with pytest.raises(nereid.NereidError):
+    with pytest.raises(nereid.NereidValueError):
         make_run(mode="read-only")  # nothing to read without with_id
+    ghost = make_run(mode="read-only", with_id="SAND-999999")  # init_run does not ask the server
+    with pytest.raises(nereid.NotFoundError):
+        ghost["params/lr"].fetch()
 
 
 def test_debug_mode_validates_and_stores_nothing(make_run, server, tmp_path):
