@@ -1,5 +1,5 @@
 """Process-level behaviour, each in a real child process: automatic capture, an uncaught
-exception, SIGTERM, fork, offline mode + `nereid sync`."""
+exception, SIGTERM and SIGINT, fork, offline mode + `nereid sync`."""
 
 import os
 import signal
@@ -124,13 +124,14 @@ def test_uncaught_exception_marks_failed_with_traceback(server, env, tmp_path):
     assert server.series(rid, "x")["values"] == [1.0]
 
 
-def test_sigterm_marks_aborted_after_flushing(server, env, tmp_path):
-    script = tmp_path / "term.py"
-    script.write_text(textwrap.dedent("""
+def start_logging_child(tmp_path, env, points=100):
+    """A child that logs `points` points, says READY and sleeps: (process, its run id)."""
+    script = tmp_path / "signalled.py"
+    script.write_text(textwrap.dedent(f"""
         import time, nereid
         run = nereid.init_run(capture_hardware_metrics=False, flush_period=0.2)
         print("RUN_ID=" + run.id, flush=True)
-        for i in range(100):
+        for i in range({points}):
             run["x"].append(float(i))
         print("READY", flush=True)
         time.sleep(60)
@@ -143,14 +144,24 @@ def test_sigterm_marks_aborted_after_flushing(server, env, tmp_path):
         assert line, p.stderr.read()
         lines.append(line)
         if line.startswith("READY"):
-            break
-    p.send_signal(signal.SIGTERM)
+            return p, run_id_from("".join(lines))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_marks_aborted_after_flushing(server, env, tmp_path, signum):
+    p, rid = start_logging_child(tmp_path, env)
+    p.send_signal(signum)
     rc = p.wait(60)
-    assert rc == -signal.SIGTERM
-    rid = run_id_from("".join(lines))
+    stderr = p.stderr.read()
+    # Python's own exit for the signal: killed by it (SIGTERM, or SIGINT after KeyboardInterrupt).
+    assert rc == -signum, stderr
     f = server.fields(rid)
     assert f["sys/state"]["value"] == "aborted"
+    assert "sys/failed" not in f or f["sys/failed"]["value"] is False
     assert server.series(rid, "x")["values"] == [float(i) for i in range(100)]
+    if signum == signal.SIGINT:  # a KeyboardInterrupt: its traceback is kept, and still printed
+        assert "KeyboardInterrupt" in stderr
+        assert "KeyboardInterrupt" in server.series(rid, "monitoring/traceback")["values"][0]
 
 
 def test_fork_while_logging_child_cannot_corrupt_parent(server, env, tmp_path):
