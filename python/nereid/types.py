@@ -1,4 +1,4 @@
-"""Value types of the logging API: File (and File.as_image), as in neptune.types."""
+"""Value types of the logging API: File (and File.as_image) and GitRef, as in neptune.types."""
 
 from __future__ import annotations
 
@@ -60,6 +60,30 @@ class File:
     def __repr__(self) -> str:
         where = f"path={self.path!r}" if self.path else f"{len(self.content)} bytes"
         return f"File({where}, name={self.name!r})"
+
+
+class GitRef:
+    """Which git repository init_run(git_ref=...) records, as neptune.types.GitRef:
+    GitRef(repository_path="/src/repo") reads that one, GitRef() the one around the entry
+    script, GitRef.DISABLED none (as git_ref=False)."""
+
+    DISABLED: "GitRef"
+
+    def __init__(self, repository_path: Optional[str] = None):
+        self.repository_path = os.fspath(repository_path) if repository_path else None
+        self._enabled = True
+
+    def __bool__(self) -> bool:
+        return self._enabled
+
+    def __repr__(self) -> str:
+        if not self._enabled:
+            return "GitRef.DISABLED"
+        return f"GitRef(repository_path={self.repository_path!r})"
+
+
+GitRef.DISABLED = GitRef()
+GitRef.DISABLED._enabled = False
 
 
 def _to_png(image: Any) -> bytes:

@@ -1,5 +1,6 @@
 """Automatic capture beyond test_lifecycle's end-to-end run: source_files globs, the heartbeat,
-hardware capture without NVML, and multiprocessing children (spawn and fork)."""
+hardware capture without NVML, multiprocessing children (spawn and fork), each capture switched
+off, and git_ref's choice of repository."""
 
 import ctypes
 import datetime as dt
@@ -13,7 +14,7 @@ import pytest
 
 from conftest import child_env
 from nereid import capture
-from test_lifecycle import run_id_from
+from test_lifecycle import run_id_from, run_script
 
 
 def wait_until(what, condition, timeout=60.0):
@@ -159,3 +160,66 @@ def test_multiprocessing_children_log_safely(server, env, tmp_path, method):
                     if "printed" in v]
     else:
         assert "DONE [0, 1, 2, 3]" in r.stdout
+
+
+def git_repo(path):
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    (path / "a.txt").write_text("a\n")
+    subprocess.run(["git", "-C", str(path), "add", "a.txt"], check=True)
+    subprocess.run(["git", "-C", str(path), "-c", "user.email=a@b", "-c", "user.name=a",
+                    "commit", "-q", "-m", "first"], check=True)
+    return path
+
+
+def test_capture_switched_off_records_nothing_but_the_heartbeat(server, env, tmp_path):
+    git_repo(tmp_path)
+    r = run_script(tmp_path, env, """
+        import sys, time, nereid
+        run = nereid.init_run(capture_stdout=False, capture_stderr=False, git_ref=False,
+                              capture_hardware_metrics=False, capture_traceback=False,
+                              source_files=[], monitoring_period=0.05, flush_period=0.2)
+        print("RUN_ID=" + run.id, flush=True)
+        print("to stdout", flush=True)
+        sys.stderr.write("to stderr\\n")
+        # Until the monitor thread has been round twice (it would sample hardware each time).
+        run.wait()
+        first = run["sys/ping_time"].fetch()
+        while True:
+            run.wait()
+            if run["sys/ping_time"].fetch() != first:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("boom")
+    """)
+    assert r.returncode == 1 and "boom" in r.stderr
+    f = server.fields(run_id_from(r.stdout))
+    assert f["sys/state"]["value"] == "failed" and f["sys/failed"]["value"] is True
+    assert sorted(k for k in f if k.startswith(("monitoring/", "source_code/"))) == []
+
+
+def test_git_ref_chooses_the_repository(server, env, tmp_path):
+    git_repo(tmp_path)
+    other = git_repo(tmp_path / "elsewhere" / "other")
+    r = run_script(tmp_path, env, f"""
+        import nereid
+        from nereid.types import GitRef
+        import nereid.compat.neptune as neptune
+        kw = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False,
+                  source_files=[], flush_period=0.2)
+        refs = {{"default": GitRef(), "other": GitRef(repository_path={str(other)!r}),
+                "disabled": GitRef.DISABLED, "neptune": neptune.types.GitRef.DISABLED}}
+        for label, ref in refs.items():
+            run = nereid.init_run(git_ref=ref, **kw)
+            run.stop()
+            print(label + "=" + run.id, flush=True)
+    """)
+    assert r.returncode == 0, r.stderr
+    ids = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+
+    def git_root(label):
+        return server.fields(ids[label]).get("source_code/git/root", {}).get("value")
+
+    assert git_root("default") == str(tmp_path.resolve())
+    assert git_root("other") == str(other.resolve())
+    assert git_root("disabled") is None and git_root("neptune") is None
