@@ -154,6 +154,14 @@ class Project:
             raise AttributeError(name)
         raise exc.unsupported(f"Project.{name}()")
 
+    # Neptune's project-level fields (project["general/brief"] = ...) have no place in nereid:
+    # without these, Python would raise a TypeError that does not say so.
+    def __getitem__(self, path: str) -> Any:
+        raise exc.unsupported(f"project[{path!r}]", "projects hold runs, not fields")
+
+    def __setitem__(self, path: str, value: Any) -> None:
+        raise exc.unsupported(f"project[{path!r}] = ...", "projects hold runs, not fields")
+
 
 def _as_list(v: Any) -> List[Any]:
     if v is None:

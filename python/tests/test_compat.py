@@ -102,6 +102,11 @@ def test_arguments_nereid_cannot_honour_raise_naming_them(neptune_env):
             neptune.init_run(**kwargs, **QUIET)
     with pytest.raises(nereid.NereidUnsupportedError, match="proxies"):
         neptune.init_project(proxies={"https": "http://proxy:3128"})
+    project = neptune.init_project()
+    with pytest.raises(nereid.NereidUnsupportedError, match=r"project\['general/brief'\]"):
+        project["general/brief"] = "a project-level field"
+    with pytest.raises(nereid.NereidUnsupportedError, match=r"project\['general/brief'\]"):
+        project["general/brief"].fetch()
 
 
 @pytest.mark.parametrize("callback", ["on_error_callback", "on_warning_callback",
