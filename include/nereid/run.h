@@ -162,6 +162,9 @@ class Run {
   // in the spool; the returned status (and stderr) then names the `nereid sync` command that
   // uploads it. Calling it again returns OK and does nothing. Log calls after Stop are refused.
   Status Stop(RunState state = RunState::kSucceeded);
+  // The same, waiting at most `timeout` instead of the run's stop_timeout (Neptune's
+  // run.stop(seconds=...)).
+  Status Stop(RunState state, std::chrono::milliseconds timeout);
 
   // The server's run id ("SAND-7"); empty until the sender created the run (or for offline runs).
   std::string id() const;

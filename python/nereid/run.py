@@ -166,9 +166,10 @@ class Run:
         self._core.wait(1e9 if timeout is None else timeout)
 
     def stop(self, seconds: Optional[float] = None, state: str = "succeeded") -> None:
-        """Stops capture, sets sys/state, uploads what is left (waits at most the run's
-        stop_timeout) and ends the run. What did not reach the server stays in the spool and a
-        message on stderr names the `nereid sync` command. Calling it again does nothing."""
+        """Stops capture, sets sys/state, uploads what is left (waits at most `seconds`, by
+        default the run's stop_timeout) and ends the run. What did not reach the server stays in
+        the spool and a message on stderr names the `nereid sync` command. Calling it again does
+        nothing."""
         with self._lock:
             if self._stopped:
                 return
@@ -177,7 +178,7 @@ class Run:
             self._capture.stop()
         if self._notebook is not None:
             self._notebook.join()  # its fields go into the run before the run ends
-        self._core.stop(state)
+        self._core.stop(state, seconds)
 
     def _stop_if_running(self, state: str) -> None:
         if os.getpid() == self._pid:
@@ -262,7 +263,7 @@ class Run:
         self.wait(timeout=timeout)
 
     def close(self, timeout: Optional[float] = None) -> None:
-        self.stop()
+        self.stop(seconds=timeout)
 
     def terminate(self) -> None:
         self.stop(state="aborted")

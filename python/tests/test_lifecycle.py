@@ -3,6 +3,7 @@ exception, SIGTERM and SIGINT, fork, offline mode + `nereid sync`."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -238,3 +239,25 @@ def test_offline_then_nereid_sync(server, env, tmp_path):
     rid = runs[0]["id"]
     assert server.fields(rid)["params/lr"]["value"] == 0.5
     assert server.series(rid, "loss")["values"] == [3.0, 2.0, 1.0]
+
+
+def test_stop_seconds_bounds_the_wait_for_an_unreachable_server(env, tmp_path):
+    # stop_timeout is an hour: only stop(seconds=) / close(timeout=) let the script end in time.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    r = run_script(tmp_path, dict(env, NEREID_URL=f"http://127.0.0.1:{port}"), """
+        import nereid
+        from nereid.compat.neptune_scale import Run
+        run = nereid.init_run(capture_hardware_metrics=False, stop_timeout=3600)
+        run["x"].append(1.0)
+        run.stop(seconds=0.2)
+        print("STOPPED", flush=True)
+        scale = Run(run_id="unreachable", enable_console_log_capture=False)
+        scale.log_metrics({"x": 1.0}, step=0)
+        scale.close(timeout=0.2)  # its stop_timeout is the default, 60 s
+        print("CLOSED", flush=True)
+    """, timeout=50)
+    assert r.returncode == 0, r.stderr
+    assert "STOPPED" in r.stdout and "CLOSED" in r.stdout
+    assert r.stderr.count("nereid sync") >= 2  # the data stays in the spool, and it says so

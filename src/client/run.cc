@@ -63,7 +63,10 @@ Status Run::Wait(std::chrono::milliseconds timeout) {
   return impl_->Wait(timeout);
 }
 Status Run::Stop(RunState state) {
-  return impl_->Stop(state);
+  return impl_->Stop(state, std::nullopt);
+}
+Status Run::Stop(RunState state, std::chrono::milliseconds timeout) {
+  return impl_->Stop(state, timeout);
 }
 std::string Run::id() const {
   return impl_->id();

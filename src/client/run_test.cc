@@ -296,6 +296,20 @@ TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   EXPECT_TRUE(server_.floats()["y"].empty());
 }
 
+TEST_F(RunTest, StopWithATimeoutWaitsThatLongNotTheStopTimeout) {
+  server_.SetAlways(Fault::k503);
+  RunOptions o = Options();
+  o.stop_timeout = std::chrono::hours(1);  // were it used, the test would not end
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  (*run)["y"].Append(1.0);
+  std::string dir = run->spool_path();
+  Status s = run->Stop(RunState::kAborted, 100ms);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("nereid sync " + dir), std::string::npos) << s.message();
+  EXPECT_TRUE(fs::exists(dir));
+}
+
 TEST_F(RunTest, UnfixableErrorIsReportedAndDataKept) {
   server_.SetAlways(Fault::k401);
   RunOptions o = Options();

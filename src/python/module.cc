@@ -283,7 +283,8 @@ class PyRun {
 
   // Returns the stop status message ("" when everything reached the server) rather than raising:
   // a stop that leaves data in the spool is not an error of the caller's program.
-  std::string Stop(const std::string& state) {
+  // timeout_s: at most this long instead of the run's stop_timeout (None: stop_timeout).
+  std::string Stop(const std::string& state, std::optional<double> timeout_s) {
     RunState st = RunState::kSucceeded;
     if (state == "failed") {
       st = RunState::kFailed;
@@ -295,7 +296,7 @@ class PyRun {
     Status s;
     {
       py::gil_scoped_release release;
-      s = holder_->run->Stop(st);
+      s = timeout_s ? holder_->run->Stop(st, ToMillis(*timeout_s)) : holder_->run->Stop(st);
     }
     return s.ok() ? std::string() : s.message();
   }
@@ -436,7 +437,7 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<const py::dict&>(), py::arg("options"))
       .def("field", &PyRun::Field, py::arg("path"))
       .def("wait", &PyRun::Wait, py::arg("timeout"))
-      .def("stop", &PyRun::Stop, py::arg("state") = "succeeded")
+      .def("stop", &PyRun::Stop, py::arg("state") = "succeeded", py::arg("timeout") = py::none())
       .def_property_readonly("id", &PyRun::Id)
       .def_property_readonly("custom_run_id", &PyRun::CustomRunId)
       .def_property_readonly("spool_path", &PyRun::SpoolPath)
