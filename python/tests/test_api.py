@@ -274,3 +274,51 @@ def test_nan_inf_and_negative_zero_roundtrip_single_points(make_run):
     run.wait()
     got = run["s"].fetch_values()["value"].to_numpy()
     assert np.array_equal(got.view(np.uint64), np.array(vals).view(np.uint64))
+
+
+def test_the_smaller_neptune_calls(make_run, server, tmp_path):
+    import io
+
+    from nereid.utils import stringify_unsupported
+
+    run = make_run(tags=["small"])
+    run["cfg"] = stringify_unsupported({"layers": [64, 32], "act": None, "lr": 0.1,
+                                        "when": dt.datetime(2026, 1, 1)})
+    run.log_configs({"opt": {"betas": (0.9, 0.99)}}, cast_unsupported=True)
+    with pytest.raises(TypeError):
+        run.log_configs({"opt2": {"betas": (0.9, 0.99)}})  # without the cast: refused
+    p = tmp_path / "notes.md"
+    p.write_text("# notes\n")
+    run["files/path"].upload(File.from_path(str(p)))
+    run["files/content"].upload(File.from_content("some text"))
+    run["files/stream"].upload(File.from_stream(io.BytesIO(b"\x00\x01"), extension="bin"))
+    run.assign({"a": 1, "b": {"c": "d"}}, wait=True)  # wait: on the server when it returns
+    assert server.fields(run.id)["b/c"]["value"] == "d"
+    run["s"].append(1.0, wait=True)
+    assert server.series(run.id, "s")["values"] == [1.0]
+    run.sync()
+    assert server.get(run.get_url()[len(server.base_url):]).status_code == 200  # the run's page
+    f = server.fields(run.id)
+    assert f["cfg/layers"]["value"] == "[64, 32]" and f["cfg/lr"]["value"] == 0.1
+    assert f["cfg/act"]["value"] == "None" and f["cfg/when"]["type"] == "datetime"
+    assert f["opt/betas"]["value"] == "(0.9, 0.99)"
+    assert "opt2/betas" not in f
+    for path, want in (("files/path", b"# notes\n"), ("files/content", b"some text"),
+                       ("files/stream", b"\x00\x01")):
+        assert server.get(f"/api/v1/runs/{run.id}/file", params={"path": path}).content == want
+    assert f["files/content"]["value"]["name"].endswith(".txt")
+    run.terminate()  # neptune-scale: ends the run as aborted
+    assert server.fields(run.id)["sys/state"]["value"] == "aborted"
+
+    # fetch_runs_table's Neptune filters: tag, state, id.
+    done = make_run(tags=["small", "done"])
+    done.stop()
+    live = make_run(tags=["small"])
+    live.wait()
+    table = nereid.init_project().fetch_runs_table
+    ids = lambda t: sorted(t.to_pandas()["sys/id"].tolist())  # noqa: E731
+    assert ids(table(tag="done")) == [done.id]
+    assert ids(table(tag="small", state="active")) == [live.id]
+    assert ids(table(tag="small", state="inactive")) == sorted([run.id, done.id])
+    assert ids(table(tag="small", state=["aborted", "succeeded"])) == sorted([run.id, done.id])
+    assert ids(table(id=[live.id, done.id])) == sorted([live.id, done.id])

@@ -251,6 +251,10 @@ def test_stop_seconds_bounds_the_wait_for_an_unreachable_server(env, tmp_path):
         from nereid.compat.neptune_scale import Run
         run = nereid.init_run(capture_hardware_metrics=False, stop_timeout=3600)
         run["x"].append(1.0)
+        try:
+            run.wait(timeout=0.1)
+        except nereid.UnavailableError as e:
+            print("WAIT: " + str(e), flush=True)
         run.stop(seconds=0.2)
         print("STOPPED", flush=True)
         scale = Run(run_id="unreachable", enable_console_log_capture=False)
@@ -260,4 +264,5 @@ def test_stop_seconds_bounds_the_wait_for_an_unreachable_server(env, tmp_path):
     """, timeout=50)
     assert r.returncode == 0, r.stderr
     assert "STOPPED" in r.stdout and "CLOSED" in r.stdout
+    assert "not yet acknowledged" in r.stdout and "cannot reach" in r.stdout  # wait() raised
     assert r.stderr.count("nereid sync") >= 2  # the data stays in the spool, and it says so
