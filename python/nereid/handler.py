@@ -76,6 +76,9 @@ class Handler:
     def __repr__(self) -> str:
         return f"<nereid Handler {self._path!r}>"
 
+    def __reduce__(self):
+        self._run.__reduce__()  # raises, saying how a worker process logs into this run
+
     @property
     def path(self) -> str:
         return self._path

@@ -112,6 +112,13 @@ class Run:
     def __contains__(self, path: str) -> bool:
         return self.exists(path)
 
+    def __reduce__(self):
+        # Sending a run to a spawned worker (multiprocessing pickles arguments) cannot work: the
+        # spool and sender live in this process. Say what does.
+        raise exc.NereidTypeError(
+            "a nereid Run cannot be pickled into another process; in the worker, make a run "
+            f"that joins this one: nereid.init_run(custom_run_id={self.custom_run_id!r})")
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -223,3 +223,12 @@ def test_git_ref_chooses_the_repository(server, env, tmp_path):
     assert git_root("default") == str(tmp_path.resolve())
     assert git_root("other") == str(other.resolve())
     assert git_root("disabled") is None and git_root("neptune") is None
+
+
+def test_a_run_sent_to_another_process_says_how_to_join_it(make_run):
+    import pickle
+
+    run = make_run(custom_run_id="pickled-1")
+    for obj in (run, run["train/loss"]):
+        with pytest.raises(TypeError, match=r"init_run\(custom_run_id='pickled-1'\)"):
+            pickle.dumps(obj)
