@@ -7,6 +7,7 @@ import os
 from typing import Any, Optional
 
 from nereid._png import encode_png
+from nereid.exceptions import NereidTypeError, NereidValueError
 
 
 class File:
@@ -19,7 +20,7 @@ class File:
                  name: Optional[str] = None, content_type: str = "",
                  extension: Optional[str] = None):
         if (path is None) == (content is None):
-            raise ValueError("File needs exactly one of path= or content=")
+            raise NereidValueError("File needs exactly one of path= or content=")
         self.path = os.fspath(path) if path is not None else None
         self.content = bytes(content) if content is not None else None
         if name is None:
@@ -105,7 +106,7 @@ def _to_png(image: Any) -> bytes:
         a = a.astype(np.uint8) * 255
     elif a.dtype != np.uint8:
         if not np.issubdtype(a.dtype, np.number):
-            raise TypeError(f"File.as_image: cannot make an image of dtype {a.dtype}")
+            raise NereidTypeError(f"File.as_image: cannot make an image of dtype {a.dtype}")
         # Floats are taken as [0, 1] (as in Neptune); anything outside is clipped.
         f = np.nan_to_num(a.astype(np.float64), nan=0.0)
         if np.issubdtype(a.dtype, np.integer):

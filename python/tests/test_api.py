@@ -322,3 +322,23 @@ def test_the_smaller_neptune_calls(make_run, server, tmp_path):
     assert ids(table(tag="small", state="inactive")) == sorted([run.id, done.id])
     assert ids(table(tag="small", state=["aborted", "succeeded"])) == sorted([run.id, done.id])
     assert ids(table(id=[live.id, done.id])) == sorted([live.id, done.id])
+
+
+def test_as_image_takes_tensors_and_every_numeric_dtype():
+    torch = pytest.importorskip("torch")
+    gray = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)
+    assert File.as_image(torch.from_numpy(gray)).content == File.as_image(gray).content
+    rgb = np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3) * 20
+    assert File.as_image(torch.from_numpy(rgb)).content == File.as_image(rgb).content
+    # bool -> 0/255, integers clipped to 0..255 (not scaled), one channel squeezed.
+    assert File.as_image(np.array([[True, False]])).content == \
+        File.as_image(np.array([[255, 0]], dtype=np.uint8)).content
+    assert File.as_image(np.array([[-5, 300]], dtype=np.int64)).content == \
+        File.as_image(np.array([[0, 255]], dtype=np.uint8)).content
+    assert File.as_image(np.zeros((2, 2, 1))).content == File.as_image(np.zeros((2, 2))).content
+    with pytest.raises(nereid.NereidTypeError):
+        File.as_image(np.array([["a"]]))
+    with pytest.raises(nereid.NereidValueError, match="(H, W)"):
+        File.as_image(np.zeros((2, 2, 2)))
+    with pytest.raises(nereid.NereidValueError):
+        File(path="a", content=b"b")
