@@ -217,6 +217,10 @@ class Handler:
         st = None if steps is None else np.asarray(steps, dtype=np.float64)
         if st is not None and st.shape != arr.shape:
             raise exc.NereidValueError("extend: steps must be as long as values")
+        if st is not None and not np.isfinite(st).all():
+            # As append does; the core alone would skip those points without a word.
+            raise exc.NereidValueError(
+                f"extend: every step of {self._path!r} must be finite; nothing logged")
         ts = None
         if timestamps is not None:
             if st is None:

@@ -342,3 +342,25 @@ def test_as_image_takes_tensors_and_every_numeric_dtype():
         File.as_image(np.zeros((2, 2, 2)))
     with pytest.raises(nereid.NereidValueError):
         File(path="a", content=b"b")
+
+
+def test_non_finite_steps_and_times_raise_and_the_run_goes_on(make_run, server):
+    run = make_run()
+    bad = [
+        lambda: run["f"].append(1.0, step=math.nan),
+        lambda: run["s"].append("text", step=math.inf),  # once went to the server, which
+        lambda: run["i"].append(File(content=b"x"), step=math.nan),  # refused the whole batch
+        lambda: run["f"].extend([1.0, 2.0], steps=[1.0, math.nan]),
+        lambda: run["f"].append(1.0, step=1, timestamp=math.nan),
+        lambda: run["f"].append(1.0, step=1, timestamp=1e300),
+        lambda: run["f"].extend([1.0], steps=[1.0], timestamps=[-math.inf]),
+    ]
+    for call in bad:
+        with pytest.raises(nereid.NereidValueError, match="finite"):
+            call()
+    run["f"].append(3.0, step=5)
+    run["s"].append("after", step=5)
+    run.wait(timeout=60)  # nothing poisoned the spool: everything after arrives
+    assert server.series(run.id, "f")["values"] == [3.0]
+    assert server.series(run.id, "s")["values"] == ["after"]
+    assert "i" not in server.fields(run.id)

@@ -32,6 +32,14 @@ int64_t Micros(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
+// A point with a NaN or infinite step is refused here, at the call: the server refuses the whole
+// batch that holds it, which would keep every later record of the run in the spool.
+bool StepIsFinite(client::RunImpl* run, const std::string& path, double step) {
+  if (std::isfinite(step)) return true;
+  run->Report(InvalidArgument("step of " + path + " must be finite; point not logged"));
+  return false;
+}
+
 }  // namespace
 
 // ---- Run ----
@@ -158,19 +166,11 @@ void Field::Append(double value) {
   if (valid_) run_->LogFloat(path_, value, 0, false, NowMicros());
 }
 void Field::Append(double value, double step) {
-  if (!valid_) return;
-  if (!std::isfinite(step)) {
-    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
-    return;
-  }
+  if (!valid_ || !StepIsFinite(run_, path_, step)) return;
   run_->LogFloat(path_, value, step, true, NowMicros());
 }
 void Field::Append(double value, double step, TimePoint time) {
-  if (!valid_) return;
-  if (!std::isfinite(step)) {
-    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
-    return;
-  }
+  if (!valid_ || !StepIsFinite(run_, path_, step)) return;
   run_->LogFloat(path_, value, step, true, Micros(time));
 }
 void Field::Extend(std::span<const double> values) {
@@ -212,7 +212,7 @@ void Field::Append(std::string_view value) {
                   client::EncodeStringPoint(path_, value, 0, NowMicros()));
 }
 void Field::Append(std::string_view value, double step) {
-  if (!valid_) return;
+  if (!valid_ || !StepIsFinite(run_, path_, step)) return;
   run_->LogRecord(RecordType::kStringPoint, client::kFlagHasStep,
                   client::EncodeStringPoint(path_, value, step, NowMicros()));
 }
@@ -228,7 +228,7 @@ void Field::Append(const File& file) {
 }
 void Field::Append(const File& file, double step) {
   client::FileRefData ref;
-  if (valid_ && run_->StoreFile(file, &ref)) {
+  if (valid_ && StepIsFinite(run_, path_, step) && run_->StoreFile(file, &ref)) {
     run_->LogRecord(RecordType::kFilePoint, client::kFlagHasStep,
                     client::EncodeFilePoint(path_, ref, step, NowMicros()));
   }

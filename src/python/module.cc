@@ -73,7 +73,16 @@ void OnError(RunHolder* holder, const Status& status) {
   if (holder->async_errors.size() < 1000) holder->async_errors.push_back(status.message());
 }
 
-TimePoint ToTime(double seconds) {
+// Seconds since the epoch as a TimePoint. Raises NereidValueError for NaN, ±Inf or a time the
+// clock cannot hold (about 1678..2262), whose conversion would be undefined. Needs the GIL.
+TimePoint ToTime(double seconds, const char* what) {
+  constexpr double kLimit = 9.2e9;  // system_clock counts int64 nanoseconds: ±9.22e9 s
+  if (!(std::abs(seconds) < kLimit)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", seconds);
+    ThrowStatus(InvalidArgument(std::string(what) + " must be a finite time between the years " +
+                                "1678 and 2262 (seconds since the epoch), not " + shown));
+  }
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::duration<double>(seconds)));
 }
@@ -111,9 +120,10 @@ class PyField {
   }
 
   void AppendFloat(double value, std::optional<double> step, std::optional<double> time_s) {
+    const TimePoint time = time_s ? ToTime(*time_s, "append: the timestamp") : TimePoint();
     Call([&](Field& f) {
       if (time_s && step) {
-        f.Append(value, *step, ToTime(*time_s));
+        f.Append(value, *step, time);
       } else if (step) {
         f.Append(value, *step);
       } else {
@@ -144,8 +154,7 @@ class PyField {
       const double* t = timestamps->data();
       times.reserve(static_cast<size_t>(timestamps->size()));
       for (py::ssize_t i = 0; i < timestamps->size(); ++i) {
-        if (!std::isfinite(t[i])) throw py::value_error("extend: a timestamp is NaN or infinite");
-        times.push_back(ToTime(t[i]));
+        times.push_back(ToTime(t[i], "extend: every timestamp"));
       }
     }
     if (steps) {
@@ -207,7 +216,8 @@ class PyField {
     Call([&](Field& f) { f = v; });
   }
   void AssignDatetime(double seconds) {
-    Call([&](Field& f) { f = ToTime(seconds); });
+    const TimePoint time = ToTime(seconds, "a datetime");
+    Call([&](Field& f) { f = time; });
   }
   void Add(const std::vector<std::string>& values) {
     Call([&](Field& f) { f.Add(values); });
