@@ -132,6 +132,7 @@ class Field {
   client::RunImpl* run_;
   std::string path_;
   bool valid_;  // the path passed validation; an invalid handle reports and drops every call
+  bool sys_;    // the path is under sys/, where the server takes only some writes
 };
 
 class Run {

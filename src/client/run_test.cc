@@ -14,6 +14,7 @@
 #include "client/spool_writer.h"
 #include "client/uploader.h"
 #include "client/writer_dir.h"
+#include "common/field_rules.h"
 #include "nereid/nereid.h"
 
 namespace nereid::client {
@@ -343,6 +344,40 @@ TEST_F(RunTest, InvalidCallsAreReportedAndDebugModeStoresNothing) {
   EXPECT_TRUE(run->Stop().ok());
   EXPECT_FALSE(fs::exists(home_));
   EXPECT_EQ(server_.requests(), 0);
+}
+
+// Writes the server refuses (wire/validate.cc) would hold up the whole batch, and every later record
+// behind it; they are refused at the call instead, and the rest arrives.
+TEST_F(RunTest, WritesTheServerWouldRefuseAreRefusedAtTheCall) {
+  auto run = Run::Create(Options());
+  ASSERT_TRUE(run.ok());
+  (*run)["sys/state"] = "done";
+  (*run)["sys/id"] = "MINE-1";
+  (*run)["sys/name"] = 5.0;
+  (*run)["sys/tags"] = "x";
+  (*run)["sys/failed"].Append(1.0);
+  (*run)["notes"].Append(std::string(common::kMaxStringBytes + 1, 'x'));
+  (*run)["notes"] = std::string_view("\xff\xfe");
+  (*run)["tags"].Add({"ok", "\xc3"});
+  (*run)["model"] = File::FromBytes("weights", "");
+  (*run)["images"].Append(File::FromBytes("png", "a/b.png"));
+  const std::string refused = Errors();
+  for (const char* why : {"'sys/state' takes one of", "'sys/id' is set by the server",
+                          "'sys/name' takes a string", "'sys/tags' is a string set",
+                          "'sys/failed' takes a bool", "is 1048577 bytes; the limit is 1048576",
+                          "is not valid UTF-8", "the file has no name", "contains '/'"}) {
+    EXPECT_NE(refused.find(why), std::string::npos) << why << "\n" << refused;
+  }
+  // What the server takes under sys/ still goes, and so does everything after.
+  (*run)["sys/name"] = "named";
+  (*run)["sys/tags"].Add({"resnet"});
+  (*run)["notes"] = "fine";
+  (*run)["x"].Append(1.0);
+  ASSERT_TRUE(run->Wait(20s).ok()) << Errors();
+  EXPECT_EQ(server_.strings()["sys/name"], "named");
+  EXPECT_EQ(server_.strings()["notes"], "fine");
+  EXPECT_EQ(server_.floats()["x"], std::vector<double>{1.0});
+  EXPECT_TRUE(run->Stop().ok());
 }
 
 // A file copied into a spool on a full disk: the copy must fail loudly, never leave a short blob
