@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+import re
 import zlib
 
 import numpy as np
@@ -364,3 +365,33 @@ def test_non_finite_steps_and_times_raise_and_the_run_goes_on(make_run, server):
     assert server.series(run.id, "f")["values"] == [3.0]
     assert server.series(run.id, "s")["values"] == ["after"]
     assert "i" not in server.fields(run.id)
+
+
+def test_writes_the_server_would_refuse_raise_at_the_call(make_run, server):
+    # Each of these, sent, made the server refuse its whole batch: the run stalled behind it.
+    run = make_run()
+    refused = [
+        (lambda: run.assign({"sys/state": "done"}), "'sys/state' takes one of"),
+        (lambda: run["sys/id"].assign("MINE-1"), "set by the server"),
+        (lambda: run["sys/name"].assign(5), "'sys/name' takes a string"),
+        (lambda: run["sys/tags"].assign("x"), "'sys/tags' is a string set"),
+        (lambda: run["notes"].append("x" * (1 << 20 + 1)), "the limit is 1048576"),
+        (lambda: run["notes2"].assign("bad \udcff byte"), "not valid UTF-8"),
+        (lambda: run["tags"].add(["ok", "\ud800"]), "not valid UTF-8"),
+        (lambda: run["model"].upload(File(content=b"w", name="")), "has no name"),
+        (lambda: run["imgs"].append(File(content=b"w", name="a/b.png")), "contains '/'"),
+        (lambda: run["big"].assign(2**64), "64 bits"),
+    ]
+    for call, why in refused:
+        with pytest.raises(nereid.NereidValueError, match=re.escape(why)):
+            call()
+    run["notes"].append(2.0)  # a refused write fixed no kind: notes may still be a float series
+    run["sys/name"] = "renamed"  # what the server takes under sys/ still goes
+    run["sys/tags"].add("kept")
+    run["after"].append(1.0)
+    run.wait(timeout=60)
+    f = server.fields(run.id)
+    assert f["sys/name"]["value"] == "renamed" and f["sys/tags"]["value"] == ["kept"]
+    assert server.series(run.id, "after")["values"] == [1.0]
+    assert server.series(run.id, "notes")["values"] == [2.0]
+    assert not {"notes2", "tags", "model", "imgs", "big"} & set(f)
