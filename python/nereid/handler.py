@@ -98,7 +98,9 @@ class Handler:
         raises TypeError here."""
         try:
             core_call(*args)
-        except TypeError:
+        except TypeError as e:
+            if isinstance(e, exc.NereidError):
+                raise  # the core's own verdict, not pybind11's
             raise exc.NereidValueError(
                 f"a string for {self._path!r} is not valid UTF-8 (it holds a lone surrogate); "
                 "nothing logged") from None

@@ -375,7 +375,7 @@ def test_writes_the_server_would_refuse_raise_at_the_call(make_run, server):
         (lambda: run["sys/id"].assign("MINE-1"), "set by the server"),
         (lambda: run["sys/name"].assign(5), "'sys/name' takes a string"),
         (lambda: run["sys/tags"].assign("x"), "'sys/tags' is a string set"),
-        (lambda: run["notes"].append("x" * (1 << 20 + 1)), "the limit is 1048576"),
+        (lambda: run["notes"].append("x" * ((1 << 20) + 1)), "the limit is 1048576"),
         (lambda: run["notes2"].assign("bad \udcff byte"), "not valid UTF-8"),
         (lambda: run["tags"].add(["ok", "\ud800"]), "not valid UTF-8"),
         (lambda: run["model"].upload(File(content=b"w", name="")), "has no name"),
