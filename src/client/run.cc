@@ -15,10 +15,10 @@
 namespace nereid {
 
 using client::EncodeAssignNumber;
-using common::SysWrite;
 using client::EncodeAssignString;
 using client::RecordType;
 using client::ValueKind;
+using common::SysWrite;
 
 namespace {
 

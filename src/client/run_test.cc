@@ -346,8 +346,8 @@ TEST_F(RunTest, InvalidCallsAreReportedAndDebugModeStoresNothing) {
   EXPECT_EQ(server_.requests(), 0);
 }
 
-// Writes the server refuses (wire/validate.cc) would hold up the whole batch, and every later record
-// behind it; they are refused at the call instead, and the rest arrives.
+// Writes the server refuses (wire/validate.cc) would hold up the whole batch, and every later
+// record behind it; they are refused at the call instead, and the rest arrives.
 TEST_F(RunTest, WritesTheServerWouldRefuseAreRefusedAtTheCall) {
   auto run = Run::Create(Options());
   ASSERT_TRUE(run.ok());

@@ -39,8 +39,8 @@ Status CheckSysWrite(std::string_view path, SysWrite kind, std::string_view valu
     return InvalidArgument(quoted + " takes a string");
   }
   if (path == "sys/state") {
-    if (kind == SysWrite::kString && (value == "running" || value == "succeeded" ||
-                                      value == "failed" || value == "aborted")) {
+    if (kind == SysWrite::kString &&
+        (value == "running" || value == "succeeded" || value == "failed" || value == "aborted")) {
       return Status::Ok();
     }
     return InvalidArgument(

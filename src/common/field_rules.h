@@ -30,9 +30,10 @@ enum class SysWrite {
   kOther,            // any other assign, any series point, a file
 };
 
-// OK for a path outside sys/. For "sys" itself or under sys/, only: sys/name, sys/description (string),
-// sys/state (one of running|succeeded|failed|aborted), sys/failed (bool), sys/tags (string set
-// changes), sys/ping_time (datetime); anything else is InvalidArgument saying what is allowed.
+// OK for a path outside sys/. For "sys" itself or under sys/, only: sys/name, sys/description
+// (string), sys/state (one of running|succeeded|failed|aborted), sys/failed (bool), sys/tags
+// (string set changes), sys/ping_time (datetime); anything else is InvalidArgument saying what is
+// allowed.
 Status CheckSysWrite(std::string_view path, SysWrite kind, std::string_view value = {});
 
 }  // namespace nereid::common
