@@ -138,9 +138,9 @@ class Field {
 class Run {
  public:
   // Creates the run's spool folder and, unless offline/debug, starts the background sender, which
-  // creates or joins the run on the server. Does no network I/O itself except in read-only mode
-  // (where it checks that the run exists). Fails when the spool folder cannot be created or an
-  // option is invalid.
+  // creates or joins the run on the server. Does no network I/O itself, in any mode (a read-only
+  // run with a wrong run_id finds out at its first Fetch). Fails when the spool folder cannot be
+  // created or an option is invalid (read-only without run_id).
   static Result<Run> Create(RunOptions options);
 
   Run(Run&&) noexcept;
