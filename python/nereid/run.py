@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 import os
 import threading
 import time
@@ -50,6 +51,14 @@ class Run:
             raise exc.NereidValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
         if isinstance(tags, str):
             tags = [tags]
+        elif tags is not None:
+            tags = list(tags)  # once: a generator is read here, not by the check below
+        if spool_dir is not None and isinstance(spool_dir, os.PathLike):
+            spool_dir = os.fspath(spool_dir)
+        _check_types(project=project, api_token=api_token, name=name, description=description,
+                     with_id=with_id, custom_run_id=custom_run_id, url=url, spool_dir=spool_dir,
+                     notebook_path=notebook_path, tags=tags, flush_period=flush_period,
+                     monitoring_period=monitoring_period, stop_timeout=stop_timeout)
         custom_run_id = custom_run_id or os.environ.get("NEREID_CUSTOM_RUN_ID") or None
         # capture_git off in the core: capture.py records git on a thread, from __main__'s folder.
         opts = dict(url=url, api_token=api_token, project=project, mode=mode, name=name,
@@ -348,6 +357,25 @@ class Run:
         with open(target, "wb") as f:
             f.write(data)
         return target
+
+
+def _check_types(tags: Any, flush_period: Any, monitoring_period: Any, stop_timeout: Any,
+                 **strings: Any) -> None:
+    """init_run's arguments, checked here so that a wrong type names its argument (the native
+    core would only say it cannot convert a Python object)."""
+    for arg, v in strings.items():
+        if v is not None and not isinstance(v, str):
+            raise exc.NereidTypeError(f"init_run({arg}=): expected a str, not {type(v).__name__}")
+    if tags is not None:
+        bad = [t for t in tags if not isinstance(t, str)]
+        if bad:
+            raise exc.NereidTypeError(
+                f"init_run(tags=): every tag is a str, not {type(bad[0]).__name__} ({bad[0]!r})")
+    for arg, v in (("flush_period", flush_period), ("monitoring_period", monitoring_period),
+                   ("stop_timeout", stop_timeout)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise exc.NereidTypeError(
+                f"init_run({arg}=): expected seconds as a number, not {type(v).__name__}")
 
 
 def _as_file(v: Any) -> File:

@@ -9,6 +9,7 @@ import textwrap
 import time
 import uuid
 
+import numpy as np
 import pytest
 
 import nereid
@@ -207,4 +208,19 @@ def plain_run(**kw):
     for k in ("capture_stdout", "capture_stderr", "capture_hardware_metrics",
               "capture_traceback"):
         kw.setdefault(k, False)
-    return nereid.init_run(git_ref=False, source_files=[], flush_period=0.2, **kw)
+    kw.setdefault("flush_period", 0.2)
+    return nereid.init_run(git_ref=False, source_files=[], **kw)
+
+
+def test_a_wrong_argument_type_names_the_argument(env, tmp_path):
+    for kwargs, arg in [(dict(name=5), "name"), (dict(project=["a/b"]), "project"),
+                        (dict(custom_run_id=7), "custom_run_id"), (dict(tags=["ok", 3]), "tags"),
+                        (dict(flush_period="5"), "flush_period"),
+                        (dict(stop_timeout=None), "stop_timeout")]:
+        with pytest.raises(nereid.NereidTypeError, match=rf"init_run\({arg}=\)"):
+            plain_run(**kwargs)
+    # What is close enough is taken: a path object, a tuple or generator of tags.
+    run = plain_run(mode="offline", spool_dir=tmp_path / "spool-path",
+                    tags=(t for t in ("a", "b")), flush_period=np.float32(0.5))
+    assert run.spool_path.startswith(str(tmp_path / "spool-path"))
+    run.stop()
