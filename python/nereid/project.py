@@ -43,6 +43,10 @@ class Project:
 
     def __init__(self, project: Optional[str] = None, api_token: Optional[str] = None,
                  mode: str = "read-only", url: Optional[str] = None):
+        for arg, v in (("project", project), ("api_token", api_token), ("url", url)):
+            if v is not None and not isinstance(v, str):  # named here; the core cannot say
+                raise exc.NereidTypeError(
+                    f"init_project({arg}=): expected a str, not {type(v).__name__}")
         resolved = _core.resolve_options({"project": project, "api_token": api_token,
                                           "url": url})
         self.project = resolved["project"]

@@ -219,6 +219,8 @@ def test_a_wrong_argument_type_names_the_argument(env, tmp_path):
                         (dict(stop_timeout=None), "stop_timeout")]:
         with pytest.raises(nereid.NereidTypeError, match=rf"init_run\({arg}=\)"):
             plain_run(**kwargs)
+    with pytest.raises(nereid.NereidTypeError, match=r"init_project\(project=\)"):
+        nereid.init_project(project=5)
     # What is close enough is taken: a path object, a tuple or generator of tags.
     run = plain_run(mode="offline", spool_dir=tmp_path / "spool-path",
                     tags=(t for t in ("a", "b")), flush_period=np.float32(0.5))
