@@ -132,14 +132,15 @@ class Field {
   client::RunImpl* run_;
   std::string path_;
   bool valid_;  // the path passed validation; an invalid handle reports and drops every call
+  bool sys_;    // the path is under sys/, where the server takes only some writes
 };
 
 class Run {
  public:
   // Creates the run's spool folder and, unless offline/debug, starts the background sender, which
-  // creates or joins the run on the server. Does no network I/O itself except in read-only mode
-  // (where it checks that the run exists). Fails when the spool folder cannot be created or an
-  // option is invalid.
+  // creates or joins the run on the server. Does no network I/O itself, in any mode (a read-only
+  // run with a wrong run_id finds out at its first Fetch). Fails when the spool folder cannot be
+  // created or an option is invalid (read-only without run_id).
   static Result<Run> Create(RunOptions options);
 
   Run(Run&&) noexcept;
@@ -162,6 +163,9 @@ class Run {
   // in the spool; the returned status (and stderr) then names the `nereid sync` command that
   // uploads it. Calling it again returns OK and does nothing. Log calls after Stop are refused.
   Status Stop(RunState state = RunState::kSucceeded);
+  // The same, waiting at most `timeout` instead of the run's stop_timeout (Neptune's
+  // run.stop(seconds=...)).
+  Status Stop(RunState state, std::chrono::milliseconds timeout);
 
   // The server's run id ("SAND-7"); empty until the sender created the run (or for offline runs).
   std::string id() const;

@@ -3,6 +3,8 @@
 import struct
 import zlib
 
+from nereid.exceptions import NereidValueError
+
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     body = kind + data
@@ -20,10 +22,10 @@ def encode_png(pixels) -> bytes:
         channels = a.shape[2]
         color_type = {1: 0, 3: 2, 4: 6}[channels]
     else:
-        raise ValueError(f"an image must be (H, W), (H, W, 3) or (H, W, 4), not {a.shape}")
+        raise NereidValueError(f"an image must be (H, W), (H, W, 3) or (H, W, 4), not {a.shape}")
     h, w = a.shape[0], a.shape[1]
     if h == 0 or w == 0:
-        raise ValueError("an image must have at least one pixel")
+        raise NereidValueError("an image must have at least one pixel")
     rows = a.reshape(h, w * channels)
     # Filter type 0 (none) in front of every row.
     raw = np.concatenate([np.zeros((h, 1), dtype=np.uint8), rows], axis=1).tobytes()

@@ -1,5 +1,6 @@
 """Automatic capture for a run: stdout/stderr tee, hardware metrics, heartbeat, traceback on an
-uncaught exception, SIGTERM → aborted, source files and git information.
+uncaught exception, SIGTERM or Ctrl-C (an uncaught KeyboardInterrupt) → aborted, source files and
+git information.
 
 Everything here logs through the run's normal handlers, so it lands in the same spool. Captured
 streams are teed: the program's output still reaches the terminal. Nothing here raises into the

@@ -76,6 +76,9 @@ class Handler:
     def __repr__(self) -> str:
         return f"<nereid Handler {self._path!r}>"
 
+    def __reduce__(self):
+        self._run.__reduce__()  # raises, saying how a worker process logs into this run
+
     @property
     def path(self) -> str:
         return self._path
@@ -88,11 +91,24 @@ class Handler:
             f = self._core = self._run._core_field(self._path)
         return f
 
+    def _strings(self, core_call, *args) -> None:
+        """A core call that takes str: pybind11 refuses a str it cannot encode as UTF-8 (a lone
+        surrogate, as left by errors="surrogateescape") with a TypeError about the signature;
+        say what is wrong instead. The other arguments are checked before, so nothing else
+        raises TypeError here."""
+        try:
+            core_call(*args)
+        except TypeError as e:
+            if isinstance(e, exc.NereidError):
+                raise  # the core's own verdict, not pybind11's
+            raise exc.NereidValueError(
+                f"a string for {self._path!r} is not valid UTF-8 (it holds a lone surrogate); "
+                "nothing logged") from None
+
     def _claim(self, kind: str, what: str) -> None:
-        """Fixes the path's kind on first use; raises NereidTypeError on a later mismatch."""
-        if self._kind is None:
-            self._kind = kind
-        elif self._kind != kind:
+        """Raises NereidTypeError when the path already holds another kind. The caller fixes the
+        kind (self._kind = kind) once its write succeeded, so a refused write fixes nothing."""
+        if self._kind is not None and self._kind != kind:
             raise exc.NereidTypeError(
                 f"cannot {what} into {self._path!r}: it is a {_NAMES[self._kind]} in this run")
 
@@ -118,6 +134,10 @@ class Handler:
             method, arg = "assign_bool", value
         elif isinstance(value, numbers.Integral):
             method, arg = "assign_int", int(value)
+            if not -2**63 <= arg < 2**63:
+                raise exc.NereidValueError(
+                    f"cannot assign {arg} to {self._path!r}: an int field holds 64 bits; "
+                    "log it as a float or a str")
         elif isinstance(value, numbers.Real):
             method, arg = "assign_float", float(value)
         elif isinstance(value, str):
@@ -129,7 +149,11 @@ class Handler:
                 f"cannot assign {type(value).__name__} to {self._path!r}: a field holds a number, "
                 "bool, str, datetime or File (nereid.utils.stringify_unsupported() makes a str)")
         self._claim(ATOM, f"assign {type(value).__name__}")
-        getattr(self._field(), method)(arg)
+        if method == "assign_string":
+            self._strings(self._field().assign_string, arg)
+        else:
+            getattr(self._field(), method)(arg)
+        self._kind = ATOM
 
     def append(self, value: Any, step: Optional[float] = None, timestamp: Any = None,
                wait: bool = False) -> None:
@@ -138,7 +162,8 @@ class Handler:
         takes the step after the series' last one."""
         t = type(value)
         if t is float or t is int:  # the hot path: no isinstance chain
-            if self._kind is not FLOAT_SERIES:
+            first = self._kind is not FLOAT_SERIES
+            if first:
                 self._claim(FLOAT_SERIES, "append a number")
             f = self._core or self._field()
             if step is None and timestamp is None:
@@ -149,6 +174,8 @@ class Handler:
                         raise exc.NereidValueError("append: a timestamp needs a step as well")
                     timestamp = _seconds(timestamp)
                 f.append_float(value, step, timestamp)
+            if first:
+                self._kind = FLOAT_SERIES
         elif t is dict:
             for k, v in value.items():
                 self[str(k)].append(v, step=step, timestamp=timestamp)
@@ -164,12 +191,15 @@ class Handler:
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             self._claim(FLOAT_SERIES, "append a number")
             self._field().append_float(float(value), step, _seconds(timestamp))
+            self._kind = FLOAT_SERIES
         elif isinstance(value, str):
             self._claim(STRING_SERIES, "append a str")
-            self._field().append_string(value, step)
+            self._strings(self._field().append_string, value, step)
+            self._kind = STRING_SERIES
         elif isinstance(value, File):
             self._claim(FILE_SERIES, "append a File")
             self._field().append_file(value.read_bytes(), value.name, value.content_type, step)
+            self._kind = FILE_SERIES
         else:
             raise exc.NereidTypeError(
                 f"cannot append {type(value).__name__} to {self._path!r}: a series takes numbers, "
@@ -194,7 +224,8 @@ class Handler:
             if values and all(type(v) is str for v in values):
                 self._claim(STRING_SERIES, "extend with str")
                 if steps is None and timestamps is None:
-                    self._field().extend_strings(values)
+                    self._strings(self._field().extend_strings, values)
+                    self._kind = STRING_SERIES
                 else:
                     self._loop(values, steps, timestamps)
                 return
@@ -214,6 +245,10 @@ class Handler:
         st = None if steps is None else np.asarray(steps, dtype=np.float64)
         if st is not None and st.shape != arr.shape:
             raise exc.NereidValueError("extend: steps must be as long as values")
+        if st is not None and not np.isfinite(st).all():
+            # As append does; the core alone would skip those points without a word.
+            raise exc.NereidValueError(
+                f"extend: every step of {self._path!r} must be finite; nothing logged")
         ts = None
         if timestamps is not None:
             if st is None:
@@ -222,6 +257,7 @@ class Handler:
             if ts.shape != arr.shape:
                 raise exc.NereidValueError("extend: timestamps must be as long as values")
         self._field().extend_floats(arr, st, ts)
+        self._kind = FLOAT_SERIES
         if wait:
             self._run.wait()
 
@@ -239,7 +275,8 @@ class Handler:
         if not all(isinstance(v, str) for v in vals):
             raise exc.NereidTypeError(f"add: {self._path!r} is a string set; values must be str")
         self._claim(STRING_SET, "add str values")
-        self._field().add(vals)
+        self._strings(self._field().add, vals)
+        self._kind = STRING_SET
         if wait:
             self._run.wait()
 
@@ -248,7 +285,8 @@ class Handler:
         if not all(isinstance(v, str) for v in vals):
             raise exc.NereidTypeError(f"remove: {self._path!r} is a string set; values must be str")
         self._claim(STRING_SET, "remove str values")
-        self._field().remove(vals)
+        self._strings(self._field().remove, vals)
+        self._kind = STRING_SET
 
     def upload(self, value: Any, wait: bool = False) -> None:
         """Stores a file (a path, or a nereid.types.File) as this field's value. The content is
@@ -265,6 +303,7 @@ class Handler:
             if not os.path.isfile(value.path):
                 raise FileNotFoundError(f"upload: no file at {value.path!r}")
             self._field().assign_file_path(value.path, value.name)
+        self._kind = ATOM
         if wait:
             self._run.wait()
 

@@ -43,6 +43,10 @@ class Project:
 
     def __init__(self, project: Optional[str] = None, api_token: Optional[str] = None,
                  mode: str = "read-only", url: Optional[str] = None):
+        for arg, v in (("project", project), ("api_token", api_token), ("url", url)):
+            if v is not None and not isinstance(v, str):  # named here; the core cannot say
+                raise exc.NereidTypeError(
+                    f"init_project({arg}=): expected a str, not {type(v).__name__}")
         resolved = _core.resolve_options({"project": project, "api_token": api_token,
                                           "url": url})
         self.project = resolved["project"]
@@ -153,6 +157,14 @@ class Project:
         if name.startswith("_"):
             raise AttributeError(name)
         raise exc.unsupported(f"Project.{name}()")
+
+    # Neptune's project-level fields (project["general/brief"] = ...) have no place in nereid:
+    # without these, Python would raise a TypeError that does not say so.
+    def __getitem__(self, path: str) -> Any:
+        raise exc.unsupported(f"project[{path!r}]", "projects hold runs, not fields")
+
+    def __setitem__(self, path: str, value: Any) -> None:
+        raise exc.unsupported(f"project[{path!r}] = ...", "projects hold runs, not fields")
 
 
 def _as_list(v: Any) -> List[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 import os
 import threading
 import time
@@ -31,9 +32,10 @@ def _flatten(data: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 class Run:
     """One run. Made by nereid.init_run(); see there for the arguments.
 
-    Thread-safety: every method may be called from any thread. Log calls never block on the
+    Thread-safety: every method may be called from any thread. Log calls do not wait for the
     network: they write to the run's disk spool (the C++ core) and return; a background thread
-    uploads. Errors in a log call (invalid path, wrong type) raise at the call."""
+    uploads. (In mode="sync" each log call also waits for the server's ack, up to stop_timeout.)
+    Errors in a log call (invalid path, wrong type) raise at the call."""
 
     def __init__(self, project: Optional[str] = None, api_token: Optional[str] = None,
                  mode: Optional[str] = None, name: Optional[str] = None,
@@ -49,6 +51,14 @@ class Run:
             raise exc.NereidValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
         if isinstance(tags, str):
             tags = [tags]
+        elif tags is not None:
+            tags = list(tags)  # once: a generator is read here, not by the check below
+        if spool_dir is not None and isinstance(spool_dir, os.PathLike):
+            spool_dir = os.fspath(spool_dir)
+        _check_types(project=project, api_token=api_token, name=name, description=description,
+                     with_id=with_id, custom_run_id=custom_run_id, url=url, spool_dir=spool_dir,
+                     notebook_path=notebook_path, tags=tags, flush_period=flush_period,
+                     monitoring_period=monitoring_period, stop_timeout=stop_timeout)
         custom_run_id = custom_run_id or os.environ.get("NEREID_CUSTOM_RUN_ID") or None
         # capture_git off in the core: capture.py records git on a thread, from __main__'s folder.
         opts = dict(url=url, api_token=api_token, project=project, mode=mode, name=name,
@@ -111,6 +121,13 @@ class Run:
     def __contains__(self, path: str) -> bool:
         return self.exists(path)
 
+    def __reduce__(self):
+        # Sending a run to a spawned worker (multiprocessing pickles arguments) cannot work: the
+        # spool and sender live in this process. Say what does.
+        raise exc.NereidTypeError(
+            "a nereid Run cannot be pickled into another process; in the worker, make a run "
+            f"that joins this one: nereid.init_run(custom_run_id={self.custom_run_id!r})")
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
@@ -165,9 +182,10 @@ class Run:
         self._core.wait(1e9 if timeout is None else timeout)
 
     def stop(self, seconds: Optional[float] = None, state: str = "succeeded") -> None:
-        """Stops capture, sets sys/state, uploads what is left (waits at most the run's
-        stop_timeout) and ends the run. What did not reach the server stays in the spool and a
-        message on stderr names the `nereid sync` command. Calling it again does nothing."""
+        """Stops capture, sets sys/state, uploads what is left (waits at most `seconds`, by
+        default the run's stop_timeout) and ends the run. What did not reach the server stays in
+        the spool and a message on stderr names the `nereid sync` command. Calling it again does
+        nothing."""
         with self._lock:
             if self._stopped:
                 return
@@ -176,7 +194,7 @@ class Run:
             self._capture.stop()
         if self._notebook is not None:
             self._notebook.join()  # its fields go into the run before the run ends
-        self._core.stop(state)
+        self._core.stop(state, seconds)
 
     def _stop_if_running(self, state: str) -> None:
         if os.getpid() == self._pid:
@@ -261,7 +279,7 @@ class Run:
         self.wait(timeout=timeout)
 
     def close(self, timeout: Optional[float] = None) -> None:
-        self.stop()
+        self.stop(seconds=timeout)
 
     def terminate(self) -> None:
         self.stop(state="aborted")
@@ -341,6 +359,25 @@ class Run:
         return target
 
 
+def _check_types(tags: Any, flush_period: Any, monitoring_period: Any, stop_timeout: Any,
+                 **strings: Any) -> None:
+    """init_run's arguments, checked here so that a wrong type names its argument (the native
+    core would only say it cannot convert a Python object)."""
+    for arg, v in strings.items():
+        if v is not None and not isinstance(v, str):
+            raise exc.NereidTypeError(f"init_run({arg}=): expected a str, not {type(v).__name__}")
+    if tags is not None:
+        bad = [t for t in tags if not isinstance(t, str)]
+        if bad:
+            raise exc.NereidTypeError(
+                f"init_run(tags=): every tag is a str, not {type(bad[0]).__name__} ({bad[0]!r})")
+    for arg, v in (("flush_period", flush_period), ("monitoring_period", monitoring_period),
+                   ("stop_timeout", stop_timeout)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise exc.NereidTypeError(
+                f"init_run({arg}=): expected seconds as a number, not {type(v).__name__}")
+
+
 def _as_file(v: Any) -> File:
     if isinstance(v, File):
         return v
@@ -399,7 +436,7 @@ def init_run(project: Optional[str] = None, api_token: Optional[str] = None,
     NEREID_CUSTOM_RUN_ID. Extra keyword arguments: url, monitoring_period, stop_timeout,
     spool_dir, notebook_path (the .ipynb the run comes from, when detection cannot tell; see
     nereid.notebook.detect_notebook_path). Fails (NereidError) when the spool folder cannot be
-    made or an option is invalid; never waits for the server."""
+    made or an option is invalid (read-only without with_id). Never waits for the server."""
     allowed = {"url", "monitoring_period", "stop_timeout", "spool_dir", "notebook_path"}
     unknown = set(kwargs) - allowed
     if unknown:

@@ -1,4 +1,4 @@
-"""Value types of the logging API: File (and File.as_image), as in neptune.types."""
+"""Value types of the logging API: File (and File.as_image) and GitRef, as in neptune.types."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 from typing import Any, Optional
 
 from nereid._png import encode_png
+from nereid.exceptions import NereidTypeError, NereidValueError
 
 
 class File:
@@ -19,7 +20,7 @@ class File:
                  name: Optional[str] = None, content_type: str = "",
                  extension: Optional[str] = None):
         if (path is None) == (content is None):
-            raise ValueError("File needs exactly one of path= or content=")
+            raise NereidValueError("File needs exactly one of path= or content=")
         self.path = os.fspath(path) if path is not None else None
         self.content = bytes(content) if content is not None else None
         if name is None:
@@ -62,6 +63,30 @@ class File:
         return f"File({where}, name={self.name!r})"
 
 
+class GitRef:
+    """Which git repository init_run(git_ref=...) records, as neptune.types.GitRef:
+    GitRef(repository_path="/src/repo") reads that one, GitRef() the one around the entry
+    script, GitRef.DISABLED none (as git_ref=False)."""
+
+    DISABLED: "GitRef"
+
+    def __init__(self, repository_path: Optional[str] = None):
+        self.repository_path = os.fspath(repository_path) if repository_path else None
+        self._enabled = True
+
+    def __bool__(self) -> bool:
+        return self._enabled
+
+    def __repr__(self) -> str:
+        if not self._enabled:
+            return "GitRef.DISABLED"
+        return f"GitRef(repository_path={self.repository_path!r})"
+
+
+GitRef.DISABLED = GitRef()
+GitRef.DISABLED._enabled = False
+
+
 def _to_png(image: Any) -> bytes:
     import numpy as np
 
@@ -81,7 +106,7 @@ def _to_png(image: Any) -> bytes:
         a = a.astype(np.uint8) * 255
     elif a.dtype != np.uint8:
         if not np.issubdtype(a.dtype, np.number):
-            raise TypeError(f"File.as_image: cannot make an image of dtype {a.dtype}")
+            raise NereidTypeError(f"File.as_image: cannot make an image of dtype {a.dtype}")
         # Floats are taken as [0, 1] (as in Neptune); anything outside is clipped.
         f = np.nan_to_num(a.astype(np.float64), nan=0.0)
         if np.issubdtype(a.dtype, np.integer):

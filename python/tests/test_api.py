@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+import re
 import zlib
 
 import numpy as np
@@ -274,3 +275,123 @@ def test_nan_inf_and_negative_zero_roundtrip_single_points(make_run):
     run.wait()
     got = run["s"].fetch_values()["value"].to_numpy()
     assert np.array_equal(got.view(np.uint64), np.array(vals).view(np.uint64))
+
+
+def test_the_smaller_neptune_calls(make_run, server, tmp_path):
+    import io
+
+    from nereid.utils import stringify_unsupported
+
+    run = make_run(tags=["small"])
+    run["cfg"] = stringify_unsupported({"layers": [64, 32], "act": None, "lr": 0.1,
+                                        "when": dt.datetime(2026, 1, 1)})
+    run.log_configs({"opt": {"betas": (0.9, 0.99)}}, cast_unsupported=True)
+    with pytest.raises(TypeError):
+        run.log_configs({"opt2": {"betas": (0.9, 0.99)}})  # without the cast: refused
+    p = tmp_path / "notes.md"
+    p.write_text("# notes\n")
+    run["files/path"].upload(File.from_path(str(p)))
+    run["files/content"].upload(File.from_content("some text"))
+    run["files/stream"].upload(File.from_stream(io.BytesIO(b"\x00\x01"), extension="bin"))
+    run.assign({"a": 1, "b": {"c": "d"}}, wait=True)  # wait: on the server when it returns
+    assert server.fields(run.id)["b/c"]["value"] == "d"
+    run["s"].append(1.0, wait=True)
+    assert server.series(run.id, "s")["values"] == [1.0]
+    run.sync()
+    assert server.get(run.get_url()[len(server.base_url):]).status_code == 200  # the run's page
+    f = server.fields(run.id)
+    assert f["cfg/layers"]["value"] == "[64, 32]" and f["cfg/lr"]["value"] == 0.1
+    assert f["cfg/act"]["value"] == "None" and f["cfg/when"]["type"] == "datetime"
+    assert f["opt/betas"]["value"] == "(0.9, 0.99)"
+    assert "opt2/betas" not in f
+    for path, want in (("files/path", b"# notes\n"), ("files/content", b"some text"),
+                       ("files/stream", b"\x00\x01")):
+        assert server.get(f"/api/v1/runs/{run.id}/file", params={"path": path}).content == want
+    assert f["files/content"]["value"]["name"].endswith(".txt")
+    run.terminate()  # neptune-scale: ends the run as aborted
+    assert server.fields(run.id)["sys/state"]["value"] == "aborted"
+
+    # fetch_runs_table's Neptune filters: tag, state, id.
+    done = make_run(tags=["small", "done"])
+    done.stop()
+    live = make_run(tags=["small"])
+    live.wait()
+    table = nereid.init_project().fetch_runs_table
+    ids = lambda t: sorted(t.to_pandas()["sys/id"].tolist())  # noqa: E731
+    assert ids(table(tag="done")) == [done.id]
+    assert ids(table(tag="small", state="active")) == [live.id]
+    assert ids(table(tag="small", state="inactive")) == sorted([run.id, done.id])
+    assert ids(table(tag="small", state=["aborted", "succeeded"])) == sorted([run.id, done.id])
+    assert ids(table(id=[live.id, done.id])) == sorted([live.id, done.id])
+
+
+def test_as_image_takes_tensors_and_every_numeric_dtype():
+    torch = pytest.importorskip("torch")
+    gray = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)
+    assert File.as_image(torch.from_numpy(gray)).content == File.as_image(gray).content
+    rgb = np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3) * 20
+    assert File.as_image(torch.from_numpy(rgb)).content == File.as_image(rgb).content
+    # bool -> 0/255, integers clipped to 0..255 (not scaled), one channel squeezed.
+    assert File.as_image(np.array([[True, False]])).content == \
+        File.as_image(np.array([[255, 0]], dtype=np.uint8)).content
+    assert File.as_image(np.array([[-5, 300]], dtype=np.int64)).content == \
+        File.as_image(np.array([[0, 255]], dtype=np.uint8)).content
+    assert File.as_image(np.zeros((2, 2, 1))).content == File.as_image(np.zeros((2, 2))).content
+    with pytest.raises(nereid.NereidTypeError):
+        File.as_image(np.array([["a"]]))
+    with pytest.raises(nereid.NereidValueError, match="(H, W)"):
+        File.as_image(np.zeros((2, 2, 2)))
+    with pytest.raises(nereid.NereidValueError):
+        File(path="a", content=b"b")
+
+
+def test_non_finite_steps_and_times_raise_and_the_run_goes_on(make_run, server):
+    run = make_run()
+    bad = [
+        lambda: run["f"].append(1.0, step=math.nan),
+        lambda: run["s"].append("text", step=math.inf),  # once went to the server, which
+        lambda: run["i"].append(File(content=b"x"), step=math.nan),  # refused the whole batch
+        lambda: run["f"].extend([1.0, 2.0], steps=[1.0, math.nan]),
+        lambda: run["f"].append(1.0, step=1, timestamp=math.nan),
+        lambda: run["f"].append(1.0, step=1, timestamp=1e300),
+        lambda: run["f"].extend([1.0], steps=[1.0], timestamps=[-math.inf]),
+    ]
+    for call in bad:
+        with pytest.raises(nereid.NereidValueError, match="finite"):
+            call()
+    run["f"].append(3.0, step=5)
+    run["s"].append("after", step=5)
+    run.wait(timeout=60)  # nothing poisoned the spool: everything after arrives
+    assert server.series(run.id, "f")["values"] == [3.0]
+    assert server.series(run.id, "s")["values"] == ["after"]
+    assert "i" not in server.fields(run.id)
+
+
+def test_writes_the_server_would_refuse_raise_at_the_call(make_run, server):
+    # Each of these, sent, made the server refuse its whole batch: the run stalled behind it.
+    run = make_run()
+    refused = [
+        (lambda: run.assign({"sys/state": "done"}), "'sys/state' takes one of"),
+        (lambda: run["sys/id"].assign("MINE-1"), "set by the server"),
+        (lambda: run["sys/name"].assign(5), "'sys/name' takes a string"),
+        (lambda: run["sys/tags"].assign("x"), "'sys/tags' is a string set"),
+        (lambda: run["notes"].append("x" * ((1 << 20) + 1)), "the limit is 1048576"),
+        (lambda: run["notes2"].assign("bad \udcff byte"), "not valid UTF-8"),
+        (lambda: run["tags"].add(["ok", "\ud800"]), "not valid UTF-8"),
+        (lambda: run["model"].upload(File(content=b"w", name="")), "has no name"),
+        (lambda: run["imgs"].append(File(content=b"w", name="a/b.png")), "contains '/'"),
+        (lambda: run["big"].assign(2**64), "64 bits"),
+    ]
+    for call, why in refused:
+        with pytest.raises(nereid.NereidValueError, match=re.escape(why)):
+            call()
+    run["notes"].append(2.0)  # a refused write fixed no kind: notes may still be a float series
+    run["sys/name"] = "renamed"  # what the server takes under sys/ still goes
+    run["sys/tags"].add("kept")
+    run["after"].append(1.0)
+    run.wait(timeout=60)
+    f = server.fields(run.id)
+    assert f["sys/name"]["value"] == "renamed" and f["sys/tags"]["value"] == ["kept"]
+    assert server.series(run.id, "after")["values"] == [1.0]
+    assert server.series(run.id, "notes")["values"] == [2.0]
+    assert not {"notes2", "tags", "model", "imgs", "big"} & set(f)

@@ -1,4 +1,4 @@
-"""Runs examples/python/pytorch_train.py against a real server and checks what arrived."""
+"""Runs examples/pytorch_train.py against a real server and checks what arrived."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ from test_lifecycle import run_id_from
 
 
 def test_pytorch_example_logs_everything(server, env, tmp_path):
-    script = os.path.join(ROOT, "examples", "python", "pytorch_train.py")
+    script = os.path.join(ROOT, "examples", "pytorch_train.py")
     r = subprocess.run([sys.executable, script, "--epochs", "3"], env=child_env(env),
                        cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr

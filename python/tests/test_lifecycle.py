@@ -1,8 +1,9 @@
 """Process-level behaviour, each in a real child process: automatic capture, an uncaught
-exception, SIGTERM, fork, offline mode + `nereid sync`."""
+exception, SIGTERM and SIGINT, fork, offline mode + `nereid sync`."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -124,13 +125,14 @@ def test_uncaught_exception_marks_failed_with_traceback(server, env, tmp_path):
     assert server.series(rid, "x")["values"] == [1.0]
 
 
-def test_sigterm_marks_aborted_after_flushing(server, env, tmp_path):
-    script = tmp_path / "term.py"
-    script.write_text(textwrap.dedent("""
+def start_logging_child(tmp_path, env, points=100):
+    """A child that logs `points` points, says READY and sleeps: (process, its run id)."""
+    script = tmp_path / "signalled.py"
+    script.write_text(textwrap.dedent(f"""
         import time, nereid
         run = nereid.init_run(capture_hardware_metrics=False, flush_period=0.2)
         print("RUN_ID=" + run.id, flush=True)
-        for i in range(100):
+        for i in range({points}):
             run["x"].append(float(i))
         print("READY", flush=True)
         time.sleep(60)
@@ -143,14 +145,24 @@ def test_sigterm_marks_aborted_after_flushing(server, env, tmp_path):
         assert line, p.stderr.read()
         lines.append(line)
         if line.startswith("READY"):
-            break
-    p.send_signal(signal.SIGTERM)
+            return p, run_id_from("".join(lines))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_marks_aborted_after_flushing(server, env, tmp_path, signum):
+    p, rid = start_logging_child(tmp_path, env)
+    p.send_signal(signum)
     rc = p.wait(60)
-    assert rc == -signal.SIGTERM
-    rid = run_id_from("".join(lines))
+    stderr = p.stderr.read()
+    # Python's own exit for the signal: killed by it (SIGTERM, or SIGINT after KeyboardInterrupt).
+    assert rc == -signum, stderr
     f = server.fields(rid)
     assert f["sys/state"]["value"] == "aborted"
+    assert "sys/failed" not in f or f["sys/failed"]["value"] is False
     assert server.series(rid, "x")["values"] == [float(i) for i in range(100)]
+    if signum == signal.SIGINT:  # a KeyboardInterrupt: its traceback is kept, and still printed
+        assert "KeyboardInterrupt" in stderr
+        assert "KeyboardInterrupt" in server.series(rid, "monitoring/traceback")["values"][0]
 
 
 def test_fork_while_logging_child_cannot_corrupt_parent(server, env, tmp_path):
@@ -227,3 +239,30 @@ def test_offline_then_nereid_sync(server, env, tmp_path):
     rid = runs[0]["id"]
     assert server.fields(rid)["params/lr"]["value"] == 0.5
     assert server.series(rid, "loss")["values"] == [3.0, 2.0, 1.0]
+
+
+def test_stop_seconds_bounds_the_wait_for_an_unreachable_server(env, tmp_path):
+    # stop_timeout is an hour: only stop(seconds=) / close(timeout=) let the script end in time.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    r = run_script(tmp_path, dict(env, NEREID_URL=f"http://127.0.0.1:{port}"), """
+        import nereid
+        from nereid.compat.neptune_scale import Run
+        run = nereid.init_run(capture_hardware_metrics=False, stop_timeout=3600)
+        run["x"].append(1.0)
+        try:
+            run.wait(timeout=0.1)
+        except nereid.UnavailableError as e:
+            print("WAIT: " + str(e), flush=True)
+        run.stop(seconds=0.2)
+        print("STOPPED", flush=True)
+        scale = Run(run_id="unreachable", enable_console_log_capture=False)
+        scale.log_metrics({"x": 1.0}, step=0)
+        scale.close(timeout=0.2)  # its stop_timeout is the default, 60 s
+        print("CLOSED", flush=True)
+    """, timeout=50)
+    assert r.returncode == 0, r.stderr
+    assert "STOPPED" in r.stdout and "CLOSED" in r.stdout
+    assert "not yet acknowledged" in r.stdout and "cannot reach" in r.stdout  # wait() raised
+    assert r.stderr.count("nereid sync") >= 2  # the data stays in the spool, and it says so

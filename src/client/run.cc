@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "client/run_impl.h"
-#include "nereid/git.h"
+#include "common/field_rules.h"
 #include "common/path.h"
+#include "nereid/git.h"
 
 namespace nereid {
 
@@ -17,6 +18,7 @@ using client::EncodeAssignNumber;
 using client::EncodeAssignString;
 using client::RecordType;
 using client::ValueKind;
+using common::SysWrite;
 
 namespace {
 
@@ -30,6 +32,34 @@ inline int64_t NowMicros() {
 
 int64_t Micros(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// What the server would refuse (common/field_rules.h) is refused here, at the call, and reported:
+// sent, it would make the server refuse its whole batch, and every later record of the run would
+// wait in the spool behind it. Each returns true when the write may go ahead.
+bool Accepted(client::RunImpl* run, const Status& s) {
+  if (s.ok()) return true;
+  run->Report(s.WithContext("log call ignored: "));
+  return false;
+}
+bool SysAccepts(client::RunImpl* run, bool sys, const std::string& path, SysWrite kind,
+                std::string_view value = {}) {
+  return !sys || Accepted(run, common::CheckSysWrite(path, kind, value));
+}
+bool StringAccepted(client::RunImpl* run, const std::string& path, std::string_view s) {
+  if (s.size() <= common::kMaxStringBytes && common::IsValidUtf8(s)) return true;
+  return Accepted(run, common::CheckString("a string for '" + path + "'", s));
+}
+bool FileNameAccepted(client::RunImpl* run, const std::string& path, const File& file) {
+  return Accepted(run, common::CheckFileName(file.name()).WithContext("'" + path + "': "));
+}
+
+// A point with a NaN or infinite step is refused here, at the call: the server refuses the whole
+// batch that holds it, which would keep every later record of the run in the spool.
+bool StepIsFinite(client::RunImpl* run, const std::string& path, double step) {
+  if (std::isfinite(step)) return true;
+  run->Report(InvalidArgument("step of " + path + " must be finite; point not logged"));
+  return false;
 }
 
 }  // namespace
@@ -63,7 +93,10 @@ Status Run::Wait(std::chrono::milliseconds timeout) {
   return impl_->Wait(timeout);
 }
 Status Run::Stop(RunState state) {
-  return impl_->Stop(state);
+  return impl_->Stop(state, std::nullopt);
+}
+Status Run::Stop(RunState state, std::chrono::milliseconds timeout) {
+  return impl_->Stop(state, timeout);
 }
 std::string Run::id() const {
   return impl_->id();
@@ -90,14 +123,15 @@ Result<std::string> Run::FetchSeriesJson(std::string_view path) const {
 
 // ---- Field ----
 
-Field::Field(client::RunImpl* run, std::string_view path) : run_(run), path_(path) {
+Field::Field(client::RunImpl* run, std::string_view path)
+    : run_(run), path_(path), sys_(path == "sys" || path.starts_with("sys/")) {
   Status s = common::ValidatePath(path);
   valid_ = s.ok();
   if (!valid_) run_->Report(s.WithContext("log call ignored: "));
 }
 
 Field& Field::operator=(double value) {
-  if (valid_) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther)) {
     run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kFloat, &value));
   }
   return *this;
@@ -110,14 +144,14 @@ Field& Field::operator=(long value) {
 }
 Field& Field::operator=(long long value) {
   int64_t v = value;
-  if (valid_) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther)) {
     run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kInt, &v));
   }
   return *this;
 }
 Field& Field::operator=(bool value) {
   int64_t v = value ? 1 : 0;
-  if (valid_) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kBool)) {
     run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kBool, &v));
   }
   return *this;
@@ -129,19 +163,23 @@ Field& Field::operator=(const std::string& value) {
   return *this = std::string_view(value);
 }
 Field& Field::operator=(std::string_view value) {
-  if (valid_) run_->LogRecord(RecordType::kAssign, 0, EncodeAssignString(path_, value));
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kString, value) &&
+      StringAccepted(run_, path_, value)) {
+    run_->LogRecord(RecordType::kAssign, 0, EncodeAssignString(path_, value));
+  }
   return *this;
 }
 Field& Field::operator=(TimePoint value) {
   int64_t v = Micros(value);
-  if (valid_) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kDatetime)) {
     run_->LogRecord(RecordType::kAssign, 0, EncodeAssignNumber(path_, ValueKind::kDatetimeUs, &v));
   }
   return *this;
 }
 Field& Field::operator=(const File& file) {
   client::FileRefData ref;
-  if (valid_ && run_->StoreFile(file, &ref)) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther) &&
+      FileNameAccepted(run_, path_, file) && run_->StoreFile(file, &ref)) {
     run_->LogRecord(RecordType::kAssign, 0, client::EncodeAssignFile(path_, ref));
   }
   return *this;
@@ -152,26 +190,26 @@ void Field::Upload(const std::string& local_path) {
 }
 
 void Field::Append(double value) {
-  if (valid_) run_->LogFloat(path_, value, 0, false, NowMicros());
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther)) {
+    run_->LogFloat(path_, value, 0, false, NowMicros());
+  }
 }
 void Field::Append(double value, double step) {
-  if (!valid_) return;
-  if (!std::isfinite(step)) {
-    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther) ||
+      !StepIsFinite(run_, path_, step)) {
     return;
   }
   run_->LogFloat(path_, value, step, true, NowMicros());
 }
 void Field::Append(double value, double step, TimePoint time) {
-  if (!valid_) return;
-  if (!std::isfinite(step)) {
-    run_->Report(InvalidArgument("step of " + path_ + " must be finite; point not logged"));
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther) ||
+      !StepIsFinite(run_, path_, step)) {
     return;
   }
   run_->LogFloat(path_, value, step, true, Micros(time));
 }
 void Field::Extend(std::span<const double> values) {
-  if (!valid_) return;
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther)) return;
   run_->LogFloats(path_, values.data(), nullptr, nullptr, values.size(), NowMicros());
 }
 void Field::Extend(std::span<const double> values, std::span<const double> steps) {
@@ -179,7 +217,7 @@ void Field::Extend(std::span<const double> values, std::span<const double> steps
 }
 void Field::Extend(std::span<const double> values, std::span<const double> steps,
                    std::span<const TimePoint> times) {
-  if (!valid_) return;
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther)) return;
   if (steps.size() != values.size() || (!times.empty() && times.size() != values.size())) {
     run_->Report(InvalidArgument("Extend of " + path_ + ": " + std::to_string(steps.size()) +
                                  " steps and " + std::to_string(times.size()) + " times for " +
@@ -204,12 +242,18 @@ void Field::Extend(std::span<const double> values, std::span<const double> steps
 }
 
 void Field::Append(std::string_view value) {
-  if (!valid_) return;
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther) ||
+      !StringAccepted(run_, path_, value)) {
+    return;
+  }
   run_->LogRecord(RecordType::kStringPoint, 0,
                   client::EncodeStringPoint(path_, value, 0, NowMicros()));
 }
 void Field::Append(std::string_view value, double step) {
-  if (!valid_) return;
+  if (!valid_ || !SysAccepts(run_, sys_, path_, SysWrite::kOther) ||
+      !StepIsFinite(run_, path_, step) || !StringAccepted(run_, path_, value)) {
+    return;
+  }
   run_->LogRecord(RecordType::kStringPoint, client::kFlagHasStep,
                   client::EncodeStringPoint(path_, value, step, NowMicros()));
 }
@@ -219,35 +263,54 @@ void Field::Extend(std::span<const std::string> values) {
 
 void Field::Append(const File& file) {
   client::FileRefData ref;
-  if (valid_ && run_->StoreFile(file, &ref)) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther) &&
+      FileNameAccepted(run_, path_, file) && run_->StoreFile(file, &ref)) {
     run_->LogRecord(RecordType::kFilePoint, 0, client::EncodeFilePoint(path_, ref, 0, NowMicros()));
   }
 }
 void Field::Append(const File& file, double step) {
   client::FileRefData ref;
-  if (valid_ && run_->StoreFile(file, &ref)) {
+  if (valid_ && SysAccepts(run_, sys_, path_, SysWrite::kOther) &&
+      StepIsFinite(run_, path_, step) && FileNameAccepted(run_, path_, file) &&
+      run_->StoreFile(file, &ref)) {
     run_->LogRecord(RecordType::kFilePoint, client::kFlagHasStep,
                     client::EncodeFilePoint(path_, ref, step, NowMicros()));
   }
 }
 
+// A string-set change: every member checked, then one record (or nothing).
+static bool SetChangeAccepted(client::RunImpl* run, bool sys, const std::string& path,
+                              std::span<const std::string_view> values) {
+  if (!SysAccepts(run, sys, path, SysWrite::kStringSetChange)) return false;
+  for (std::string_view v : values) {
+    if (!StringAccepted(run, path, v)) return false;
+  }
+  return true;
+}
+
 void Field::Add(std::initializer_list<std::string_view> values) {
-  if (valid_) {
+  std::span<const std::string_view> v(values.begin(), values.size());
+  if (valid_ && SetChangeAccepted(run_, sys_, path_, v)) {
     run_->LogRecord(RecordType::kAddStrings, 0, client::EncodeStrings(path_, values));
   }
 }
 void Field::Add(const std::vector<std::string>& values) {
   std::vector<std::string_view> v(values.begin(), values.end());
-  if (valid_) run_->LogRecord(RecordType::kAddStrings, 0, client::EncodeStrings(path_, v));
+  if (valid_ && SetChangeAccepted(run_, sys_, path_, v)) {
+    run_->LogRecord(RecordType::kAddStrings, 0, client::EncodeStrings(path_, v));
+  }
 }
 void Field::Remove(std::initializer_list<std::string_view> values) {
-  if (valid_) {
+  std::span<const std::string_view> v(values.begin(), values.size());
+  if (valid_ && SetChangeAccepted(run_, sys_, path_, v)) {
     run_->LogRecord(RecordType::kRemoveStrings, 0, client::EncodeStrings(path_, values));
   }
 }
 void Field::Remove(const std::vector<std::string>& values) {
   std::vector<std::string_view> v(values.begin(), values.end());
-  if (valid_) run_->LogRecord(RecordType::kRemoveStrings, 0, client::EncodeStrings(path_, v));
+  if (valid_ && SetChangeAccepted(run_, sys_, path_, v)) {
+    run_->LogRecord(RecordType::kRemoveStrings, 0, client::EncodeStrings(path_, v));
+  }
 }
 
 }  // namespace nereid

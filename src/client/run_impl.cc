@@ -139,7 +139,7 @@ RunImpl::~RunImpl() {
     (void)writer_.release();
     return;
   }
-  (void)Stop(RunState::kSucceeded);
+  (void)Stop(RunState::kSucceeded, std::nullopt);
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
@@ -351,7 +351,7 @@ std::string RunImpl::SyncHint() const {
   return "nereid sync " + dir_;
 }
 
-Status RunImpl::Stop(RunState state) {
+Status RunImpl::Stop(RunState state, std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard stop_lock(stop_mu_);
   if (stopped_) return stop_status_;
   stopped_ = true;
@@ -375,7 +375,7 @@ Status RunImpl::Stop(RunState state) {
     flock(lock_fd_, LOCK_UN);
     return stop_status_;
   }
-  Status waited = Wait(options_.stop_timeout);
+  Status waited = Wait(timeout.value_or(options_.stop_timeout));
   StopSender();
   if (waited.ok()) {
     // Everything is on the server: the writer folder has nothing left worth keeping.

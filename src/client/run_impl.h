@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -39,7 +40,8 @@ class RunImpl {
   void CheckSpool();
 
   Status Wait(std::chrono::milliseconds timeout);
-  Status Stop(RunState state);
+  // Waits for the server at most `timeout`, or options_.stop_timeout when it is empty.
+  Status Stop(RunState state, std::optional<std::chrono::milliseconds> timeout);
   std::string id() const;
   const std::string& custom_run_id() const { return info_.custom_run_id; }
   const std::string& spool_path() const { return dir_; }

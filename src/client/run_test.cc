@@ -14,6 +14,7 @@
 #include "client/spool_writer.h"
 #include "client/uploader.h"
 #include "client/writer_dir.h"
+#include "common/field_rules.h"
 #include "nereid/nereid.h"
 
 namespace nereid::client {
@@ -296,6 +297,20 @@ TEST_F(RunTest, WaitAndStopTimeOutWithCountAndSyncCommand) {
   EXPECT_TRUE(server_.floats()["y"].empty());
 }
 
+TEST_F(RunTest, StopWithATimeoutWaitsThatLongNotTheStopTimeout) {
+  server_.SetAlways(Fault::k503);
+  RunOptions o = Options();
+  o.stop_timeout = std::chrono::hours(1);  // were it used, the test would not end
+  auto run = Run::Create(o);
+  ASSERT_TRUE(run.ok());
+  (*run)["y"].Append(1.0);
+  std::string dir = run->spool_path();
+  Status s = run->Stop(RunState::kAborted, 100ms);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("nereid sync " + dir), std::string::npos) << s.message();
+  EXPECT_TRUE(fs::exists(dir));
+}
+
 TEST_F(RunTest, UnfixableErrorIsReportedAndDataKept) {
   server_.SetAlways(Fault::k401);
   RunOptions o = Options();
@@ -319,11 +334,50 @@ TEST_F(RunTest, InvalidCallsAreReportedAndDebugModeStoresNothing) {
   (*run)["a//b"].Append(1.0);
   (*run)["ok"].Append(1.0, std::nan(""));
   (*run)["ok"].Append(2.0);
+  // Every kind of point: a non-finite step in a batch would make the server refuse all of it.
+  (*run)["text"].Append(std::string_view("x"), HUGE_VAL);
+  (*run)["images"].Append(File::FromBytes("png", "a.png"), std::nan(""));
   EXPECT_NE(Errors().find("empty segment"), std::string::npos) << Errors();
-  EXPECT_NE(Errors().find("finite"), std::string::npos) << Errors();
+  for (const char* path : {"step of ok ", "step of text ", "step of images "}) {
+    EXPECT_NE(Errors().find(path), std::string::npos) << Errors();
+  }
   EXPECT_TRUE(run->Stop().ok());
   EXPECT_FALSE(fs::exists(home_));
   EXPECT_EQ(server_.requests(), 0);
+}
+
+// Writes the server refuses (wire/validate.cc) would hold up the whole batch, and every later
+// record behind it; they are refused at the call instead, and the rest arrives.
+TEST_F(RunTest, WritesTheServerWouldRefuseAreRefusedAtTheCall) {
+  auto run = Run::Create(Options());
+  ASSERT_TRUE(run.ok());
+  (*run)["sys/state"] = "done";
+  (*run)["sys/id"] = "MINE-1";
+  (*run)["sys/name"] = 5.0;
+  (*run)["sys/tags"] = "x";
+  (*run)["sys/failed"].Append(1.0);
+  (*run)["notes"].Append(std::string(common::kMaxStringBytes + 1, 'x'));
+  (*run)["notes"] = std::string_view("\xff\xfe");
+  (*run)["tags"].Add({"ok", "\xc3"});
+  (*run)["model"] = File::FromBytes("weights", "");
+  (*run)["images"].Append(File::FromBytes("png", "a/b.png"));
+  const std::string refused = Errors();
+  for (const char* why : {"'sys/state' takes one of", "'sys/id' is set by the server",
+                          "'sys/name' takes a string", "'sys/tags' is a string set",
+                          "'sys/failed' takes a bool", "is 1048577 bytes; the limit is 1048576",
+                          "is not valid UTF-8", "the file has no name", "contains '/'"}) {
+    EXPECT_NE(refused.find(why), std::string::npos) << why << "\n" << refused;
+  }
+  // What the server takes under sys/ still goes, and so does everything after.
+  (*run)["sys/name"] = "named";
+  (*run)["sys/tags"].Add({"resnet"});
+  (*run)["notes"] = "fine";
+  (*run)["x"].Append(1.0);
+  ASSERT_TRUE(run->Wait(20s).ok()) << Errors();
+  EXPECT_EQ(server_.strings()["sys/name"], "named");
+  EXPECT_EQ(server_.strings()["notes"], "fine");
+  EXPECT_EQ(server_.floats()["x"], std::vector<double>{1.0});
+  EXPECT_TRUE(run->Stop().ok());
 }
 
 // A file copied into a spool on a full disk: the copy must fail loudly, never leave a short blob

@@ -42,7 +42,8 @@ void RegisterExceptions(py::module_& m) {
   g_unavailable = Make(m, "UnavailableError", PyExc_ConnectionError,
                        "The server could not be reached in time; the data stays in the spool.");
   g_stopped = Make(m, "RunStoppedError", PyExc_RuntimeError,
-                   "A log call on a run that was stopped, or on a read-only run.");
+                   "A log call on a run after its stop(). (A read-only run refuses log calls with "
+                   "AuthenticationError.)");
 }
 
 void ThrowStatus(const Status& status) {

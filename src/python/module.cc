@@ -73,7 +73,16 @@ void OnError(RunHolder* holder, const Status& status) {
   if (holder->async_errors.size() < 1000) holder->async_errors.push_back(status.message());
 }
 
-TimePoint ToTime(double seconds) {
+// Seconds since the epoch as a TimePoint. Raises NereidValueError for NaN, ±Inf or a time the
+// clock cannot hold (about 1678..2262), whose conversion would be undefined. Needs the GIL.
+TimePoint ToTime(double seconds, const char* what) {
+  constexpr double kLimit = 9.2e9;  // system_clock counts int64 nanoseconds: ±9.22e9 s
+  if (!(std::abs(seconds) < kLimit)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", seconds);
+    ThrowStatus(InvalidArgument(std::string(what) + " must be a finite time between the years " +
+                                "1678 and 2262 (seconds since the epoch), not " + shown));
+  }
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::duration<double>(seconds)));
 }
@@ -111,9 +120,10 @@ class PyField {
   }
 
   void AppendFloat(double value, std::optional<double> step, std::optional<double> time_s) {
+    const TimePoint time = time_s ? ToTime(*time_s, "append: the timestamp") : TimePoint();
     Call([&](Field& f) {
       if (time_s && step) {
-        f.Append(value, *step, ToTime(*time_s));
+        f.Append(value, *step, time);
       } else if (step) {
         f.Append(value, *step);
       } else {
@@ -144,8 +154,7 @@ class PyField {
       const double* t = timestamps->data();
       times.reserve(static_cast<size_t>(timestamps->size()));
       for (py::ssize_t i = 0; i < timestamps->size(); ++i) {
-        if (!std::isfinite(t[i])) throw py::value_error("extend: a timestamp is NaN or infinite");
-        times.push_back(ToTime(t[i]));
+        times.push_back(ToTime(t[i], "extend: every timestamp"));
       }
     }
     if (steps) {
@@ -207,7 +216,8 @@ class PyField {
     Call([&](Field& f) { f = v; });
   }
   void AssignDatetime(double seconds) {
-    Call([&](Field& f) { f = ToTime(seconds); });
+    const TimePoint time = ToTime(seconds, "a datetime");
+    Call([&](Field& f) { f = time; });
   }
   void Add(const std::vector<std::string>& values) {
     Call([&](Field& f) { f.Add(values); });
@@ -283,7 +293,8 @@ class PyRun {
 
   // Returns the stop status message ("" when everything reached the server) rather than raising:
   // a stop that leaves data in the spool is not an error of the caller's program.
-  std::string Stop(const std::string& state) {
+  // timeout_s: at most this long instead of the run's stop_timeout (None: stop_timeout).
+  std::string Stop(const std::string& state, std::optional<double> timeout_s) {
     RunState st = RunState::kSucceeded;
     if (state == "failed") {
       st = RunState::kFailed;
@@ -295,7 +306,7 @@ class PyRun {
     Status s;
     {
       py::gil_scoped_release release;
-      s = holder_->run->Stop(st);
+      s = timeout_s ? holder_->run->Stop(st, ToMillis(*timeout_s)) : holder_->run->Stop(st);
     }
     return s.ok() ? std::string() : s.message();
   }
@@ -411,32 +422,32 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PyField>(m, "Field")
       .def_property_readonly("path", &PyField::path)
-      .def("append_value", &PyField::AppendValue)
+      .def("append_value", &PyField::AppendValue, py::arg("value"))
       .def("append_float", &PyField::AppendFloat, py::arg("value"), py::arg("step") = py::none(),
            py::arg("timestamp") = py::none())
       .def("extend_floats", &PyField::ExtendFloats, py::arg("values"), py::arg("steps") = py::none(),
            py::arg("timestamps") = py::none())
       .def("append_string", &PyField::AppendString, py::arg("value"), py::arg("step") = py::none())
-      .def("extend_strings", &PyField::ExtendStrings)
+      .def("extend_strings", &PyField::ExtendStrings, py::arg("values"))
       .def("append_file", &PyField::AppendFile, py::arg("data"), py::arg("name"),
            py::arg("content_type") = "", py::arg("step") = py::none())
       .def("assign_file_bytes", &PyField::AssignFileBytes, py::arg("data"), py::arg("name"),
            py::arg("content_type") = "")
       .def("assign_file_path", &PyField::AssignFilePath, py::arg("path"), py::arg("name") = "")
-      .def("upload", &PyField::Upload)
-      .def("assign_float", &PyField::AssignFloat)
-      .def("assign_int", &PyField::AssignInt)
-      .def("assign_bool", &PyField::AssignBool)
-      .def("assign_string", &PyField::AssignString)
-      .def("assign_datetime", &PyField::AssignDatetime)
-      .def("add", &PyField::Add)
-      .def("remove", &PyField::Remove);
+      .def("upload", &PyField::Upload, py::arg("path"))
+      .def("assign_float", &PyField::AssignFloat, py::arg("value"))
+      .def("assign_int", &PyField::AssignInt, py::arg("value"))
+      .def("assign_bool", &PyField::AssignBool, py::arg("value"))
+      .def("assign_string", &PyField::AssignString, py::arg("value"))
+      .def("assign_datetime", &PyField::AssignDatetime, py::arg("seconds"))
+      .def("add", &PyField::Add, py::arg("values"))
+      .def("remove", &PyField::Remove, py::arg("values"));
 
   py::class_<PyRun>(m, "Run")
-      .def(py::init<const py::dict&>())
-      .def("field", &PyRun::Field)
+      .def(py::init<const py::dict&>(), py::arg("options"))
+      .def("field", &PyRun::Field, py::arg("path"))
       .def("wait", &PyRun::Wait, py::arg("timeout"))
-      .def("stop", &PyRun::Stop, py::arg("state") = "succeeded")
+      .def("stop", &PyRun::Stop, py::arg("state") = "succeeded", py::arg("timeout") = py::none())
       .def_property_readonly("id", &PyRun::Id)
       .def_property_readonly("custom_run_id", &PyRun::CustomRunId)
       .def_property_readonly("spool_path", &PyRun::SpoolPath)
@@ -450,6 +461,6 @@ PYBIND11_MODULE(_core, m) {
         py::arg("max_diff_bytes") = uint64_t{1} << 20,
         "The git repository around path (a dict), or None when there is none.");
 
-  m.def("resolve_options", &Resolve,
+  m.def("resolve_options", &Resolve, py::arg("options"),
         "The URL, token, project, mode and spool folder a run with these options would use.");
 }

@@ -13,14 +13,7 @@ namespace {
 // Nested dicts deeper than this are refused: a hostile body must not recurse without end.
 constexpr int kMaxNestingDepth = 32;
 
-Status CheckString(std::string_view what, std::string_view s) {
-  if (s.size() > kMaxStringBytes) {
-    return InvalidArgument(std::string(what) + " is " + std::to_string(s.size()) +
-                           " bytes; the limit is " + std::to_string(kMaxStringBytes));
-  }
-  if (!common::IsValidUtf8(s)) return InvalidArgument(std::string(what) + " is not valid UTF-8");
-  return Status::Ok();
-}
+using common::CheckString;
 
 std::string_view GuessContentType(std::string_view name) {
   auto dot = name.rfind('.');
@@ -58,17 +51,7 @@ Status CheckFileRef(v1::FileRef* file) {
                            "' is not 64 lowercase hex characters");
   }
   const std::string& name = file->name();
-  if (name.empty()) return InvalidArgument("file " + sha + " has no name");
-  NEREID_RETURN_IF_ERROR(CheckString("file name", name));
-  if (name.size() > 255) return InvalidArgument("file name is longer than 255 bytes");
-  for (unsigned char c : name) {
-    if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f) {
-      return InvalidArgument("file name '" + name +
-                             "' contains '/', '\\' or a control character; give a plain name");
-    }
-  }
-  if (name == "." || name == "..")
-    return InvalidArgument("file name '" + name + "' is not allowed");
+  NEREID_RETURN_IF_ERROR(common::CheckFileName(name).WithContext("file " + sha + ": "));
   if (file->content_type().empty()) {
     file->set_content_type(std::string(GuessContentType(name)));
   } else if (file->content_type().size() > 255 || !common::IsValidUtf8(file->content_type())) {
@@ -100,43 +83,31 @@ Status CheckPointColumns(const std::string& path, Points* points, int values, in
 }
 
 Status CheckSysWrite(const v1::Operation& op) {
-  const std::string& path = op.path();
-  auto kind = op.op_case();
-  bool is_assign = kind == v1::Operation::kAssign;
-  auto value_kind = is_assign ? op.assign().kind_case() : v1::Value::KIND_NOT_SET;
-  if (path == "sys/name" || path == "sys/description") {
-    if (value_kind == v1::Value::kStringValue) return Status::Ok();
-    return InvalidArgument("'" + path + "' takes a string");
-  }
-  if (path == "sys/state") {
-    if (value_kind == v1::Value::kStringValue) {
-      const std::string& s = op.assign().string_value();
-      if (s == "running" || s == "succeeded" || s == "failed" || s == "aborted") {
-        return Status::Ok();
-      }
+  using common::SysWrite;
+  SysWrite kind = SysWrite::kOther;
+  std::string_view value;
+  if (op.op_case() == v1::Operation::kAddStrings || op.op_case() == v1::Operation::kRemoveStrings) {
+    kind = SysWrite::kStringSetChange;
+  } else if (op.op_case() == v1::Operation::kAssign) {
+    switch (op.assign().kind_case()) {
+      case v1::Value::kStringValue:
+        kind = SysWrite::kString;
+        value = op.assign().string_value();
+        break;
+      case v1::Value::kBoolValue:
+        kind = SysWrite::kBool;
+        break;
+      case v1::Value::kDatetimeUs:
+        kind = SysWrite::kDatetime;
+        break;
+      case v1::Value::kStringSet:
+        kind = SysWrite::kStringSetChange;
+        break;
+      default:
+        break;
     }
-    return InvalidArgument(
-        "'sys/state' takes one of \"running\", \"succeeded\", \"failed\", "
-        "\"aborted\"");
   }
-  if (path == "sys/failed") {
-    if (value_kind == v1::Value::kBoolValue) return Status::Ok();
-    return InvalidArgument("'sys/failed' takes a bool");
-  }
-  if (path == "sys/ping_time") {
-    if (value_kind == v1::Value::kDatetimeUs) return Status::Ok();
-    return InvalidArgument("'sys/ping_time' takes a datetime");
-  }
-  if (path == "sys/tags") {
-    if (kind == v1::Operation::kAddStrings || kind == v1::Operation::kRemoveStrings ||
-        value_kind == v1::Value::kStringSet) {
-      return Status::Ok();
-    }
-    return InvalidArgument("'sys/tags' is a string set: add, remove or assign strings");
-  }
-  return InvalidArgument("'" + path +
-                         "' is set by the server; writable sys/ fields are sys/name, "
-                         "sys/description, sys/state, sys/failed, sys/tags, sys/ping_time");
+  return common::CheckSysWrite(op.path(), kind, value);
 }
 
 Status CheckValue(const std::string& path, v1::Value* value) {

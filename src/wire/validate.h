@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "common/field_rules.h"
 #include "nereid/status.h"
 
 namespace nereid::v1 {
@@ -27,7 +28,7 @@ class Batch;
 
 namespace nereid::wire {
 
-inline constexpr size_t kMaxStringBytes = 1 << 20;
+inline constexpr size_t kMaxStringBytes = common::kMaxStringBytes;
 inline constexpr size_t kMaxWriterIdLength = 64;
 // Operations per batch. A batch of a million tiny assigns held the store's writer (and so every
 // other client's ingest) for minutes; series points are not operations, so bulk appends of

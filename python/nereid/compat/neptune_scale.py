@@ -10,6 +10,10 @@ from nereid.exceptions import unsupported
 from nereid.run import Run as _Run
 
 
+_CALLBACKS = ("on_queue_full_callback", "on_network_error_callback", "on_error_callback",
+              "on_warning_callback", "on_async_lag_callback")
+
+
 class Run(_Run):
     def __init__(self, run_id: Optional[str] = None, experiment_name: Optional[str] = None,
                  project: Optional[str] = None, api_token: Optional[str] = None,
@@ -21,10 +25,14 @@ class Run(_Run):
                             ("creation_time", creation_time)):
             if value is not None:
                 raise unsupported(f"neptune_scale.Run({name}=)")
-        for harmless in ("on_queue_full_callback", "on_network_error_callback",
-                         "on_error_callback", "on_warning_callback", "max_queue_size",
-                         "async_lag_threshold", "on_async_lag_callback"):
+        for harmless in ("max_queue_size", "async_lag_threshold"):
             kwargs.pop(harmless, None)
+        # A callback the user counts on must not be dropped without a word: nereid never calls
+        # one (problems go to stderr and Run.errors()), so a non-None callback raises.
+        for name in _CALLBACKS:
+            if kwargs.pop(name, None) is not None:
+                raise unsupported(f"neptune_scale.Run({name}=)",
+                                  "problems are printed to stderr and kept in run.errors()")
         if kwargs:
             raise unsupported(f"neptune_scale.Run({', '.join(kwargs)}=)")
         if project is None and not os.environ.get("NEREID_PROJECT"):

@@ -2,7 +2,7 @@
 """Trains a small PyTorch classifier on synthetic data and logs it to Nereid.
 
     NEREID_URL=http://127.0.0.1:4870 NEREID_API_TOKEN=$(cat nereid-data/admin.token) \
-        /usr/bin/python3 examples/python/pytorch_train.py
+        /usr/bin/python3 examples/pytorch_train.py
 
 Logs params, the loss of every step, accuracy per epoch, a confusion-matrix image per epoch and
 the trained model file. No downloads; under a minute on 2 cores (Debian's python3-torch)."""
