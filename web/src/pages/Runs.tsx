@@ -114,6 +114,7 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       width: 260,
       cell: (r: Run) => (
         <Tags
+          key={r.id}
           runId={r.id}
           tags={r.tags}
           onChange={(tags) =>
@@ -339,25 +340,58 @@ function RunsBody(props: BodyProps) {
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
+  const slots = useRef(new Map<number, number>());
   // Each row keeps its own fixed place (a transform by its index) for as long as it is drawn, so
   // scrolling leaves the rows on screen untouched: nothing about them changes, so Blink neither
   // repaints nor re-rasters them and only the rows scrolling in are new. (Rows in flow inside one
   // moved block were tried: every move of the block re-rastered all of its rows; so were rows in
-  // flow after a spacer: twice the paint.)
+  // flow after a spacer: twice the paint.) A row scrolling in takes the element of one that
+  // scrolled out (its slot): Blink then restyles nothing and lays out only the changed text,
+  // where new elements cost style, layout objects and more paint. The DOM holds the rows in slot
+  // order, not index order; they are placed by their transforms.
   return (
     <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
-      {items.map((it) => (
-        <Row
-          key={it.key}
-          index={it.index}
-          run={runs[it.index]}
-          columns={props.columns}
-          selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
-          onToggle={props.onToggle}
-        />
-      ))}
+      {slotted(items, slots.current).map((it, slot) =>
+        it ? (
+          <Row
+            key={slot}
+            index={it.index}
+            run={runs[it.index]}
+            columns={props.columns}
+            selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
+            onToggle={props.onToggle}
+          />
+        ) : null,
+      )}
     </div>
   );
+}
+
+/**
+ * `items` placed in slots: a row keeps its slot while it is drawn and a row scrolling in takes a
+ * slot that one scrolling out left. `slotOf` (index → slot) is updated to the new placement.
+ */
+function slotted<T extends { index: number }>(items: T[], slotOf: Map<number, number>): (T | null)[] {
+  const out: (T | null)[] = [];
+  const placed = new Map<number, number>();
+  for (const it of items) {
+    const s = slotOf.get(it.index);
+    if (s !== undefined) {
+      placed.set(it.index, s);
+      out[s] = it;
+    }
+  }
+  let free = 0;
+  for (const it of items) {
+    if (placed.has(it.index)) continue;
+    while (out[free]) free++;
+    placed.set(it.index, free);
+    out[free] = it;
+  }
+  slotOf.clear();
+  for (const [i, s] of placed) slotOf.set(i, s);
+  for (let s = 0; s < out.length; s++) if (!out[s]) out[s] = null;
+  return out;
 }
 
 interface RowProps {
