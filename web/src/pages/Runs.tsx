@@ -114,7 +114,6 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       width: 260,
       cell: (r: Run) => (
         <Tags
-          key={r.id}
           runId={r.id}
           tags={r.tags}
           onChange={(tags) =>
