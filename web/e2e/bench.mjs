@@ -12,15 +12,18 @@
 // the project's field list and tags. Their series have no chunks (no page here opens those runs)
 // and their size is left at 0 (nothing measured reads it).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { chromium } from "playwright-core";
+import { perFrameText, splitTrace } from "./frametrace.mjs";
 import { startServer } from "./server.mjs";
 
 const POINTS = Number(process.argv[2] ?? 10_000_000);
 const RUNS = Number(process.argv[3] ?? 100_000);
 const FRAMES = 400;
+// NEREID_BENCH_SCROLL_ONLY=1: only the scroll of the runs table (its frame times and trace).
+const SCROLL_ONLY = Boolean(process.env.NEREID_BENCH_SCROLL_ONLY);
 const COLS = "params/lr,params/opt,params/batch,train/loss:last,train/loss:min,val/acc:max";
 
 // The runs 2..RUNS of project BIG (run 1 is the long one), made between 3 days and 1 day ago.
@@ -75,6 +78,25 @@ const runsRequestMs = (page) =>
   });
 const ms = (x) => `${x.toFixed(1)} ms`;
 
+// Scrolls the runs table by 200 px an animation frame, `frames` times: each frame's time (rAF to
+// rAF) and how many frames had rows on screen still waiting for their page (drawn as "…").
+const scrollFrames = (page, frames) =>
+  page.evaluate(async (frames) => {
+    const el = document.querySelector("[data-testid=runs-scroll]");
+    const times = [];
+    let blank = 0;
+    let last = performance.now();
+    for (let i = 0; i < frames; i++) {
+      el.scrollTop += 200;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      times.push(now - last);
+      last = now;
+      if (document.querySelector("[data-testid=run-row]:not([data-run-id])")) blank++;
+    }
+    return { times, blank, top: el.scrollTop };
+  }, frames);
+
 // NEREID_BENCH_DATA=DIR keeps the seeded data directory in DIR and reuses it when it exists, so
 // that measuring again skips the seeding (the run with the long series is then found by name).
 const keepDir = process.env.NEREID_BENCH_DATA;
@@ -116,6 +138,21 @@ try {
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // NEREID_WEB_DIST=DIR: the page gets the UI's files from DIR (a `vite build --outDir DIR`)
+  // instead of the server's embedded copy, and the API from the server: to compare two builds of
+  // the UI without rebuilding the server. Paths without a file there get index.html, as from the
+  // server.
+  const dist = process.env.NEREID_WEB_DIST;
+  if (dist) {
+    const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+    await page.route(server.url + "/**", (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path.startsWith("/api/")) return route.continue();
+      const file = join(dist, path);
+      const found = path !== "/" && existsSync(file) && statSync(file).isFile() ? file : join(dist, "index.html");
+      return route.fulfill({ path: found, contentType: types[extname(found)] ?? "application/octet-stream" });
+    });
+  }
   // In-page times, from navigation start to the first animation frame in which the rows (or the
   // chart) exist, i.e. the frame that paints them. The harness's own figure (Date.now around
   // goto + waitForFunction) also holds Playwright's work in each new document (compiling its
@@ -137,51 +174,53 @@ try {
   // --- runs table ---
   const tableUrl = server.url + "/p/bench/big?cols=" + encodeURIComponent(COLS);
   const newest = await expectFirst("");
-  const firstRows = [];
-  const firstRowsInPage = [];
-  const firstPageMs = [];
-  for (let i = 0; i < 5; i++) {
-    await page.goto("about:blank");
-    const t0 = Date.now();
-    await page.goto(tableUrl);
-    await waitFirstRow(newest);
-    firstRows.push(Date.now() - t0);
-    firstRowsInPage.push(Math.round(await page.evaluate(() => window.__firstRowAt)));
-    firstPageMs.push(await runsRequestMs(page));
-  }
-  console.log(`runs table, ${RUNS} runs, ${COLS.split(",").length} field columns: navigation → first rows ${firstRows.join(", ")} ms (median ${stats(firstRows).median} ms; its runs request ${stats(firstPageMs).median.toFixed(0)} ms)`);
-  console.log(`  in the page (navigation start → first frame with rows): ${firstRowsInPage.join(", ")} ms (median ${stats(firstRowsInPage).median} ms)`);
+  if (!SCROLL_ONLY) {
+    const firstRows = [];
+    const firstRowsInPage = [];
+    const firstPageMs = [];
+    for (let i = 0; i < 5; i++) {
+      await page.goto("about:blank");
+      const t0 = Date.now();
+      await page.goto(tableUrl);
+      await waitFirstRow(newest);
+      firstRows.push(Date.now() - t0);
+      firstRowsInPage.push(Math.round(await page.evaluate(() => window.__firstRowAt)));
+      firstPageMs.push(await runsRequestMs(page));
+    }
+    console.log(`runs table, ${RUNS} runs, ${COLS.split(",").length} field columns: navigation → first rows ${firstRows.join(", ")} ms (median ${stats(firstRows).median} ms; its runs request ${stats(firstPageMs).median.toFixed(0)} ms)`);
+    console.log(`  in the page (navigation start → first frame with rows): ${firstRowsInPage.join(", ")} ms (median ${stats(firstRowsInPage).median} ms)`);
 
-  const filterTimes = [];
-  const filterReq = [];
-  const lowLr = await expectFirst("filter=" + encodeURIComponent("params/lr < 0.01"));
-  for (let i = 0; i < 3; i++) {
-    await page.goto(tableUrl);
-    await waitFirstRow(newest);
-    const box = page.locator("input[name=filter]");
-    await box.fill("params/lr < 0.01");
-    await box.press("Escape");
-    const t0 = Date.now();
-    await box.press("Enter");
-    await waitFirstRow(lowLr);
-    filterTimes.push(Date.now() - t0);
-    filterReq.push(await runsRequestMs(page));
-  }
-  console.log(`filter params/lr < 0.01 (10% of runs) → rows shown: ${filterTimes.join(", ")} ms (median ${stats(filterTimes).median} ms; its runs request ${stats(filterReq).median.toFixed(0)} ms)`);
+    const filterTimes = [];
+    const filterReq = [];
+    const lowLr = await expectFirst("filter=" + encodeURIComponent("params/lr < 0.01"));
+    for (let i = 0; i < 3; i++) {
+      await page.goto(tableUrl);
+      await waitFirstRow(newest);
+      const box = page.locator("input[name=filter]");
+      await box.fill("params/lr < 0.01");
+      await box.press("Escape");
+      const t0 = Date.now();
+      await box.press("Enter");
+      await waitFirstRow(lowLr);
+      filterTimes.push(Date.now() - t0);
+      filterReq.push(await runsRequestMs(page));
+    }
+    console.log(`filter params/lr < 0.01 (10% of runs) → rows shown: ${filterTimes.join(", ")} ms (median ${stats(filterTimes).median} ms; its runs request ${stats(filterReq).median.toFixed(0)} ms)`);
 
-  const sortTimes = [];
-  const sortReq = [];
-  const bestLoss = await expectFirst("sort=train/loss:last&order=desc");
-  for (let i = 0; i < 3; i++) {
-    await page.goto(tableUrl);
-    await waitFirstRow(newest);
-    const t0 = Date.now();
-    await page.click('[data-sort="train/loss:last"] .label');
-    await waitFirstRow(bestLoss);
-    sortTimes.push(Date.now() - t0);
-    sortReq.push(await runsRequestMs(page));
+    const sortTimes = [];
+    const sortReq = [];
+    const bestLoss = await expectFirst("sort=train/loss:last&order=desc");
+    for (let i = 0; i < 3; i++) {
+      await page.goto(tableUrl);
+      await waitFirstRow(newest);
+      const t0 = Date.now();
+      await page.click('[data-sort="train/loss:last"] .label');
+      await waitFirstRow(bestLoss);
+      sortTimes.push(Date.now() - t0);
+      sortReq.push(await runsRequestMs(page));
+    }
+    console.log(`sort by train/loss:last (all runs) → rows shown: ${sortTimes.join(", ")} ms (median ${stats(sortTimes).median} ms; its runs request ${stats(sortReq).median.toFixed(0)} ms)`);
   }
-  console.log(`sort by train/loss:last (all runs) → rows shown: ${sortTimes.join(", ")} ms (median ${stats(sortTimes).median} ms; its runs request ${stats(sortReq).median.toFixed(0)} ms)`);
 
   await page.goto(tableUrl);
   await waitFirstRow(newest);
@@ -190,65 +229,76 @@ try {
   await cdp.send("Performance.enable");
   const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
   const m0 = await metrics();
-  const scroll = await page.evaluate(async (frames) => {
-    const el = document.querySelector("[data-testid=runs-scroll]");
-    const times = [];
-    let blank = 0;
-    let last = performance.now();
-    for (let i = 0; i < frames; i++) {
-      el.scrollTop += 200;
-      await new Promise((r) => requestAnimationFrame(r));
-      const now = performance.now();
-      times.push(now - last);
-      last = now;
-      // Rows on screen still waiting for their page (drawn as "…").
-      if (document.querySelector("[data-testid=run-row]:not([data-run-id])")) blank++;
-    }
-    return { times, blank, top: el.scrollTop };
-  }, FRAMES);
+  const scroll = await scrollFrames(page, FRAMES);
   const m1 = await metrics();
   const perFrame = (k) => (((m1[k] - m0[k]) * 1000) / FRAMES).toFixed(1);
   const sf = stats(scroll.times);
   console.log(`scroll frame time over ${FRAMES} frames (200 px each, to row ${Math.round(scroll.top / 32)}): median ${ms(sf.median)}, p95 ${ms(sf.p95)}, max ${ms(sf.max)}; frames with unloaded rows on screen: ${scroll.blank}`);
   console.log(`  main thread per frame: tasks ${perFrame("TaskDuration")} ms, of which script ${perFrame("ScriptDuration")} ms, layout ${perFrame("LayoutDuration")} ms, style ${perFrame("RecalcStyleDuration")} ms`);
 
-  // Dragging the scrollbar to the middle of the table: time until those rows are filled.
-  const jump = await page.evaluate(async () => {
+  // What the rows cost: how many are in the DOM and the elements in each.
+  const dom = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
     const el = document.querySelector("[data-testid=runs-scroll]");
-    const t0 = performance.now();
-    el.scrollTop = el.scrollHeight / 2;
-    for (;;) {
-      await new Promise((r) => requestAnimationFrame(r));
-      const rows = [...document.querySelectorAll("[data-testid=run-row]")];
-      const r = el.getBoundingClientRect();
-      const onScreen = rows.filter((x) => {
-        const b = x.getBoundingClientRect();
-        return b.bottom > r.top && b.top < r.bottom;
-      });
-      if (onScreen.length && onScreen.every((x) => x.hasAttribute("data-run-id"))) return performance.now() - t0;
-      if (performance.now() - t0 > 120_000) return -1;
-    }
+    return { rows: rows.length, perRow: rows.length ? rows[0].querySelectorAll("*").length + 1 : 0, onScreen: Math.ceil(el.clientHeight / 32) };
   });
-  console.log(`jump to the middle of the table → rows filled: ${jump < 0 ? "> 120 s" : ms(jump)}`);
+  console.log(`  rows in the DOM ${dom.rows} (${dom.onScreen} fit the screen), ${dom.perRow} elements each`);
+  // The same scroll again under a Chromium trace (which slows it: its frame times are not the
+  // figures above), split per frame into the kinds of work on the renderer's threads.
+  const TRACED = 150;
+  await browser.startTracing(page, {
+    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink", "cc", "v8"],
+  });
+  await scrollFrames(page, TRACED);
+  const trace = await browser.stopTracing();
+  // NEREID_BENCH_TRACE=FILE keeps the trace (chrome://tracing or ui.perfetto.dev open it).
+  if (process.env.NEREID_BENCH_TRACE) writeFileSync(process.env.NEREID_BENCH_TRACE, trace);
+  const split = splitTrace(trace);
+  const f = (x) => (x / TRACED).toFixed(2);
+  // CPU time (the trace's thread time): on this shared VM wall time is mostly waiting for a core.
+  console.log(`  traced (${TRACED} frames), CPU per frame: renderer main thread ${f(split.main.taskCpu)} ms (wall ${f(split.main.task)} ms): ${perFrameText(split.main.cpu, TRACED)}`);
+  console.log(`    compositor thread ${f(split.compositor.taskCpu)} ms; raster ${f(split.raster.cpu.raster ?? 0)} ms (wall ${f(split.raster.kinds.raster ?? 0)} ms)`);
 
-  // --- chart ---
-  const chartTimes = [];
-  const chartInPage = [];
-  const bucketMs = [];
-  for (let i = 0; i < 5; i++) {
-    await page.goto("about:blank");
-    const t0 = Date.now();
-    await page.goto(server.url + `/runs/${long}?n=${i}`);
-    await page.waitForFunction(() => document.querySelector('[data-testid=chart][data-title="train/loss"]')?.__chart, null, { timeout: 60_000, polling: "raf" });
-    chartTimes.push(Date.now() - t0);
-    chartInPage.push(Math.round(await page.evaluate(() => window.__firstChartAt)));
-    bucketMs.push(await page.evaluate(() => {
-      const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/series/buckets")).pop();
-      return e ? e.responseEnd - e.requestStart : NaN;
-    }));
+  if (!SCROLL_ONLY) {
+    // Dragging the scrollbar to the middle of the table: time until those rows are filled.
+    const jump = await page.evaluate(async () => {
+      const el = document.querySelector("[data-testid=runs-scroll]");
+      const t0 = performance.now();
+      el.scrollTop = el.scrollHeight / 2;
+      for (;;) {
+        await new Promise((r) => requestAnimationFrame(r));
+        const rows = [...document.querySelectorAll("[data-testid=run-row]")];
+        const r = el.getBoundingClientRect();
+        const onScreen = rows.filter((x) => {
+          const b = x.getBoundingClientRect();
+          return b.bottom > r.top && b.top < r.bottom;
+        });
+        if (onScreen.length && onScreen.every((x) => x.hasAttribute("data-run-id"))) return performance.now() - t0;
+        if (performance.now() - t0 > 120_000) return -1;
+      }
+    });
+    console.log(`jump to the middle of the table → rows filled: ${jump < 0 ? "> 120 s" : ms(jump)}`);
+
+    // --- chart ---
+    const chartTimes = [];
+    const chartInPage = [];
+    const bucketMs = [];
+    for (let i = 0; i < 5; i++) {
+      await page.goto("about:blank");
+      const t0 = Date.now();
+      await page.goto(server.url + `/runs/${long}?n=${i}`);
+      await page.waitForFunction(() => document.querySelector('[data-testid=chart][data-title="train/loss"]')?.__chart, null, { timeout: 60_000, polling: "raf" });
+      chartTimes.push(Date.now() - t0);
+      chartInPage.push(Math.round(await page.evaluate(() => window.__firstChartAt)));
+      bucketMs.push(await page.evaluate(() => {
+        const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/series/buckets")).pop();
+        return e ? e.responseEnd - e.requestStart : NaN;
+      }));
+    }
+    console.log(`navigation → first chart of ${POINTS} points: ${chartTimes.join(", ")} ms (median ${stats(chartTimes).median} ms; its bucket request ${stats(bucketMs).median.toFixed(0)} ms)`);
+    console.log(`  in the page (navigation start → first frame with the chart): ${chartInPage.join(", ")} ms (median ${stats(chartInPage).median} ms)`);
   }
-  console.log(`navigation → first chart of ${POINTS} points: ${chartTimes.join(", ")} ms (median ${stats(chartTimes).median} ms; its bucket request ${stats(bucketMs).median.toFixed(0)} ms)`);
-  console.log(`  in the page (navigation start → first frame with the chart): ${chartInPage.join(", ")} ms (median ${stats(chartInPage).median} ms)`);
+
   await browser.close();
   console.log(`load average at end: ${load()}`);
 } finally {

@@ -1,15 +1,25 @@
 import { useState } from "preact/hooks";
 import { addTag, removeTag } from "../api/writes";
 
-/** Tags of a run with inline add (+) and remove (×); reports the new list after each edit. */
+/**
+ * Tags of a run with inline add (+) and remove (×); reports the new list after each edit.
+ * The editing state names the run it is for, so that when the runs table gives this element
+ * another run (a recycled row) the input and any error do not follow to it.
+ */
 export function Tags(props: { runId: string; tags: string[]; onChange: (tags: string[]) => void }) {
-  const [adding, setAdding] = useState(false);
+  const [addingTo, setAddingTo] = useState<string | null>(null);
   const [text, setText] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [failure, setFailure] = useState<{ runId: string; message: string } | null>(null);
+  const adding = addingTo === props.runId;
+  const error = failure?.runId === props.runId ? failure.message : null;
+  const setError = (message: string) => setFailure({ runId: props.runId, message });
+  const setAdding = (on: boolean) => {
+    setAddingTo(on ? props.runId : null);
+    setText("");
+  };
   const add = async () => {
     const t = text.trim();
     setAdding(false);
-    setText("");
     if (!t || props.tags.includes(t)) return;
     try {
       await addTag(props.runId, t);

@@ -29,6 +29,8 @@ const ROW_HEIGHT = 32;
 /** Rows the virtualizer is told of before a new total (see RunsBody): a screen and then some. */
 const FIRST_COUNT = 200;
 const PAGE = 500;
+/** Rows drawn beyond the visible ones either side (see RunsBody). */
+const OVERSCAN = 8;
 /** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
 
@@ -122,9 +124,11 @@ export function RunsPage(props: { workspace: string; project: string; search: st
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps
   ], [columnsParam]);
-  const template = `36px ${columns.map((c) => c.width + "px").join(" ")} 1fr`;
-  // Rows are as wide as their columns (or the table, when wider): a contained row clips what
-  // overflows it, so it must not be narrower than its columns.
+  // Each cell's width, by its place in the row: rows and cells carry no inline style of their own,
+  // so Blink computes one row's style and shares it with the others.
+  const widths = [36, ...columns.map((c) => c.width)].map((w, i) => `.grid-row > :nth-child(${i + 1}) { width: ${w}px; }`).join("\n");
+  // Rows are as wide as their columns (or the table, when wider): a narrower row would draw its
+  // border and its selected background short of its last cells.
   const rowWidth = 36 + columns.reduce((w, c) => w + c.width, 0);
 
   // The grid body reports the last row it renders; the next page is requested from here (with the
@@ -241,9 +245,8 @@ export function RunsPage(props: { workspace: string; project: string; search: st
         </p>
       )}
       <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
-      {/* The column template as a custom property: rows carry no inline style of their own, so
-          Blink computes one row's style and reuses it for the others. */}
-      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll" style={{ "--cols": template, "--row-min": rowWidth + "px" }}>
+      <style>{widths}</style>
+      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll" style={{ "--row-min": rowWidth + "px" }}>
         <div class="grid-row grid-head">
           <span />
           {columns.map((c) => (
@@ -309,7 +312,7 @@ function RunsBody(props: BodyProps) {
         estimateSize: () => ROW_HEIGHT,
         // Rows drawn beyond the visible ones either side: enough for 200 px of scrolling before the
         // next render, few enough that each frame lays out and paints little more than the screen.
-        overscan: 8,
+        overscan: OVERSCAN,
         scrollToFn: elementScroll,
         observeElementRect,
         observeElementOffset,
@@ -336,24 +339,58 @@ function RunsBody(props: BodyProps) {
   const lastIndex = items.length ? items[items.length - 1]!.index : 0;
   useEffect(() => props.onRange(firstIndex, lastIndex), [firstIndex, lastIndex, props.onRange]);
   const { runs, selected } = props;
+  const slots = useRef(new Map<number, number>());
   // Each row keeps its own fixed place (a transform by its index) for as long as it is drawn, so
   // scrolling leaves the rows on screen untouched: nothing about them changes, so Blink neither
   // repaints nor re-rasters them and only the rows scrolling in are new. (Rows in flow inside one
-  // moved block were tried: every move of the block re-rastered all of its rows.)
+  // moved block were tried: every move of the block re-rastered all of its rows; so were rows in
+  // flow after a spacer: twice the paint.) A row scrolling in takes the element of one that
+  // scrolled out (its slot): Blink then restyles nothing and lays out only the changed text,
+  // where new elements cost style, layout objects and more paint. The DOM holds the rows in slot
+  // order, not index order; they are placed by their transforms.
   return (
     <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
-      {items.map((it) => (
-        <Row
-          key={it.key}
-          index={it.index}
-          run={runs[it.index]}
-          columns={props.columns}
-          selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
-          onToggle={props.onToggle}
-        />
-      ))}
+      {slotted(items, slots.current).map((it, slot) =>
+        it ? (
+          <Row
+            key={slot}
+            index={it.index}
+            run={runs[it.index]}
+            columns={props.columns}
+            selected={!!runs[it.index] && selected.has(runs[it.index]!.id)}
+            onToggle={props.onToggle}
+          />
+        ) : null,
+      )}
     </div>
   );
+}
+
+/**
+ * `items` placed in slots: a row keeps its slot while it is drawn and a row scrolling in takes a
+ * slot that one scrolling out left. `slotOf` (index → slot) is updated to the new placement.
+ */
+function slotted<T extends { index: number }>(items: T[], slotOf: Map<number, number>): (T | null)[] {
+  const out: (T | null)[] = [];
+  const placed = new Map<number, number>();
+  for (const it of items) {
+    const s = slotOf.get(it.index);
+    if (s !== undefined) {
+      placed.set(it.index, s);
+      out[s] = it;
+    }
+  }
+  let free = 0;
+  for (const it of items) {
+    if (placed.has(it.index)) continue;
+    while (out[free]) free++;
+    placed.set(it.index, free);
+    out[free] = it;
+  }
+  slotOf.clear();
+  for (const [i, s] of placed) slotOf.set(i, s);
+  for (let s = 0; s < out.length; s++) if (!out[s]) out[s] = null;
+  return out;
 }
 
 interface RowProps {
