@@ -81,7 +81,7 @@ case "$cmd" in
     dir=${BUILD_DIR}-tsan
     configure "$dir" -DCMAKE_BUILD_TYPE=Debug -DNEREID_SANITIZE=thread -DNEREID_BUILD_BENCH=OFF
     cmake --build "$dir" -j "$JOBS" --target client_spool_test client_run_test client_git_test \
-      client_float_points_test
+      client_float_points_test client_send_period_test
     (cd "$dir" && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
        ctest --output-on-failure -j "$JOBS" -R '^client_' "$@")
     ;;
