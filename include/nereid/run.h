@@ -50,6 +50,11 @@ struct RunStats {
   // Records of this process's spool the server acknowledged. Records are sent in the order they
   // were logged, so the n-th record logged is acknowledged once records_acked >= n.
   uint64_t records_acked = 0;
+  // Entries the server refused for their content (a write of another type than the field's, a
+  // value it cannot take): each is reported through on_error, kept in
+  // <spool_dir>/<run>/<writer id>.refused.jsonl and not sent again; every other record still
+  // arrives. records_logged = records_acked + records_refused + what is still pending.
+  uint64_t records_refused = 0;
   // Batch requests (POSTs of a batch) this run's sender made, and how many were answered 429
   // (the server's rate limit) or failed otherwise (no answer, 5xx, another refusal); each failed
   // batch is sent again later, so a request is counted per try.

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "client/refused_log.h"
 #include "client/uploader.h"
 #include "client/writer_dir.h"
 
@@ -112,8 +113,14 @@ bool SyncOne(const SyncOptions& o, const std::string& token, const std::string& 
     std::this_thread::sleep_for(u.delay());
   }
   if (tty) std::cout << "\n";
-  std::cout << fmt::format("{}: {} entries in {} batches uploaded{}\n", RunLabel(u.info()),
-                           u.records_acked(), u.batches_acked(), ok ? "" : ", the rest kept");
+  std::string refused;
+  if (u.records_refused() > 0) {
+    refused = fmt::format(", {} refused by the server (kept in {})", u.records_refused(),
+                          client::RefusedPath(d));
+  }
+  std::cout << fmt::format("{}: {} entries in {} batches uploaded{}{}\n", RunLabel(u.info()),
+                           u.records_acked(), u.batches_acked(), refused,
+                           ok ? "" : ", the rest kept");
   if (ok) {
     std::error_code ec;
     fs::remove_all(d, ec);

@@ -58,6 +58,12 @@ void FakeServer::SetAlways(Fault f) {
   always_ = f;
 }
 
+void FakeServer::RefusePath(const std::string& path, int status) {
+  std::lock_guard lk(mu_);
+  refuse_path_ = path;
+  refuse_status_ = status;
+}
+
 std::map<std::string, std::vector<double>> FakeServer::floats() {
   std::lock_guard lk(mu_);
   return floats_;
@@ -145,6 +151,10 @@ std::string FakeServer::Handle(const std::string& method, const std::string& tar
     return Reply(401, "Unauthorized",
                  R"({"error":{"code":"unauthenticated","message":"unknown token"}})");
   }
+  if (f == Fault::k409Trashed) {
+    return Reply(409, "Conflict",
+                 R"({"error":{"code":"failed_precondition","message":"the run is in the trash"}})");
+  }
   std::string raw = body;
   if (headers.find("Content-Encoding: zstd") != std::string::npos) {
     raw.resize(ZSTD_getFrameContentSize(body.data(), body.size()));
@@ -152,6 +162,23 @@ std::string FakeServer::Handle(const std::string& method, const std::string& tar
   }
   v1::Batch b;
   if (!b.ParseFromString(raw)) return Reply(400, "Bad Request", R"({"error":{}})");
+  for (const auto& op : b.operations()) {
+    if (refuse_status_ == 0 || op.path() != refuse_path_) continue;
+    ++refused_;
+    std::string where = "'" + op.path() + "'";
+    if (refuse_status_ == 409) {
+      return Reply(409, "Conflict",
+                   R"({"error":{"code":"type_conflict","message":"field )" + where +
+                       R"( is a float series"}})");
+    }
+    if (refuse_status_ == 413) {
+      return Reply(413, "Payload Too Large",
+                   R"({"error":{"code":"payload_too_large","message":"too big"}})");
+    }
+    return Reply(
+        400, "Bad Request",
+        R"({"error":{"code":"invalid_argument","message":"bad value of )" + where + R"("}})");
+  }
   uint64_t& last = last_seq_[b.writer_id()];
   bool dup = b.sequence() <= last;
   if (dup) {

@@ -1,7 +1,9 @@
 // FakeServer: a minimal in-process HTTP/1.1 server that speaks just enough of Nereid's API for the
 // client's tests (run creation, batches with exactly-once by writer and sequence, file uploads),
 // and misbehaves on request: answer 503, answer 429 with Retry-After, apply a batch and then close
-// the connection without answering (a response lost after commit), or answer 401.
+// the connection without answering (a response lost after commit), answer 401 or 409
+// failed_precondition (a run in the trash), or refuse every batch that writes a marked path, as the
+// real server refuses a batch for its content (the whole batch, applying nothing).
 #pragma once
 
 #include <atomic>
@@ -16,7 +18,7 @@ namespace nereid::client {
 
 class FakeServer {
  public:
-  enum class Fault { kNone, k503, k429, kDropAfterCommit, k401 };
+  enum class Fault { kNone, k503, k429, kDropAfterCommit, k401, k409Trashed };
 
   FakeServer();
   ~FakeServer();
@@ -26,6 +28,9 @@ class FakeServer {
   void SetAlways(Fault f);
   // The RateLimit-* headers of every accepted batch's answer (default: a budget far from empty).
   void SetRateLimitHeaders(int limit, int remaining, int reset_s);
+  // Refuse every batch with an operation on `path` with HTTP `status`: 409 (type_conflict), 400
+  // (invalid_argument) or 413 (payload_too_large). Refusals are counted in refused().
+  void RefusePath(const std::string& path, int status);
 
   // Float values stored per path, in arrival order; batches applied and seen as duplicates.
   std::map<std::string, std::vector<double>> floats();
@@ -33,6 +38,7 @@ class FakeServer {
   int applied() const { return applied_.load(); }
   int duplicates() const { return duplicates_.load(); }
   int requests() const { return requests_.load(); }
+  int refused() const { return refused_.load(); }
 
  private:
   void AcceptLoop();
@@ -52,10 +58,12 @@ class FakeServer {
   std::string rate_headers_ =
       "RateLimit-Limit: 1000\r\nRateLimit-Remaining: 900\r\nRateLimit-Reset: 30\r\n";
   Fault always_ = Fault::kNone;
+  std::string refuse_path_;
+  int refuse_status_ = 0;
   std::map<std::string, uint64_t> last_seq_;
   std::map<std::string, std::vector<double>> floats_;
   std::map<std::string, std::string> strings_;
-  std::atomic<int> applied_{0}, duplicates_{0}, requests_{0};
+  std::atomic<int> applied_{0}, duplicates_{0}, requests_{0}, refused_{0};
 };
 
 }  // namespace nereid::client

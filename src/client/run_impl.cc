@@ -290,6 +290,7 @@ void RunImpl::SenderLoop() {
     acked_pos_ = uploader_->acked_position();
     batches_acked_ = uploader_->batches_acked();
     records_acked_ = uploader_->records_acked();
+    records_refused_ = uploader_->records_refused();
     requests_ = uploader_->request_stats();
     run_id_ = uploader_->info().run_id;
     if (r == AttemptResult::kRetry) last_error_ = uploader_->last_error();
@@ -405,6 +406,7 @@ RunStats RunImpl::stats() const {
   std::lock_guard lk(mu_);
   s.batches_acked = batches_acked_;
   s.records_acked = records_acked_;
+  s.records_refused = records_refused_;
   s.batch_requests = requests_.requests;
   s.batch_requests_rate_limited = requests_.rate_limited;
   s.batch_requests_failed = requests_.failed;

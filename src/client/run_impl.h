@@ -91,6 +91,7 @@ class RunImpl {
   Position acked_pos_;             // guarded by mu_
   uint64_t batches_acked_ = 0;     // guarded by mu_
   uint64_t records_acked_ = 0;     // guarded by mu_
+  uint64_t records_refused_ = 0;   // guarded by mu_
   BatchRequestStats requests_;     // guarded by mu_
   std::string run_id_;             // guarded by mu_
   Status last_error_;              // guarded by mu_

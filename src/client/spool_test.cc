@@ -323,6 +323,38 @@ TEST_F(SpoolTest, LedgerKeepsPendingBatchAcrossReopen) {
   EXPECT_FALSE(again->pending().has_value());
 }
 
+// A batch refused for its content is replaced by its first half under the same sequence (the
+// server applied none of it): a folder resumed after a crash resends the last range written for
+// the sequence, never the refused whole, and acknowledges up to its end.
+TEST_F(SpoolTest, LedgerResendsTheLastRangeBegunForASequence) {
+  {
+    auto l = Ledger::Open(dir_);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE(l->BeginBatch({1, {1, 32}, {1, 400}}).ok());
+    ASSERT_TRUE(l->AckBatch(1).ok());
+    ASSERT_TRUE(l->BeginBatch({2, {1, 400}, {3, 64}}).ok());
+    ASSERT_TRUE(l->BeginBatch({2, {1, 400}, {2, 96}}).ok());
+    ASSERT_TRUE(l->BeginBatch({2, {1, 400}, {1, 800}}).ok());
+  }
+  {
+    auto l = Ledger::Open(dir_);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE(l->pending().has_value());
+    EXPECT_EQ(l->pending()->sequence, 2u);
+    EXPECT_EQ(l->pending()->from, (Position{1, 400}));
+    EXPECT_EQ(l->pending()->to, (Position{1, 800}));
+    ASSERT_TRUE(l->AckBatch(2).ok());
+    ASSERT_TRUE(l->BeginBatch({3, {1, 800}, {3, 64}}).ok());
+  }
+  auto l = Ledger::Open(dir_);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->acked_sequence(), 2u);
+  EXPECT_EQ(l->acked_position(), (Position{1, 800}));
+  ASSERT_TRUE(l->pending().has_value());
+  EXPECT_EQ(l->pending()->sequence, 3u);
+  EXPECT_EQ(l->pending()->to, (Position{3, 64}));
+}
+
 // A full disk can cut a ledger line short (tmpfs does at a page edge). The next line must not glue
 // onto the torn part: "B 2 1 400 2" + "B 2 1 400 2 64" would read as a batch ending at offset 2,
 // and a resend from there would store points twice. RLIMIT_FSIZE makes the short write on demand.

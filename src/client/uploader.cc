@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "client/refused_log.h"
 #include "client/spool_writer.h"
 
 namespace nereid::client {
@@ -62,6 +63,13 @@ StatusCode CodeOf(const HttpResponse& r, const ServerError& e) {
     return StatusCode::kFailedPrecondition;
   }
   return CodeFor(r.status);
+}
+
+// A refusal of what the batch holds (a malformed or oversized value, a write of another type
+// than the field's): the same batch would be refused forever, but the records around the
+// refused one can be delivered. Not 409 failed_precondition (a run in the trash, restorable).
+bool RefusesContent(const HttpResponse& r, const ServerError& e) {
+  return r.status == 400 || r.status == 413 || (r.status == 409 && e.code == "type_conflict");
 }
 
 }  // namespace
@@ -297,6 +305,15 @@ void Uploader::DeleteAcked() {
 }
 
 AttemptResult Uploader::Attempt() {
+  AttemptResult r;
+  do {
+    again_ = false;
+    r = AttemptOnce();
+  } while (again_);  // each round shrinks the pending range or moves the acked position on
+  return r;
+}
+
+AttemptResult Uploader::AttemptOnce() {
   auto now = Clock::now();
   if (now < next_send_) {
     delay_ = std::chrono::duration_cast<milliseconds>(next_send_ - now) + milliseconds(1);
@@ -312,7 +329,9 @@ AttemptResult Uploader::Attempt() {
   }
   if (!ledger_.pending()) {
     Position from = ledger_.acked_position();
-    Position to = Build(from, nullptr);
+    if (suspect_end_ && !(from < *suspect_end_)) suspect_end_.reset();
+    Position limit = suspect_end_.value_or(Position{});
+    Position to = Build(from, suspect_end_ ? &limit : nullptr);
     if (builder_.empty()) {
       builder_.Take();
       return reader_.newer_type() != 0 ? RefuseNewer() : AttemptResult::kIdle;
@@ -331,7 +350,7 @@ AttemptResult Uploader::Attempt() {
     // Sending part of the range under its sequence would acknowledge the rest unsent.
     if (reader_.newer_type() != 0) return RefuseNewer();
   }
-  const PendingBatch& b = *ledger_.pending();
+  const PendingBatch b = *ledger_.pending();
   if (cached_sequence_ != b.sequence) {
     cached_records_ = builder_.records();
     cached_blobs_ = builder_.blobs();
@@ -359,6 +378,7 @@ AttemptResult Uploader::Attempt() {
   if (r.status != 200) {
     ++(r.status == 429 ? request_stats_.rate_limited : request_stats_.failed);
     NotePacing(r);
+    if (RefusesContent(r, ParseServerError(r))) return Isolate(r, b);
     return Fail(r, "sending batch " + std::to_string(b.sequence));
   }
   request_stats_.AddAck(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent));
@@ -377,6 +397,70 @@ AttemptResult Uploader::Attempt() {
   DeleteAcked();
   delay_ = milliseconds(0);
   return AttemptResult::kSent;
+}
+
+AttemptResult Uploader::Isolate(const HttpResponse& r, const PendingBatch& b) {
+  const std::string what = "sending batch " + std::to_string(b.sequence);
+  // Where each record of the batch ends (the reader skips torn bytes in recovered mode, so the
+  // ranges are the reader's, as when the batch was built).
+  std::vector<Position> ends;
+  Position pos = b.from;
+  SpoolRecord rec;
+  while (pos < b.to && reader_.Next(&pos, &rec) && !(b.to < pos)) ends.push_back(pos);
+  if (ends.empty()) return Fail(r, what);  // nothing to split: cannot happen with an honest ledger
+  if (ends.size() > 1) {
+    // The server applied nothing of the batch, so its sequence is free to carry the first half.
+    // The ledger's last B line of a sequence is the one a resumed folder resends.
+    PendingBatch half{b.sequence, b.from, ends[ends.size() / 2 - 1]};
+    if (Status s = ledger_.BeginBatch(half); !s.ok()) {
+      last_error_ = s;
+      delay_ = Backoff();
+      return AttemptResult::kRetry;
+    }
+    if (!suspect_end_ || b.to < *suspect_end_) suspect_end_ = b.to;
+    cached_sequence_ = 0;
+    again_ = true;
+    return AttemptResult::kRetry;
+  }
+  // The batch is one record: keep it beside the folder, then skip it.
+  const ServerError error = ParseServerError(r);
+  Position start = b.from;
+  if (!reader_.Next(&start, &rec)) return Fail(r, what);
+  Position at = start;
+  at.offset -= RecordSpan(rec.payload.size());
+  RefusedRecord why{at, b.sequence, r.status, error.code, error.message};
+  if (Status s = AppendRefused(config_.dir, rec, why); !s.ok()) {
+    // Skipping it unkept would lose it: wait, with the data in the spool, as for any refusal.
+    AttemptResult result = Fail(r, what);
+    if (config_.on_error) {
+      config_.on_error(Status(s.code(), "cannot set aside the record the server refused (" +
+                                            s.message() + "); it stays in the spool"));
+    }
+    return result;
+  }
+  const std::string described = DescribeRecord(rec);
+  const uint64_t entries = RecordEntries(rec);
+  // A crash between the line above and this ack lists the record twice in the file, never zero
+  // times.
+  if (Status s = ledger_.AckBatch(b.sequence); !s.ok()) {
+    last_error_ = s;
+    if (config_.on_error) config_.on_error(s);
+    delay_ = Backoff();
+    return AttemptResult::kRetry;
+  }
+  records_refused_ += entries;
+  cached_sequence_ = 0;
+  cached_body_.clear();
+  DeleteAcked();
+  if (config_.on_error) {
+    config_.on_error(Status(
+        CodeOf(r, error), "the server refused " + described + " (HTTP " + std::to_string(r.status) +
+                              ": " + Describe(error) + "); it is not sent again and is kept in " +
+                              RefusedPath(config_.dir) + "; the rest of the run is uploaded (" +
+                              std::to_string(records_refused_) + " entries refused so far)"));
+  }
+  again_ = true;
+  return AttemptResult::kRetry;
 }
 
 void Uploader::CountPending(uint64_t* records, uint64_t* bytes) {

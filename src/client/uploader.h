@@ -7,6 +7,14 @@
 // It never sleeps: it says how long the caller should wait before the next attempt (backoff with
 // full jitter, Retry-After, rate-limit pacing), so the caller can stay interruptible.
 //
+// A batch the server refuses for its content (HTTP 400, 413, 409 type_conflict) is not resent
+// as it is: the pending batch is replaced by its first half under the same sequence (the server
+// applied nothing of it) and sent at once, and so on until the refused record is alone; that one
+// record is kept in the refused-records file (refused_log.h), reported, counted and skipped (its
+// sequence acknowledged in the ledger without being sent; the server allows the gap). The rest
+// of the spool goes on arriving, exactly once and in order. Other refusals (401, 403, 404, 409
+// failed_precondition) wait with the data kept: their cause is outside the spool.
+//
 // Thread-safety: one thread at a time.
 #pragma once
 
@@ -15,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -64,6 +73,8 @@ class Uploader {
   static Result<std::unique_ptr<Uploader>> Open(UploaderConfig config,
                                                 const std::atomic<bool>* abort);
 
+  // One batch, or, after a content refusal, the pieces of it sent at once until one is
+  // acknowledged or its refused record is set aside (a logarithmic number of requests).
   AttemptResult Attempt();
   // After kRetry (and after kSent when rate-limit pacing asks for a pause): how long to wait.
   std::chrono::milliseconds delay() const { return delay_; }
@@ -77,6 +88,9 @@ class Uploader {
   // Records skipped because their payload did not decode although their CRC matched (a writer
   // bug); each is reported through on_error as kDataLoss.
   uint64_t undecodable() const { return undecodable_; }
+  // Entries (as records_acked counts them) the server refused for their content, kept in
+  // RefusedPath(dir()) and not sent again; each is reported through on_error.
+  uint64_t records_refused() const { return records_refused_; }
   const WriterInfo& info() const { return info_; }
   const std::string& dir() const { return config_.dir; }  // the writer folder
   // The last batch built from the spool stopped at the size budget (more was waiting then): the
@@ -90,6 +104,10 @@ class Uploader {
 
  private:
   Uploader(UploaderConfig config, Ledger ledger, WriterInfo info, const std::atomic<bool>* abort);
+  AttemptResult AttemptOnce();
+  // The pending batch `b` was refused for its content: halve it, or set its one record aside.
+  // Sets again_ when it made progress.
+  AttemptResult Isolate(const HttpResponse& r, const PendingBatch& b);
   Status EnsureRun();
   // Reads records from `from` into builder_ up to `to` (when set) or the size budget.
   Position Build(Position from, const Position* to);
@@ -124,6 +142,12 @@ class Uploader {
   uint64_t batches_acked_ = 0;
   uint64_t records_acked_ = 0;
   uint64_t undecodable_ = 0;
+  uint64_t records_refused_ = 0;
+  // The end of the last batch refused for its content, while the acknowledged position is before
+  // it: new batches stop there, so that the search for the refused record stays a bisection of
+  // that range instead of starting again from a full batch after every accepted half.
+  std::optional<Position> suspect_end_;
+  bool again_ = false;  // Attempt: a refused batch was split or skipped; send the next one now
   BatchRequestStats request_stats_;
   bool last_batch_full_ = false;
 };

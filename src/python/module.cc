@@ -323,6 +323,7 @@ class PyRun {
     d["bytes_pending"] = s.bytes_pending;
     d["batches_acked"] = s.batches_acked;
     d["records_acked"] = s.records_acked;
+    d["records_refused"] = s.records_refused;
     d["batch_requests"] = s.batch_requests;
     d["batch_requests_rate_limited"] = s.batch_requests_rate_limited;
     d["batch_requests_failed"] = s.batch_requests_failed;
