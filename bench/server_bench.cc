@@ -6,7 +6,7 @@
 // Runs an in-process server on a temp data directory (SQLite, or the PostgreSQL database given by
 // --store); prints one line per figure. bench/pg_bench.sh runs it against both backends.
 // Usage: server_bench [--writers 8] [--batch 10000] [--seconds 10] [--series-points 10000000]
-//                     [--store postgres://...] [--bucket-repeats 21]
+//                     [--store postgres://...]
 #include <curl/curl.h>
 #include <time.h>
 
@@ -36,8 +36,7 @@ struct Options {
   int batch = 10000;
   double seconds = 10;
   int64_t series_points = 10'000'000;
-  std::string store;        // empty: SQLite in the temp data directory
-  int bucket_repeats = 21;  // requests per bucket-view figure (more for a profile of the reads)
+  std::string store;  // empty: SQLite in the temp data directory
 };
 
 size_t Append(char* data, size_t size, size_t n, void* out) {
@@ -224,7 +223,7 @@ void SeriesReads(const Options& o, const std::string& base, const std::string& t
               static_cast<long long>(o.series_points), load_s, o.series_points / load_s / 1e6);
 
   std::vector<double> ms, cpu;
-  for (int i = 0; i < o.bucket_repeats; ++i) {
+  for (int i = 0; i < 21; ++i) {
     auto t0 = Clock::now();
     double c0 = ProcessCpuMs();
     long s = c.Get("/api/v1/runs/" + run + "/series/buckets?path=train/loss&n=1000", &out);
@@ -314,8 +313,6 @@ int main(int argc, char** argv) {
       o.series_points = std::atoll(argv[i + 1]);
     else if (a == "--store")
       o.store = argv[i + 1];
-    else if (a == "--bucket-repeats")
-      o.bucket_repeats = std::max(1, std::atoi(argv[i + 1]));
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto dir = std::filesystem::temp_directory_path() / ("nereid-bench-" + std::to_string(getpid()));

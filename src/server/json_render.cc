@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -78,19 +77,19 @@ json FieldJson(const store::Field& f) {
 
 json RunJson(const store::RunInfo& r) {
   json j = {{"id", r.id},
-            {"project", r.project},
-            {"custom_run_id", r.custom_run_id},
-            {"name", r.name},
-            {"description", r.description},
-            {"state", store::RunStateName(r.state)},
-            {"failed", r.failed},
-            {"creation_time", IsoTime(r.creation_time_us)},
-            {"modification_time", IsoTime(r.modification_time_us)},
-            {"ping_time", IsoTime(r.ping_time_us)},
-            {"owner", r.owner},
-            {"tags", r.tags},
-            {"size", r.size_bytes},
-            {"trashed", r.trashed_time_us != 0}};
+          {"project", r.project},
+          {"custom_run_id", r.custom_run_id},
+          {"name", r.name},
+          {"description", r.description},
+          {"state", store::RunStateName(r.state)},
+          {"failed", r.failed},
+          {"creation_time", IsoTime(r.creation_time_us)},
+          {"modification_time", IsoTime(r.modification_time_us)},
+          {"ping_time", IsoTime(r.ping_time_us)},
+          {"owner", r.owner},
+          {"tags", r.tags},
+          {"size", r.size_bytes},
+          {"trashed", r.trashed_time_us != 0}};
   j["trashed_time"] = r.trashed_time_us != 0 ? json(IsoTime(r.trashed_time_us)) : json(nullptr);
   return j;
 }
@@ -103,75 +102,18 @@ json ProjectJson(const store::ProjectInfo& p) {
           {"run_count", p.run_count}};
 }
 
-namespace {
-
-// A finite double as the shortest text that reads back to the same bits, with ".0" added to an
-// integral value so that it stays a float for typed readers, as the JSON library writes it.
-void AppendNumber(std::string* out, double v) {
-  if (!std::isfinite(v)) {  // steps and bounds are finite; this only guards bugs, as json does
-    out->append("null");
-    return;
+json BucketJson(const series::Bucket& b) {
+  json j = {{"from", b.step_from},       {"to", b.step_to},
+            {"count", b.count},          {"first", FloatJson(b.first)},
+            {"last", FloatJson(b.last)}, {"first_step", b.first_step},
+            {"last_step", b.last_step}};
+  if (b.count > b.nan_count) {
+    j["min"] = FloatJson(b.min);
+    j["max"] = FloatJson(b.max);
+    j["mean"] = FloatJson(b.mean);
   }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  std::string_view text(buf, static_cast<size_t>(end - buf));
-  out->append(text);
-  if (text.find_first_of(".e") == std::string_view::npos) out->append(".0");
-}
-
-// A value as FloatJson gives it: a number, or "NaN", "Infinity", "-Infinity" as strings.
-void AppendFloat(std::string* out, double v) {
-  if (std::isnan(v)) {
-    out->append("\"NaN\"");
-  } else if (std::isinf(v)) {
-    out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else {
-    AppendNumber(out, v);
-  }
-}
-
-}  // namespace
-
-std::string BucketsJson(std::string_view path, std::span<const series::Bucket> buckets) {
-  std::string out = "{\"buckets\":[";
-  out.reserve(out.size() + buckets.size() * 220 + path.size() + 32);
-  char digits[24];
-  for (size_t i = 0; i < buckets.size(); ++i) {
-    const series::Bucket& b = buckets[i];
-    if (i > 0) out.push_back(',');
-    // Keys in the order the JSON library printed them (sorted), so the text is as before.
-    out.append("{\"count\":");
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, b.count).ptr);
-    out.append(",\"first\":");
-    AppendFloat(&out, b.first);
-    out.append(",\"first_step\":");
-    AppendNumber(&out, b.first_step);
-    out.append(",\"from\":");
-    AppendNumber(&out, b.step_from);
-    out.append(",\"last\":");
-    AppendFloat(&out, b.last);
-    out.append(",\"last_step\":");
-    AppendNumber(&out, b.last_step);
-    if (b.count > b.nan_count) {
-      out.append(",\"max\":");
-      AppendFloat(&out, b.max);
-      out.append(",\"mean\":");
-      AppendFloat(&out, b.mean);
-      out.append(",\"min\":");
-      AppendFloat(&out, b.min);
-    }
-    if (b.nan_count) {
-      out.append(",\"nan_count\":");
-      out.append(digits, std::to_chars(digits, digits + sizeof digits, b.nan_count).ptr);
-    }
-    out.append(",\"to\":");
-    AppendNumber(&out, b.step_to);
-    out.push_back('}');
-  }
-  out.append("],\"path\":");
-  out.append(json(path).dump(-1, ' ', false, json::error_handler_t::replace));
-  out.push_back('}');
-  return out;
+  if (b.nan_count) j["nan_count"] = b.nan_count;
+  return j;
 }
 
 }  // namespace nereid::server

@@ -6,9 +6,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <span>
-#include <string>
-#include <string_view>
 
 #include "store/types.h"
 
@@ -21,10 +18,6 @@ nlohmann::json FileJson(const store::FileInfo& f);
 nlohmann::json FieldJson(const store::Field& f);
 nlohmann::json RunJson(const store::RunInfo& run);
 nlohmann::json ProjectJson(const store::ProjectInfo& p);
-// The body of GET /series/buckets: {"path": ..., "buckets": [{...}, ...]}, each bucket's keys as
-// docs/http-api.md lists them. Written straight into one string: a chart asks for a thousand
-// buckets or more, and building them as a JSON tree and then printing it took about a quarter of
-// the request (docs/performance.md).
-std::string BucketsJson(std::string_view path, std::span<const series::Bucket> buckets);
+nlohmann::json BucketJson(const series::Bucket& b);
 
 }  // namespace nereid::server
