@@ -232,8 +232,8 @@ void SeriesReads(const Options& o, const std::filesystem::path& dir, const std::
   }
   double load_s = std::chrono::duration<double>(Clock::now() - t).count();
   if (reuse) {
-    std::printf("reusing the %lld-point series %s in %s\n",
-                static_cast<long long>(o.series_points), run.c_str(), dir.c_str());
+    std::printf("reusing the %lld-point series %s in %s\n", static_cast<long long>(o.series_points),
+                run.c_str(), dir.c_str());
   } else {
     std::printf("loaded a %lld-point series with one writer in %.1f s (%.2f M points/s)\n",
                 static_cast<long long>(o.series_points), load_s, o.series_points / load_s / 1e6);

@@ -277,9 +277,9 @@ bool DecodeMappedFrom(ByteReader& in, size_t n, size_t begin, size_t end, uint64
     return DecodeMappedRangeColumn(c, n, begin, end, out, sizeof(uint64_t), f);
   }
   switch (c.width) {
-#define NEREID_REBUILD_FROM_CASE(w)                                       \
-  case w:                                                                 \
-    RebuildFrom<w>(c.order, c.planes, prev, first, begin, end, out, f);   \
+#define NEREID_REBUILD_FROM_CASE(w)                                     \
+  case w:                                                               \
+    RebuildFrom<w>(c.order, c.planes, prev, first, begin, end, out, f); \
     break;
     NEREID_REBUILD_FROM_CASE(0)
     NEREID_REBUILD_FROM_CASE(1)

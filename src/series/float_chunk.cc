@@ -303,10 +303,9 @@ Status FloatChunkReader::Values(uint32_t begin, uint32_t end, std::vector<double
   bool ok = false;
   if (anchored) {
     const size_t k = begin / block_points_;  // >= 1, as begin >= 2 and block_points_ >= 64
-    ok = internal::DecodeDoubleColumnRangeFrom(r, count_, begin, end,
-                                               std::bit_cast<uint64_t>(blocks_[k - 1].last),
-                                               std::bit_cast<uint64_t>(blocks_[k].first),
-                                               values->data());
+    ok = internal::DecodeDoubleColumnRangeFrom(
+        r, count_, begin, end, std::bit_cast<uint64_t>(blocks_[k - 1].last),
+        std::bit_cast<uint64_t>(blocks_[k].first), values->data());
   } else {
     ok = internal::DecodeDoubleColumnRange(r, count_, begin, end, values->data());
   }

@@ -380,10 +380,10 @@ TEST(FloatChunkReader, BlockRangesFromTheIndexEqualTheFullDecode) {
   std::mt19937_64 rng(5);
   std::normal_distribution<double> noise(0, 0.01);
   const double kInf = std::numeric_limits<double>::infinity();
-  const double kSpecials[] = {std::nan(""),  -std::nan(""), FromBits(0x7FF0000000000001),
-                              kInf,          -kInf,         -0.0,
-                              0.0,           DBL_MIN / 4,   -DBL_MAX,
-                              DBL_MAX,       1.0,           FromBits(0xFFF8DEADBEEF0001)};
+  const double kSpecials[] = {std::nan(""), -std::nan(""), FromBits(0x7FF0000000000001),
+                              kInf,         -kInf,         -0.0,
+                              0.0,          DBL_MIN / 4,   -DBL_MAX,
+                              DBL_MAX,      1.0,           FromBits(0xFFF8DEADBEEF0001)};
   for (int shape = 0; shape < 10; ++shape) {
     for (size_t size : {size_t{1}, size_t{2}, size_t{511}, size_t{512}, size_t{513}, size_t{1025},
                         size_t{4096}, size_t{4097} + rng() % 2000}) {
@@ -443,11 +443,11 @@ TEST(FloatChunkReader, BlockRangesFromTheIndexEqualTheFullDecode) {
         }
       };
       for (const FloatBlock& b : chunk.blocks()) {
-        expect_range(b.begin, b.end);                                   // one block
-        expect_range(b.begin, static_cast<uint32_t>(size));             // to the end
-        expect_range(b.begin, b.begin + 1);                             // its first point
+        expect_range(b.begin, b.end);                        // one block
+        expect_range(b.begin, static_cast<uint32_t>(size));  // to the end
+        expect_range(b.begin, b.begin + 1);                  // its first point
         expect_range(b.begin, b.begin + 1 + static_cast<uint32_t>(rng() % (b.end - b.begin)));
-        if (b.begin > 0) expect_range(b.begin - 1, b.end);              // not at a boundary
+        if (b.begin > 0) expect_range(b.begin - 1, b.end);  // not at a boundary
       }
     }
   }

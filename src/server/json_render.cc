@@ -130,8 +130,9 @@ void AppendFloat(std::string& out, double v) {
     return;
   }
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest round trip
-  (void)ec;  // 32 bytes hold any double
+  // Shortest round trip; 32 bytes hold any double, so it cannot fail.
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
   std::string_view text(buf, static_cast<size_t>(end - buf));
   out += text;
   // Keep a double a JSON float, as the json library writes it ("2.0", not "2").
