@@ -6,7 +6,10 @@
 // Runs an in-process server on a temp data directory (SQLite, or the PostgreSQL database given by
 // --store); prints one line per figure. bench/pg_bench.sh runs it against both backends.
 // Usage: server_bench [--writers 8] [--batch 10000] [--seconds 10] [--series-points 10000000]
-//                     [--store postgres://...]
+//                     [--store postgres://...] [--data DIR] [--only buckets] [--bucket-requests 21]
+// --data keeps the data directory (default: a temp one, removed at the end) and reuses the loaded
+// series on the next run with the same DIR; with --only buckets the program loads (or reuses) the
+// series and times the full 1,000-bucket view only, so a profiler sees little else.
 #include <curl/curl.h>
 #include <time.h>
 
@@ -37,6 +40,9 @@ struct Options {
   double seconds = 10;
   int64_t series_points = 10'000'000;
   std::string store;  // empty: SQLite in the temp data directory
+  std::string data;   // empty: a temp directory, removed at the end
+  bool only_buckets = false;
+  int bucket_requests = 21;
 };
 
 size_t Append(char* data, size_t size, size_t n, void* out) {
@@ -202,14 +208,20 @@ void IngestThroughput(const Options& o, const std::string& base, const std::stri
       all[all.size() / 2], all[all.size() * 99 / 100]);
 }
 
-void SeriesReads(const Options& o, const std::string& base, const std::string& token) {
+void SeriesReads(const Options& o, const std::filesystem::path& dir, const std::string& base,
+                 const std::string& token) {
   Client c(base, token);
-  std::string run = CreateRun(c, "big-series");
   std::mt19937_64 rng(42);
   std::string out;
   uint64_t seq = 0;
+  // A kept data directory remembers its loaded series (and how many points it has) here.
+  const auto saved = dir / ("bench-series-" + std::to_string(o.series_points));
+  std::string run;
+  if (!o.data.empty()) std::ifstream(saved) >> run;
+  const bool reuse = !run.empty();
+  if (!reuse) run = CreateRun(c, "big-series");
   auto t = Clock::now();
-  for (int64_t step = 0; step < o.series_points; step += 10000) {
+  for (int64_t step = 0; !reuse && step < o.series_points; step += 10000) {
     nereid::v1::FloatPoints p;
     LossCurve(step, static_cast<int>(std::min<int64_t>(10000, o.series_points - step)), rng, &p);
     if (c.Post("/api/v1/runs/" + run + "/batches", Batch("big", ++seq, "train/loss", p), true,
@@ -219,11 +231,17 @@ void SeriesReads(const Options& o, const std::string& base, const std::string& t
     }
   }
   double load_s = std::chrono::duration<double>(Clock::now() - t).count();
-  std::printf("loaded a %lld-point series with one writer in %.1f s (%.2f M points/s)\n",
-              static_cast<long long>(o.series_points), load_s, o.series_points / load_s / 1e6);
+  if (reuse) {
+    std::printf("reusing the %lld-point series %s in %s\n", static_cast<long long>(o.series_points),
+                run.c_str(), dir.c_str());
+  } else {
+    std::printf("loaded a %lld-point series with one writer in %.1f s (%.2f M points/s)\n",
+                static_cast<long long>(o.series_points), load_s, o.series_points / load_s / 1e6);
+    if (!o.data.empty()) std::ofstream(saved) << run;
+  }
 
   std::vector<double> ms, cpu;
-  for (int i = 0; i < 21; ++i) {
+  for (int i = 0; i < o.bucket_requests; ++i) {
     auto t0 = Clock::now();
     double c0 = ProcessCpuMs();
     long s = c.Get("/api/v1/runs/" + run + "/series/buckets?path=train/loss&n=1000", &out);
@@ -236,6 +254,7 @@ void SeriesReads(const Options& o, const std::string& base, const std::string& t
       "buckets: 1,000-bucket view of %lld points: median %.2f ms wall, %.2f ms CPU (%zu "
       "buckets)\n",
       static_cast<long long>(o.series_points), Median(ms), Median(cpu), buckets);
+  if (o.only_buckets) return;
   // A zoomed view: a random 1% window, as a chart zoom asks.
   ms.clear();
   cpu.clear();
@@ -313,9 +332,21 @@ int main(int argc, char** argv) {
       o.series_points = std::atoll(argv[i + 1]);
     else if (a == "--store")
       o.store = argv[i + 1];
+    else if (a == "--data")
+      o.data = argv[i + 1];
+    else if (a == "--only" && std::string(argv[i + 1]) == "buckets")
+      o.only_buckets = true;
+    else if (a == "--bucket-requests")
+      o.bucket_requests = std::max(1, std::atoi(argv[i + 1]));
+    else {
+      std::fprintf(stderr, "server_bench: unknown option %s\n", a.c_str());
+      return 2;
+    }
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  auto dir = std::filesystem::temp_directory_path() / ("nereid-bench-" + std::to_string(getpid()));
+  auto dir = o.data.empty() ? std::filesystem::temp_directory_path() /
+                                  ("nereid-bench-" + std::to_string(getpid()))
+                            : std::filesystem::path(o.data);
   nereid::server::Config config;
   config.data_dir = dir.string();
   config.port = 0;
@@ -332,10 +363,10 @@ int main(int argc, char** argv) {
   std::printf("server_bench: %u cores, data in %s, store %s, synchronous=full\n",
               std::thread::hardware_concurrency(), dir.c_str(),
               o.store.empty() ? "sqlite" : "postgres");
-  IngestThroughput(o, base, token);
-  SeriesReads(o, base, token);
-  BytesPerPoint(base, token);
+  if (!o.only_buckets) IngestThroughput(o, base, token);
+  SeriesReads(o, dir, base, token);
+  if (!o.only_buckets) BytesPerPoint(base, token);
   app.Stop();
-  std::filesystem::remove_all(dir);
+  if (o.data.empty()) std::filesystem::remove_all(dir);
   return 0;
 }

@@ -28,8 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)DecodeStringChunk(blob);
   // The partial decoder a chart read uses. It validates less than a full decode (it skips the
   // timestamp and value columns' zstd frames until asked) and more (block index entries), so
-  // neither may be required to succeed when the other does; where both do, every range it
-  // decodes must equal the full decode's values.
+  // neither may be required to succeed when the other does; where both do, and the index's first
+  // and last values agree with the column (a range at a block start restarts from them), every
+  // range it decodes must equal the full decode's values.
   FloatChunkReader reader;
   bool opened = reader.Open(blob).ok();
   auto points = DecodeFloatChunk(blob);
@@ -38,7 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t begin = n ? static_cast<uint32_t>(size % (n + 1)) : 0;
     uint32_t end = begin + (n - begin) / 2;
     bool got = reader.Values(begin, end, &values).ok();
-    if (points.ok()) {
+    bool index_agrees = true;
+    for (const FloatBlock& b : reader.blocks()) {
+      if (!points.ok() || b.end > points->size()) break;
+      index_agrees = index_agrees && SameBits(b.first, (*points)[b.begin].value) &&
+                     SameBits(b.last, (*points)[b.end - 1].value);
+    }
+    if (points.ok() && index_agrees) {
       if (!got || values.size() != end - begin) std::abort();
       for (uint32_t i = begin; i < end; ++i) {
         if (!SameBits(values[i - begin], (*points)[i].value)) std::abort();
@@ -46,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     nereid::series::BucketBuilder buckets(0, 1e6, 100);
     std::vector<nereid::series::BucketBuilder::Part> parts;
-    (void)buckets.SplitChunkIntoParts(reader, &values, &parts);
+    nereid::series::BucketBuilder::Scratch scratch;
+    (void)buckets.SplitChunkIntoParts(reader, &scratch, &parts);
   }
   // A 14-byte chunk can validly hold 2^20 points (consecutive steps, one repeated value); the
   // round trip of that many took 0.7 s under ASan and timed out a starved fuzzer. Chunks the

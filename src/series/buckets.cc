@@ -136,24 +136,22 @@ void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<cons
   }
 }
 
-Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk,
-                                          std::vector<double>* values,
+Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch* scratch,
                                           std::vector<Part>* parts) const {
-  std::span<const double> steps = chunk.steps();
   std::span<const FloatBlock> blocks = chunk.blocks();
   // Block summaries stand for runs of points only when steps are in StepLess order, as the store
   // writes every chunk; anything else (an old or odd chunk) is decoded whole.
   bool sorted = !blocks.empty() && chunk.steps_sorted();
   auto decode = [&](uint32_t begin, uint32_t end) -> Status {
     if (begin == end) return Status();
-    NEREID_RETURN_IF_ERROR(chunk.Values(begin, end, values));
-    SplitIntoParts(steps.subspan(begin, end - begin), *values, parts);
+    NEREID_RETURN_IF_ERROR(chunk.Values(begin, end, &scratch->values));
+    SplitIntoParts(chunk.Steps(begin, end, &scratch->steps), scratch->values, parts);
     return Status();
   };
   if (!sorted) return decode(0, chunk.count());
   uint32_t pending = 0;  // points [pending, block.begin) still to decode
   for (const FloatBlock& b : blocks) {
-    double first_step = steps[b.begin], last_step = steps[b.end - 1];
+    double first_step = chunk.step(b.begin), last_step = chunk.step(b.end - 1);
     if (last_step < from_ || first_step > to_) {  // wholly outside the range: not even decoded
       NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
       pending = b.end;

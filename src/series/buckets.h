@@ -53,11 +53,15 @@ class BucketBuilder {
   // Reads no builder state but the range: safe to call from several threads at once.
   void SplitIntoParts(std::span<const double> steps, std::span<const double> values,
                       std::vector<Part>* parts) const;
+  // Buffers SplitChunkIntoParts decodes into; a caller reuses one across chunks.
+  struct Scratch {
+    std::vector<double> steps, values;
+  };
   // SplitIntoParts for a whole chunk, decoding as little as it can: blocks of the chunk's index
   // that fall inside one bucket become parts from their summaries; only the others (a bucket edge
-  // or the range's end inside them) have their values decoded. `values` is scratch the caller may
-  // reuse across chunks. Same thread-safety as SplitIntoParts.
-  Status SplitChunkIntoParts(const FloatChunkReader& chunk, std::vector<double>* values,
+  // or the range's end inside them) have their values decoded. Same thread-safety as
+  // SplitIntoParts.
+  Status SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch* scratch,
                              std::vector<Part>* parts) const;
   // Merges parts from SplitIntoParts; the result equals AddPoint over the same points in the same
   // order (sums aside, which are added per part: equal up to rounding).

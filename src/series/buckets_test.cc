@@ -244,7 +244,7 @@ TEST(Buckets, ChunkBlocksAgreeWithPoints) {
     uint32_t n = 1 + rng() % (trial % 2 ? 8 : 400);
     BucketBuilder by_point(from, to, n), by_chunk(from, to, n);
     by_point.AddPoints(pts);
-    std::vector<double> scratch;
+    BucketBuilder::Scratch scratch;
     std::vector<BucketBuilder::Part> parts;
     ASSERT_TRUE(by_chunk.SplitChunkIntoParts(chunk, &scratch, &parts).ok());
     by_chunk.AddParts(parts);

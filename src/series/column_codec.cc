@@ -126,6 +126,31 @@ void RebuildRange(int order, const uint8_t* const* planes, size_t m, uint64_t v0
   }
 }
 
+// Rebuild restricted to points [begin, end) (2 <= begin < end), restarting the predictor from
+// the mapped values at `begin` (first) and `begin - 1` (prev) instead of from the column's head:
+// the cost is that of the range alone, and only residuals from begin - order on are read.
+template <int W, typename F>
+void RebuildFrom(int order, const uint8_t* const* planes, uint64_t prev, uint64_t first,
+                 size_t begin, size_t end, uint8_t* out, F f) {
+  auto put = [out, f](size_t k, uint64_t v) {
+    uint64_t x = f(v);
+    std::memcpy(out + k * sizeof x, &x, sizeof x);
+  };
+  uint64_t v = first;
+  put(0, v);
+  if (order == 1) {
+    // v[j + 1] = v[j] + r_j
+    for (size_t i = begin + 1; i < end; ++i) put(i - begin, v += Residual<W>(planes, i - 1));
+    return;
+  }
+  // v[j + 2] = v[j + 1] + d, after d += r_j
+  uint64_t d = first - prev;
+  for (size_t i = begin + 1; i < end; ++i) {
+    d += Residual<W>(planes, i - 2);
+    put(i - begin, v += d);
+  }
+}
+
 template <typename F>
 void RebuildAnyWidth(int width, int order, const uint8_t* const* planes, size_t m, uint64_t v0,
                      uint64_t d1, size_t n, uint8_t* out, size_t stride, F f) {
@@ -213,10 +238,8 @@ bool DecodeMapped(ByteReader& in, size_t n, uint8_t* out, size_t stride, F f) {
 
 // DecodeMapped for points [begin, end) only.
 template <typename F>
-bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8_t* out,
-                       size_t stride, F f) {
-  Column c;
-  if (begin > end || end > n || !ReadColumn(in, n, &c)) return false;
+bool DecodeMappedRangeColumn(const Column& c, size_t n, size_t begin, size_t end, uint8_t* out,
+                             size_t stride, F f) {
   switch (c.width) {
 #define NEREID_REBUILD_RANGE_CASE(w)                                                    \
   case w:                                                                               \
@@ -232,6 +255,42 @@ bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8
     NEREID_REBUILD_RANGE_CASE(7)
     NEREID_REBUILD_RANGE_CASE(8)
 #undef NEREID_REBUILD_RANGE_CASE
+  }
+  return true;
+}
+
+template <typename F>
+bool DecodeMappedRange(ByteReader& in, size_t n, size_t begin, size_t end, uint8_t* out,
+                       size_t stride, F f) {
+  Column c;
+  if (begin > end || end > n || !ReadColumn(in, n, &c)) return false;
+  return DecodeMappedRangeColumn(c, n, begin, end, out, stride, f);
+}
+
+// DecodeMappedRange with the predictor restarted from known values (RebuildFrom).
+template <typename F>
+bool DecodeMappedFrom(ByteReader& in, size_t n, size_t begin, size_t end, uint64_t prev,
+                      uint64_t first, uint8_t* out, F f) {
+  Column c;
+  if (begin > end || end > n || !ReadColumn(in, n, &c)) return false;
+  if (begin < 2 || begin == end || c.order == 0) {  // nothing to skip: decode as usual
+    return DecodeMappedRangeColumn(c, n, begin, end, out, sizeof(uint64_t), f);
+  }
+  switch (c.width) {
+#define NEREID_REBUILD_FROM_CASE(w)                                     \
+  case w:                                                               \
+    RebuildFrom<w>(c.order, c.planes, prev, first, begin, end, out, f); \
+    break;
+    NEREID_REBUILD_FROM_CASE(0)
+    NEREID_REBUILD_FROM_CASE(1)
+    NEREID_REBUILD_FROM_CASE(2)
+    NEREID_REBUILD_FROM_CASE(3)
+    NEREID_REBUILD_FROM_CASE(4)
+    NEREID_REBUILD_FROM_CASE(5)
+    NEREID_REBUILD_FROM_CASE(6)
+    NEREID_REBUILD_FROM_CASE(7)
+    NEREID_REBUILD_FROM_CASE(8)
+#undef NEREID_REBUILD_FROM_CASE
   }
   return true;
 }
@@ -430,10 +489,29 @@ bool DecodeDoubleColumnRange(ByteReader& in, size_t n, size_t begin, size_t end,
                            UnmapDouble{shift});
 }
 
+bool DecodeDoubleColumnRangeFrom(ByteReader& in, size_t n, size_t begin, size_t end,
+                                 uint64_t prev_bits, uint64_t first_bits, double* out) {
+  uint8_t shift = 0;
+  if (!in.ReadByte(&shift) || shift > 62) return false;
+  return DecodeMappedFrom(in, n, begin, end, MapDouble(prev_bits, shift),
+                          MapDouble(first_bits, shift), reinterpret_cast<uint8_t*>(out),
+                          UnmapDouble{shift});
+}
+
 bool SkipDoubleColumn(ByteReader& in, size_t n) {
   uint8_t shift = 0;
   if (!in.ReadByte(&shift) || shift > 62) return false;
   return SkipIntColumn(in, n);
+}
+
+bool ReadConsecutiveStart(ByteReader& in, size_t n, int64_t* s0) {
+  uint64_t z = 0;
+  if (!in.ReadVarint(&z)) return false;
+  *s0 = static_cast<int64_t>(UnZigZag(z));
+  // Every step must be an exactly representable integer, as the encoder guarantees.
+  constexpr int64_t kLimit = int64_t{1} << 53;
+  return !(*s0 <= -kLimit || *s0 >= kLimit ||
+           (n > 0 && *s0 >= kLimit - static_cast<int64_t>(n - 1)));
 }
 
 bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {
@@ -441,13 +519,8 @@ bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride) {
   if (!in.ReadByte(&mode)) return false;
   switch (mode) {
     case format::kStepsConsecutive: {
-      uint64_t z = 0;
-      if (!in.ReadVarint(&z)) return false;
-      int64_t s0 = static_cast<int64_t>(UnZigZag(z));
-      // Every step must be an exactly representable integer, as the encoder guarantees.
-      constexpr int64_t kLimit = int64_t{1} << 53;
-      if (s0 <= -kLimit || s0 >= kLimit || (n > 0 && s0 >= kLimit - static_cast<int64_t>(n - 1)))
-        return false;
+      int64_t s0 = 0;
+      if (!ReadConsecutiveStart(in, n, &s0)) return false;
       for (size_t i = 0; i < n; ++i) {
         double s = static_cast<double>(s0 + static_cast<int64_t>(i));
         std::memcpy(out + i * stride, &s, sizeof s);

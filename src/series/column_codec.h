@@ -68,11 +68,21 @@ void EncodeStepColumn(std::span<const double> steps, std::string& out);
 bool DecodeIntColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeDoubleColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
 bool DecodeStepColumn(ByteReader& in, size_t n, uint8_t* out, size_t stride);
+// The rest of a mode-0 (consecutive) step column, whose mode byte has been read: its first step
+// s0 (step i is s0 + i), validated as DecodeStepColumn does, without writing the n steps.
+bool ReadConsecutiveStart(ByteReader& in, size_t n, int64_t* s0);
 // Decodes only values [begin, end) (begin <= end <= n) of a double column of n values into
 // out[0, end - begin), and moves *in past the whole column. The predictor state at `begin` comes
 // from sums over the earlier residuals (vectorizable) rather than the serial rebuild, so a range
 // of a long column costs little more than the range.
 bool DecodeDoubleColumnRange(ByteReader& in, size_t n, size_t begin, size_t end, double* out);
+// DecodeDoubleColumnRange when the bit patterns of value `begin` (first_bits) and of value
+// `begin - 1` (prev_bits, unused when begin == 0) are already known, as a float chunk's block
+// index holds them at every block start: the predictor restarts there, so the range costs no
+// more than its own points wherever it lies. The values must be the column's own (an index
+// entry that disagrees with the column gives a wrong decode, not an error).
+bool DecodeDoubleColumnRangeFrom(ByteReader& in, size_t n, size_t begin, size_t end,
+                                 uint64_t prev_bits, uint64_t first_bits, double* out);
 // Moves past a double column without decoding it. False on malformed input.
 bool SkipDoubleColumn(ByteReader& in, size_t n);
 // Moves past an integer column without decoding it (reads that need no timestamps skip them).

@@ -256,18 +256,29 @@ Status FloatChunkReader::Open(std::string_view blob) {
     f.last = std::bit_cast<double>(GetLE(e + 36, 8));
     blocks_.push_back(f);
   }
+  block_points_ = h.block_points;
   ByteReader r(h.body);
-  steps_.resize(std::max<size_t>(h.count, 1));  // never offset a null data()
-  steps_.resize(h.count);
-  bool consecutive = r.remaining() > 0 && r.Peek() == format::kStepsConsecutive;
-  if (!internal::DecodeStepColumn(r, h.count, reinterpret_cast<uint8_t*>(steps_.data()), 8) ||
-      !internal::SkipIntColumn(r, h.count)) {
+  // Consecutive steps (one point per step, the usual log) are computed when asked for, not
+  // written out: a chart read needs a few of a chunk's thousands.
+  uint8_t mode = 0;
+  consecutive_ = r.remaining() > 0 && r.Peek() == format::kStepsConsecutive;
+  bool ok = true;
+  if (consecutive_) {
+    steps_.clear();
+    ok = r.ReadByte(&mode) && internal::ReadConsecutiveStart(r, h.count, &first_step_);
+  } else {
+    steps_.resize(std::max<size_t>(h.count, 1));  // never offset a null data()
+    steps_.resize(h.count);
+    ok = internal::DecodeStepColumn(r, h.count, reinterpret_cast<uint8_t*>(steps_.data()), 8);
+  }
+  if (!ok || !internal::SkipIntColumn(r, h.count)) {
+    consecutive_ = false;
     return DataLoss("series chunk: malformed column");
   }
   // Consecutive steps are sorted by construction; others are checked without branches so the
   // loop vectorizes: out of order is a > b, or a NaN before a number.
   steps_sorted_ = true;
-  if (!consecutive) {
+  if (!consecutive_) {
     bool bad = false;
     for (size_t i = 1; i < steps_.size(); ++i) {
       double a = steps_[i - 1], b = steps_[i];
@@ -287,10 +298,29 @@ Status FloatChunkReader::Values(uint32_t begin, uint32_t end, std::vector<double
   values->resize(std::max<size_t>(end - begin, 1));  // never offset a null data()
   values->resize(end - begin);
   ByteReader r(value_column_);
-  if (!internal::DecodeDoubleColumnRange(r, count_, begin, end, values->data())) {
-    return DataLoss("series chunk: malformed column");
+  // At a block boundary the index holds the value there and the one before: restart from them.
+  bool anchored = block_points_ > 0 && begin >= 2 && begin < end && begin % block_points_ == 0;
+  bool ok = false;
+  if (anchored) {
+    const size_t k = begin / block_points_;  // >= 1, as begin >= 2 and block_points_ >= 64
+    ok = internal::DecodeDoubleColumnRangeFrom(
+        r, count_, begin, end, std::bit_cast<uint64_t>(blocks_[k - 1].last),
+        std::bit_cast<uint64_t>(blocks_[k].first), values->data());
+  } else {
+    ok = internal::DecodeDoubleColumnRange(r, count_, begin, end, values->data());
   }
+  if (!ok) return DataLoss("series chunk: malformed column");
   return Status();
+}
+
+std::span<const double> FloatChunkReader::Steps(uint32_t begin, uint32_t end,
+                                                std::vector<double>* scratch) const {
+  end = std::min(end, count_);
+  begin = std::min(begin, end);
+  if (!consecutive_) return std::span<const double>(steps_).subspan(begin, end - begin);
+  scratch->resize(end - begin);
+  for (uint32_t i = begin; i < end; ++i) scratch->data()[i - begin] = step(i);
+  return *scratch;
 }
 
 std::string EncodeStringChunk(std::span<const StringPoint> points) {

@@ -82,8 +82,11 @@ struct FloatBlock {
 };
 
 // Partial decoding of one float chunk, for reads that need few of its values (a chart bucket edge
-// inside a chunk): parses the header and block index, decodes the steps, and decodes the values
-// of a point range on request. Version-1 chunks (no index) open too, with no blocks.
+// inside a chunk): parses the header and block index, decodes the steps (or, when they are
+// consecutive integers, only the first), and decodes the values of a point range on request. A
+// range that starts at a block boundary restarts the value predictor from the block index's
+// first and last values, so it costs no more than its own points. Version-1 chunks (no index)
+// open too, with no blocks.
 //
 // Thread-safety: one thread at a time. Borrows the blob, which must outlive the reader.
 class FloatChunkReader {
@@ -91,15 +94,25 @@ class FloatChunkReader {
   // DataLoss on a corrupt or truncated blob, as DecodeFloatChunk.
   Status Open(std::string_view blob);
   uint32_t count() const { return count_; }
-  std::span<const double> steps() const { return steps_; }
+  // Step of point i < count().
+  double step(uint32_t i) const {
+    return consecutive_ ? static_cast<double>(first_step_ + int64_t{i}) : steps_[i];
+  }
+  // Steps of points [begin, end) (begin <= end <= count()): a view of the decoded steps, or of
+  // *scratch filled with them when the steps are consecutive and were not materialized.
+  std::span<const double> Steps(uint32_t begin, uint32_t end, std::vector<double>* scratch) const;
   std::span<const FloatBlock> blocks() const { return blocks_; }
   // True when steps are in SortByStep order (NaN last), as the store writes every chunk.
   bool steps_sorted() const { return steps_sorted_; }
-  // Values of points [begin, end) into *values (resized to end - begin).
+  // Values of points [begin, end) into *values (resized to end - begin). A chunk whose index
+  // disagrees with its value column (corruption) may decode differently from DecodeFloatChunk.
   Status Values(uint32_t begin, uint32_t end, std::vector<double>* values) const;
 
  private:
   uint32_t count_ = 0;
+  uint32_t block_points_ = 0;  // 0 without an index
+  bool consecutive_ = false;   // steps are first_step_ + i; steps_ is left empty
+  int64_t first_step_ = 0;
   std::vector<double> steps_;
   std::vector<FloatBlock> blocks_;
   bool steps_sorted_ = false;

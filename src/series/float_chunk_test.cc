@@ -323,7 +323,13 @@ TEST(FloatChunkReader, RangesDecodeLikeTheWholeChunk) {
       FloatChunkReader chunk;
       ASSERT_TRUE(chunk.Open(b).ok());
       ASSERT_EQ(chunk.count(), pts.size());
-      for (size_t i = 0; i < pts.size(); ++i) ASSERT_EQ(Bits(chunk.steps()[i]), Bits(pts[i].step));
+      std::vector<double> scratch;
+      std::span<const double> steps = chunk.Steps(0, chunk.count(), &scratch);
+      ASSERT_EQ(steps.size(), pts.size());
+      for (size_t i = 0; i < pts.size(); ++i) {
+        ASSERT_EQ(Bits(chunk.step(static_cast<uint32_t>(i))), Bits(pts[i].step));
+        ASSERT_EQ(Bits(steps[i]), Bits(pts[i].step));
+      }
       std::vector<double> values;
       for (int trial = 0; trial < 40; ++trial) {
         uint32_t begin = static_cast<uint32_t>(rng() % (pts.size() + 1));
@@ -362,6 +368,86 @@ TEST(FloatChunkReader, RangesDecodeLikeTheWholeChunk) {
           EXPECT_EQ(fb.min, lo);
           EXPECT_EQ(fb.max, hi);
         }
+      }
+    }
+  }
+}
+
+// A range starting at a block boundary restarts the value predictor from the index's first and
+// last values instead of summing the residuals before it: the result must be the full decode's,
+// bit for bit, for every block of every predictor order and of special values.
+TEST(FloatChunkReader, BlockRangesFromTheIndexEqualTheFullDecode) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, 0.01);
+  const double kInf = std::numeric_limits<double>::infinity();
+  const double kSpecials[] = {std::nan(""), -std::nan(""), FromBits(0x7FF0000000000001),
+                              kInf,         -kInf,         -0.0,
+                              0.0,          DBL_MIN / 4,   -DBL_MAX,
+                              DBL_MAX,      1.0,           FromBits(0xFFF8DEADBEEF0001)};
+  for (int shape = 0; shape < 10; ++shape) {
+    for (size_t size : {size_t{1}, size_t{2}, size_t{511}, size_t{512}, size_t{513}, size_t{1025},
+                        size_t{4096}, size_t{4097} + rng() % 2000}) {
+      std::vector<double> values(size);
+      for (size_t i = 0; i < size; ++i) {
+        double x = static_cast<double>(i);
+        switch (shape) {
+          case 0:  // random bit patterns: order 0
+            values[i] = FromBits(rng());
+            break;
+          case 1:  // a float32 loss curve: order 1
+            values[i] = static_cast<float>(2.5 * std::exp(-x / 2000) + 0.05 + noise(rng));
+            break;
+          case 2:  // a line: order 2, and wrap-around of the mapped integers
+            values[i] = -1e300 + 3e297 * x;
+            break;
+          case 3:  // flat: no residual bytes at all
+            values[i] = 0.25;
+            break;
+          case 4:  // specials only
+            values[i] = kSpecials[rng() % std::size(kSpecials)];
+            break;
+          case 5:  // a line with specials sprinkled in, at block edges too
+            values[i] = (i % 512 < 2 || i % 512 > 509 || rng() % 50 == 0)
+                            ? kSpecials[rng() % std::size(kSpecials)]
+                            : 1000 + 0.5 * x;
+            break;
+          case 6:  // all NaN, with differing payloads
+            values[i] = FromBits(0x7FF8000000000000 | (rng() & 0xFFFF));
+            break;
+          case 7:  // -0.0 and +0.0 alternating
+            values[i] = i % 2 ? -0.0 : 0.0;
+            break;
+          case 8:  // a smooth curve across zero (order 2 with sign changes)
+            values[i] = std::sin(x / 300);
+            break;
+          default:  // denormals stepping
+            values[i] = FromBits(i * 3 + 1) * (i % 3 ? 1 : -1);
+            break;
+        }
+      }
+      std::vector<FloatPoint> pts = Consecutive(values, 10);
+      std::string blob = EncodeFloatChunk(pts);
+      auto whole = DecodeFloatChunk(blob);
+      ASSERT_TRUE(whole.ok());
+      FloatChunkReader chunk;
+      ASSERT_TRUE(chunk.Open(blob).ok());
+      ASSERT_EQ(chunk.blocks().size(), (size + 511) / 512);
+      std::vector<double> got;
+      auto expect_range = [&](uint32_t begin, uint32_t end) {
+        ASSERT_TRUE(chunk.Values(begin, end, &got).ok());
+        ASSERT_EQ(got.size(), end - begin);
+        for (uint32_t i = begin; i < end; ++i) {
+          ASSERT_EQ(Bits(got[i - begin]), Bits((*whole)[i].value))
+              << "shape " << shape << ", " << size << " points, range [" << begin << ", " << end
+              << ") at " << i;
+        }
+      };
+      for (const FloatBlock& b : chunk.blocks()) {
+        expect_range(b.begin, b.end);                        // one block
+        expect_range(b.begin, static_cast<uint32_t>(size));  // to the end
+        expect_range(b.begin, b.begin + 1);                  // its first point
+        expect_range(b.begin, b.begin + 1 + static_cast<uint32_t>(rng() % (b.end - b.begin)));
+        if (b.begin > 0) expect_range(b.begin - 1, b.end);  // not at a boundary
       }
     }
   }

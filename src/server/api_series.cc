@@ -94,9 +94,7 @@ void AddSeriesRoutes(Context* ctx, http::Server* server) {
                     return InvalidArgument("'from' must not be greater than 'to'");
                   }
                   NEREID_ASSIGN_OR_RETURN(auto buckets, st->ReadBuckets(q));
-                  json a = json::array();
-                  for (const auto& b : buckets) a.push_back(BucketJson(b));
-                  return JsonResponse(200, {{"path", q.path}, {"buckets", a}});
+                  return http::Response::Json(200, BucketsJson(q.path, buckets));
                 }));
 
   server->Route("GET", "/api/v1/runs/{run_id}/file",

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -114,6 +115,78 @@ json BucketJson(const series::Bucket& b) {
   }
   if (b.nan_count) j["nan_count"] = b.nan_count;
   return j;
+}
+
+namespace {
+
+// A double as FloatJson renders it: a number, or "NaN", "Infinity", "-Infinity".
+void AppendFloat(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "\"NaN\"";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    return;
+  }
+  char buf[32];
+  // Shortest round trip; 32 bytes hold any double, so it cannot fail.
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  // Keep a double a JSON float, as the json library writes it ("2.0", not "2").
+  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+}
+
+void AppendUint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+}  // namespace
+
+std::string BucketsJson(std::string_view path, std::span<const series::Bucket> buckets) {
+  std::string out;
+  out.reserve(64 + buckets.size() * 240);
+  out += "{\"buckets\":[";
+  // Members in BucketJson's order once dumped (the json library sorts keys).
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    const series::Bucket& b = buckets[i];
+    out += i ? ",{\"count\":" : "{\"count\":";
+    AppendUint(out, b.count);
+    out += ",\"first\":";
+    AppendFloat(out, b.first);
+    out += ",\"first_step\":";
+    AppendFloat(out, b.first_step);
+    out += ",\"from\":";
+    AppendFloat(out, b.step_from);
+    out += ",\"last\":";
+    AppendFloat(out, b.last);
+    out += ",\"last_step\":";
+    AppendFloat(out, b.last_step);
+    if (b.count > b.nan_count) {
+      out += ",\"max\":";
+      AppendFloat(out, b.max);
+      out += ",\"mean\":";
+      AppendFloat(out, b.mean);
+      out += ",\"min\":";
+      AppendFloat(out, b.min);
+    }
+    if (b.nan_count) {
+      out += ",\"nan_count\":";
+      AppendUint(out, b.nan_count);
+    }
+    out += ",\"to\":";
+    AppendFloat(out, b.step_to);
+    out += '}';
+  }
+  out += "],\"path\":";
+  out += json(std::string(path)).dump(-1, ' ', false, json::error_handler_t::replace);
+  out += '}';
+  return out;
 }
 
 }  // namespace nereid::server

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "store/types.h"
 
@@ -19,5 +22,9 @@ nlohmann::json FieldJson(const store::Field& f);
 nlohmann::json RunJson(const store::RunInfo& run);
 nlohmann::json ProjectJson(const store::ProjectInfo& p);
 nlohmann::json BucketJson(const series::Bucket& b);
+// The body of a bucket view, {"buckets": [BucketJson...], "path": path}, written straight to
+// text: building a json object per bucket and dumping it cost more than reading the buckets.
+// Same members as BucketJson; numbers in shortest round-trip form (integral doubles keep ".0").
+std::string BucketsJson(std::string_view path, std::span<const series::Bucket> buckets);
 
 }  // namespace nereid::server

@@ -213,7 +213,7 @@ Result<std::vector<series::Bucket>> PgStore::ReadBuckets(const store::BucketQuer
         std::vector<Item> items;
         std::vector<int64_t> ids;
         series::FloatChunkReader chunk;
-        std::vector<double> values;
+        series::BucketBuilder::Scratch decoded;
         std::vector<series::BucketBuilder::Part> parts;
         // Fetches the data of the chunks in `ids` and merges every item in arrival order.
         auto flush = [&]() -> Status {
@@ -241,7 +241,7 @@ Result<std::vector<series::Bucket>> PgStore::ReadBuckets(const store::BucketQuer
             }
             NEREID_RETURN_IF_ERROR(chunk.Open(data.Raw(it->second, 1)));
             parts.clear();
-            NEREID_RETURN_IF_ERROR(builder.SplitChunkIntoParts(chunk, &values, &parts));
+            NEREID_RETURN_IF_ERROR(builder.SplitChunkIntoParts(chunk, &decoded, &parts));
             builder.AddParts(parts);
           }
           items.clear();
