@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 namespace nereid::server {
@@ -36,6 +38,83 @@ TEST(BucketsJson, EqualsTheJsonLibrarysDocument) {
   EXPECT_TRUE(got["buckets"][0]["count"].is_number_unsigned()) << text;
   EXPECT_FALSE(got["buckets"][2].contains("min"));
   EXPECT_EQ(BucketsJson("p", {}), R"({"buckets":[],"path":"p"})");
+}
+
+using nlohmann::json;
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// What a reader of the API gets back for a value written as FloatJson writes it.
+double ReadFloat(const json& j) {
+  if (j.is_string()) {
+    if (j == "NaN") return kNaN;
+    if (j == "Infinity") return kInfinity;
+    if (j == "-Infinity") return -kInfinity;
+    ADD_FAILURE() << "unexpected string " << j;
+    return 0;
+  }
+  EXPECT_TRUE(j.is_number_float()) << j;
+  return j.get<double>();
+}
+
+void ExpectSameBits(double want, double got, const char* what) {
+  if (std::isnan(want)) {
+    EXPECT_TRUE(std::isnan(got)) << what;
+  } else {
+    EXPECT_EQ(std::bit_cast<uint64_t>(want), std::bit_cast<uint64_t>(got))
+        << what << ": want " << want << " got " << got;
+  }
+}
+
+TEST(BucketsJson, AnyValueReadsBackBitExact) {
+  std::mt19937_64 rng(7);
+  std::vector<double> specials = {
+      0.0,  -0.0, 1.0, -1.0,      1e-310,     -5e-324, 1.7976931348623157e308,
+      1e21, 1e-7, 0.1, kInfinity, -kInfinity, kNaN,    123456789.0};
+  auto value = [&] {
+    if (rng() % 3 == 0) return specials[rng() % specials.size()];
+    return std::bit_cast<double>(rng());  // any bit pattern, NaN payloads included
+  };
+  std::vector<series::Bucket> buckets;
+  for (int i = 0; i < 2000; ++i) {
+    series::Bucket b;
+    b.step_from = i * 0.37;
+    b.step_to = (i + 1) * 0.37;
+    b.first_step = i % 5 == 0 ? 3.0 : b.step_from + 0.01;  // an integral step too
+    b.last_step = b.step_to - 1e-9;
+    b.count = rng() % 4 == 0 ? 0 : rng() % 100000;
+    b.nan_count = b.count == 0 ? 0 : (rng() % 3 == 0 ? b.count : rng() % (b.count + 1));
+    b.min = value(), b.max = value(), b.first = value(), b.last = value(), b.mean = value();
+    buckets.push_back(b);
+  }
+  json j = json::parse(BucketsJson("train/loss", buckets));
+  EXPECT_EQ(j["path"], "train/loss");
+  ASSERT_EQ(j["buckets"].size(), buckets.size());
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    const series::Bucket& b = buckets[i];
+    const json& o = j["buckets"][i];
+    EXPECT_EQ(o["count"].get<uint64_t>(), b.count);
+    ExpectSameBits(b.step_from, o["from"].get<double>(), "from");
+    ExpectSameBits(b.step_to, o["to"].get<double>(), "to");
+    ExpectSameBits(b.first_step, o["first_step"].get<double>(), "first_step");
+    ExpectSameBits(b.last_step, o["last_step"].get<double>(), "last_step");
+    EXPECT_TRUE(o["first_step"].is_number_float());  // 3.0 stays a float, as "3.0"
+    ExpectSameBits(b.first, ReadFloat(o["first"]), "first");
+    ExpectSameBits(b.last, ReadFloat(o["last"]), "last");
+    if (b.count > b.nan_count) {
+      ExpectSameBits(b.min, ReadFloat(o["min"]), "min");
+      ExpectSameBits(b.max, ReadFloat(o["max"]), "max");
+      ExpectSameBits(b.mean, ReadFloat(o["mean"]), "mean");
+    } else {
+      EXPECT_FALSE(o.contains("min") || o.contains("max") || o.contains("mean")) << o;
+    }
+    if (b.nan_count > 0) {
+      EXPECT_EQ(o["nan_count"].get<uint64_t>(), b.nan_count);
+    } else {
+      EXPECT_FALSE(o.contains("nan_count"));
+    }
+  }
 }
 
 }  // namespace
