@@ -12,7 +12,7 @@
 // the project's field list and tags. Their series have no chunks (no page here opens those runs)
 // and their size is left at 0 (nothing measured reads it).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { extname, join } from "node:path";
 import { chromium } from "playwright-core";
@@ -24,6 +24,8 @@ const RUNS = Number(process.argv[3] ?? 100_000);
 const FRAMES = 400;
 // NEREID_BENCH_SCROLL_ONLY=1: only the scroll of the runs table (its frame times and trace).
 const SCROLL_ONLY = Boolean(process.env.NEREID_BENCH_SCROLL_ONLY);
+// NEREID_BENCH_SCROLL_PX=N: how far the scroll moves each frame (default 200 px, a fast flick).
+const SCROLL_PX = Number(process.env.NEREID_BENCH_SCROLL_PX ?? 200);
 const COLS = "params/lr,params/opt,params/batch,train/loss:last,train/loss:min,val/acc:max";
 
 // The runs 2..RUNS of project BIG (run 1 is the long one), made between 3 days and 1 day ago.
@@ -78,16 +80,16 @@ const runsRequestMs = (page) =>
   });
 const ms = (x) => `${x.toFixed(1)} ms`;
 
-// Scrolls the runs table by 200 px an animation frame, `frames` times: each frame's time (rAF to
+// Scrolls the runs table by SCROLL_PX (200) px an animation frame, `frames` times: each frame's time (rAF to
 // rAF) and how many frames had rows on screen still waiting for their page (drawn as "…").
 const scrollFrames = (page, frames) =>
-  page.evaluate(async (frames) => {
+  page.evaluate(async ([frames, step]) => {
     const el = document.querySelector("[data-testid=runs-scroll]");
     const times = [];
     let blank = 0;
     let last = performance.now();
     for (let i = 0; i < frames; i++) {
-      el.scrollTop += 200;
+      el.scrollTop += step;
       await new Promise((r) => requestAnimationFrame(r));
       const now = performance.now();
       times.push(now - last);
@@ -95,7 +97,47 @@ const scrollFrames = (page, frames) =>
       if (document.querySelector("[data-testid=run-row]:not([data-run-id])")) blank++;
     }
     return { times, blank, top: el.scrollTop };
-  }, frames);
+  }, [frames, SCROLL_PX]);
+
+// Scrolls `page`'s table FRAMES frames and prints its frame times, main-thread time per frame
+// (Chromium's Performance domain), the rows in the DOM, and then TRACED more frames under a
+// Chromium trace split by kind of work (kept in `traceFile` when given).
+async function measureScroll(browser, page, label, traceFile) {
+  // Main-thread time by kind over the scroll (Chromium's Performance domain), per frame.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+  const m0 = await metrics();
+  const scroll = await scrollFrames(page, FRAMES);
+  const m1 = await metrics();
+  const perFrame = (k) => (((m1[k] - m0[k]) * 1000) / FRAMES).toFixed(1);
+  const sf = stats(scroll.times);
+  console.log(`${label}: scroll frame time over ${FRAMES} frames (${SCROLL_PX} px each, to row ${Math.round(scroll.top / 32)}): median ${ms(sf.median)}, p95 ${ms(sf.p95)}, max ${ms(sf.max)}; frames with unloaded rows on screen: ${scroll.blank}`);
+  console.log(`  main thread per frame: tasks ${perFrame("TaskDuration")} ms, of which script ${perFrame("ScriptDuration")} ms, layout ${perFrame("LayoutDuration")} ms, style ${perFrame("RecalcStyleDuration")} ms`);
+
+  // What the rows cost: how many are in the DOM and the elements in each.
+  const dom = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
+    const el = document.querySelector("[data-testid=runs-scroll]");
+    return { rows: rows.length, perRow: rows.length ? rows[0].querySelectorAll("*").length + 1 : 0, onScreen: Math.ceil(el.clientHeight / 32) };
+  });
+  console.log(`  rows in the DOM ${dom.rows} (${dom.onScreen} fit the screen), ${dom.perRow} elements each`);
+  // The same scroll again under a Chromium trace (which slows it: its frame times are not the
+  // figures above), split per frame into the kinds of work on the renderer's threads.
+  const TRACED = 150;
+  await browser.startTracing(page, {
+    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink", "cc", "v8"],
+  });
+  await scrollFrames(page, TRACED);
+  const trace = await browser.stopTracing();
+  if (traceFile) writeFileSync(traceFile, trace);
+  const split = splitTrace(trace);
+  const f = (x) => (x / TRACED).toFixed(2);
+  // CPU time (the trace's thread time): on this shared VM wall time is mostly waiting for a core.
+  console.log(`  traced (${TRACED} frames), CPU per frame: renderer main thread ${f(split.main.taskCpu)} ms (wall ${f(split.main.task)} ms): ${perFrameText(split.main.cpu, TRACED)}`);
+  console.log(`    compositor thread ${f(split.compositor.taskCpu)} ms; raster ${f(split.raster.cpu.raster ?? 0)} ms (wall ${f(split.raster.kinds.raster ?? 0)} ms)`);
+  await cdp.detach();
+}
 
 // NEREID_BENCH_DATA=DIR keeps the seeded data directory in DIR and reuses it when it exists, so
 // that measuring again skips the seeding (the run with the long series is then found by name).
@@ -224,40 +266,7 @@ try {
 
   await page.goto(tableUrl);
   await waitFirstRow(newest);
-  // Main-thread time by kind over the scroll (Chromium's Performance domain), per frame.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Performance.enable");
-  const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
-  const m0 = await metrics();
-  const scroll = await scrollFrames(page, FRAMES);
-  const m1 = await metrics();
-  const perFrame = (k) => (((m1[k] - m0[k]) * 1000) / FRAMES).toFixed(1);
-  const sf = stats(scroll.times);
-  console.log(`scroll frame time over ${FRAMES} frames (200 px each, to row ${Math.round(scroll.top / 32)}): median ${ms(sf.median)}, p95 ${ms(sf.p95)}, max ${ms(sf.max)}; frames with unloaded rows on screen: ${scroll.blank}`);
-  console.log(`  main thread per frame: tasks ${perFrame("TaskDuration")} ms, of which script ${perFrame("ScriptDuration")} ms, layout ${perFrame("LayoutDuration")} ms, style ${perFrame("RecalcStyleDuration")} ms`);
-
-  // What the rows cost: how many are in the DOM and the elements in each.
-  const dom = await page.evaluate(() => {
-    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
-    const el = document.querySelector("[data-testid=runs-scroll]");
-    return { rows: rows.length, perRow: rows.length ? rows[0].querySelectorAll("*").length + 1 : 0, onScreen: Math.ceil(el.clientHeight / 32) };
-  });
-  console.log(`  rows in the DOM ${dom.rows} (${dom.onScreen} fit the screen), ${dom.perRow} elements each`);
-  // The same scroll again under a Chromium trace (which slows it: its frame times are not the
-  // figures above), split per frame into the kinds of work on the renderer's threads.
-  const TRACED = 150;
-  await browser.startTracing(page, {
-    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink", "cc", "v8"],
-  });
-  await scrollFrames(page, TRACED);
-  const trace = await browser.stopTracing();
-  // NEREID_BENCH_TRACE=FILE keeps the trace (chrome://tracing or ui.perfetto.dev open it).
-  if (process.env.NEREID_BENCH_TRACE) writeFileSync(process.env.NEREID_BENCH_TRACE, trace);
-  const split = splitTrace(trace);
-  const f = (x) => (x / TRACED).toFixed(2);
-  // CPU time (the trace's thread time): on this shared VM wall time is mostly waiting for a core.
-  console.log(`  traced (${TRACED} frames), CPU per frame: renderer main thread ${f(split.main.taskCpu)} ms (wall ${f(split.main.task)} ms): ${perFrameText(split.main.cpu, TRACED)}`);
-  console.log(`    compositor thread ${f(split.compositor.taskCpu)} ms; raster ${f(split.raster.cpu.raster ?? 0)} ms (wall ${f(split.raster.kinds.raster ?? 0)} ms)`);
+  await measureScroll(browser, page, "runs table", process.env.NEREID_BENCH_TRACE);
 
   if (!SCROLL_ONLY) {
     // Dragging the scrollbar to the middle of the table: time until those rows are filled.
@@ -298,6 +307,15 @@ try {
     console.log(`navigation → first chart of ${POINTS} points: ${chartTimes.join(", ")} ms (median ${stats(chartTimes).median} ms; its bucket request ${stats(bucketMs).median.toFixed(0)} ms)`);
     console.log(`  in the page (navigation start → first frame with the chart): ${chartInPage.join(", ")} ms (median ${stats(chartInPage).median} ms)`);
   }
+
+  // The reference: the same scroll of a plain DOM table of the same shape (e2e/plaintable.html),
+  // in a page of the same size, so that the runs table's figures can be read against what the
+  // browser itself costs on this machine in the same minutes.
+  const ref = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await ref.setContent(readFileSync(new URL("./plaintable.html", import.meta.url), "utf8"));
+  await ref.waitForSelector("[data-testid=run-row]");
+  await measureScroll(browser, ref, "reference (plain DOM table, e2e/plaintable.html)", process.env.NEREID_BENCH_TRACE && process.env.NEREID_BENCH_TRACE + ".reference");
+  await ref.close();
 
   await browser.close();
   console.log(`load average at end: ${load()}`);

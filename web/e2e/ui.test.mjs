@@ -191,6 +191,30 @@ test("the runs table renders 1,004 runs virtualised and loads pages as it scroll
     },
     [RUNS + 4, lastId],
   );
+  // The DOM holds the drawn rows in slot order, not the table's: to assistive technology each row
+  // says its place (aria-rowindex, the header being row 1), and the drawn rows are a contiguous
+  // stretch of the table ending at its last row.
+  const a11y = await page.evaluate(() => {
+    const table = document.querySelector("[data-testid=runs-scroll]");
+    const rows = [...document.querySelectorAll("[data-testid=run-row]")];
+    return {
+      role: table.getAttribute("role"),
+      count: table.getAttribute("aria-rowcount"),
+      places: rows.map((r) => [Number(r.getAttribute("aria-rowindex")), Number(r.dataset.index), r.getAttribute("role")]),
+      cells: rows[0].querySelectorAll(":scope > [role=cell]").length,
+      headers: document.querySelectorAll("[role=columnheader]").length,
+    };
+  });
+  assert.equal(a11y.role, "table");
+  assert.equal(a11y.count, String(RUNS + 4 + 1));
+  for (const [place, index, role] of a11y.places) {
+    assert.equal(role, "row");
+    assert.equal(place, index + 2, `row ${index} says it is table row ${place}`);
+  }
+  const places = a11y.places.map((p) => p[0]).sort((a, b) => a - b);
+  assert.equal(places[places.length - 1], RUNS + 4 + 1);
+  assert.equal(places[places.length - 1] - places[0] + 1, places.length, `contiguous: ${places.join(",")}`);
+  assert.equal(a11y.cells, a11y.headers, "a cell under every column header");
   const requests = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.includes("/runs?")));
   assert.ok(requests.some((n) => n.includes("offset=")), requests.join("\n"));
   assert.ok(!requests.some((n) => n.includes("cursor=")), `no page walked by cursor to reach the end:\n${requests.join("\n")}`);
@@ -231,10 +255,14 @@ test("clicking a column header sorts by it on the server, both ways", async () =
   await page.click('[data-sort="params/lr"] .label');
   await page.waitForURL(/sort=params%2Flr/);
   await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids[`run-${RUNS - 1}`]);
+  const sortOf = () => page.$eval('[data-sort="params/lr"]', (h) => h.getAttribute("aria-sort"));
+  assert.equal(await sortOf(), "descending");
   await page.click('[data-sort="params/lr"] .label');
   await page.waitForURL(/order=asc/);
   await page.waitForFunction((id) => document.querySelector("[data-testid=run-row]")?.getAttribute("data-run-id") === id, ids["run-0"]);
   assert.equal(await firstRowId(), ids["run-0"]);
+  assert.equal(await sortOf(), "ascending");
+  assert.equal(await page.$eval('[data-sort="sys/name"]', (h) => h.getAttribute("aria-sort")), null, "only the sorted column says it is sorted");
   await shot("runs-sorted");
 });
 

@@ -246,12 +246,25 @@ export function RunsPage(props: { workspace: string; project: string; search: st
       )}
       <FilterBox value={view.filter} fields={fields} error={rows.error} onApply={(filter) => setView({ ...view, filter })} />
       <style>{widths}</style>
-      <div class="grid-scroll" ref={scrollRef} data-testid="runs-scroll" style={{ "--row-min": rowWidth + "px" }}>
-        <div class="grid-row grid-head">
-          <span />
+      {/* A table to assistive technology: the DOM holds the drawn rows in slot order, not in the
+          table's order (see RunsBody), so each row says its place (aria-rowindex; the header is
+          row 1) and the table its length. */}
+      <div
+        class="grid-scroll"
+        ref={scrollRef}
+        data-testid="runs-scroll"
+        role="table"
+        aria-label={view.trash ? "runs in the trash" : "runs"}
+        aria-rowcount={rows.total + 1}
+        style={{ "--row-min": rowWidth + "px" }}
+      >
+        <div class="grid-row grid-head" role="row" aria-rowindex={1}>
+          <span role="columnheader" aria-label="select" />
           {columns.map((c) => (
             <span
               key={c.key}
+              role="columnheader"
+              aria-sort={c.sort && c.sort === view.sort ? (view.order === "desc" ? "descending" : "ascending") : undefined}
               class={"head" + (c.sort ? " sortable" : "") + (c.sort === view.sort ? " sorted" : "")}
               data-sort={c.sort}
               title={c.sort ? `sort by ${c.sort}` : undefined}
@@ -349,7 +362,7 @@ function RunsBody(props: BodyProps) {
   // where new elements cost style, layout objects and more paint. The DOM holds the rows in slot
   // order, not index order; they are placed by their transforms.
   return (
-    <div class="grid-body" style={{ height: props.total * ROW_HEIGHT + "px" }}>
+    <div class="grid-body" role="rowgroup" style={{ height: props.total * ROW_HEIGHT + "px" }}>
       {slotted(items, slots.current).map((it, slot) =>
         it ? (
           <Row
@@ -423,21 +436,25 @@ class Row extends Component<RowProps> {
         data-testid="run-row"
         data-run-id={r?.id}
         data-index={index}
+        role="row"
+        aria-rowindex={index + 2}
         style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
       >
         {r ? (
           <>
-            <span>
+            <span role="cell">
               <input type="checkbox" aria-label={`select ${r.id}`} checked={selected} onChange={() => this.props.onToggle(r.id)} />
             </span>
             {columns.map((c) => (
-              <span key={c.key} class={c.cls ?? "cell"}>
+              <span key={c.key} role="cell" class={c.cls ?? "cell"}>
                 {c.cell(r) as never}
               </span>
             ))}
           </>
         ) : (
-          <span class="muted">…</span>
+          <span class="muted" role="cell" aria-busy="true">
+            …
+          </span>
         )}
       </div>
     );
