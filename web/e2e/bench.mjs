@@ -136,7 +136,62 @@ async function measureScroll(browser, page, label, traceFile) {
   // CPU time (the trace's thread time): on this shared VM wall time is mostly waiting for a core.
   console.log(`  traced (${TRACED} frames), CPU per frame: renderer main thread ${f(split.main.taskCpu)} ms (wall ${f(split.main.task)} ms): ${perFrameText(split.main.cpu, TRACED)}`);
   console.log(`    compositor thread ${f(split.compositor.taskCpu)} ms; raster ${f(split.raster.cpu.raster ?? 0)} ms (wall ${f(split.raster.kinds.raster ?? 0)} ms)`);
+
+  // A wheel scroll as a user makes it: Chromium's synthesized mouse-wheel gesture (the input path
+  // of a real wheel, which the compositor thread scrolls on its own when the scroller can be
+  // composited, while the main thread draws the rows coming in), at the same speed (SCROLL_PX a
+  // frame at 60 Hz) for as many frames, counted by Chromium's own frame reporter (the figures
+  // behind DevTools' dropped frames): presented whole, presented with the main thread's part late
+  // (the compositor moved the rows already drawn), dropped; and frames shown with content still
+  // missing (not yet recorded or rastered).
+  await page.evaluate(async () => {
+    document.querySelector("[data-testid=runs-scroll]").scrollTop = 0;
+    for (let i = 0; i < 10; i++) await new Promise((r) => requestAnimationFrame(r));
+  });
+  const box = await page.$eval("[data-testid=runs-scroll]", (el) => {
+    const r = el.getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
+  await browser.startTracing(page, { categories: ["cc", "benchmark", "disabled-by-default-devtools.timeline.frame"] });
+  await cdp.send("Input.synthesizeScrollGesture", {
+    ...box,
+    yDistance: -SCROLL_PX * FRAMES,
+    speed: SCROLL_PX * 60,
+    gestureSourceType: "mouse",
+    preventFling: true,
+  });
+  const frames = countFrames(await browser.stopTracing());
+  console.log(
+    `  wheel gesture (${SCROLL_PX * 60} px/s, ${SCROLL_PX * FRAMES} px): ${frames.all} frames: ${frames.whole} presented whole, ${frames.partial} with the main thread's part a frame late, ` +
+      `${frames.dropped} dropped (${((100 * frames.dropped) / Math.max(1, frames.all)).toFixed(1)} %); ${frames.missing} shown with content missing`,
+  );
   await cdp.detach();
+}
+
+// Frames of a trace by the state Chromium's frame reporter gave them (PipelineReporter events; a
+// frame can have several reporters, e.g. its compositor part and a main-thread part begun earlier:
+// a frame counts as presented if any of its reporters presented it, whole if one presented it
+// whole), counting only frames that had something to update.
+function countFrames(trace) {
+  const rank = { STATE_PRESENTED_ALL: 3, STATE_PRESENTED_PARTIAL: 2, STATE_DROPPED: 1 };
+  const frames = new Map(); // frame_sequence -> { state, missing }
+  for (const e of JSON.parse(String(trace)).traceEvents ?? []) {
+    if (e.name !== "PipelineReporter" || e.ph !== "b") continue;
+    const r = e.args?.frame_reporter ?? e.args?.chrome_frame_reporter;
+    if (!r || !rank[r.state]) continue;
+    const f = frames.get(r.frame_sequence) ?? { state: 0, missing: false };
+    f.state = Math.max(f.state, rank[r.state]);
+    f.missing ||= Boolean(r.has_missing_content || r.checkerboarded_needs_raster || r.checkerboarded_needs_record);
+    frames.set(r.frame_sequence, f);
+  }
+  const out = { all: frames.size, whole: 0, partial: 0, dropped: 0, missing: 0 };
+  for (const f of frames.values()) {
+    if (f.state === 3) out.whole++;
+    else if (f.state === 2) out.partial++;
+    else out.dropped++;
+    if (f.missing) out.missing++;
+  }
+  return out;
 }
 
 // NEREID_BENCH_DATA=DIR keeps the seeded data directory in DIR and reuses it when it exists, so
