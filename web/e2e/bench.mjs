@@ -87,6 +87,9 @@ const scrollFrames = (page, frames) =>
     const el = document.querySelector("[data-testid=runs-scroll]");
     const times = [];
     let blank = 0;
+    // The least, over the frames, of how far the drawn rows reach below the screen (the header
+    // and each row are 32 px; after the first frames, once the scroll has a direction).
+    let ahead = Infinity;
     let last = performance.now();
     for (let i = 0; i < frames; i++) {
       el.scrollTop += step;
@@ -95,8 +98,11 @@ const scrollFrames = (page, frames) =>
       times.push(now - last);
       last = now;
       if (document.querySelector("[data-testid=run-row]:not([data-run-id])")) blank++;
+      let end = -1;
+      for (const r of document.querySelectorAll("[data-testid=run-row][data-index]")) end = Math.max(end, Number(r.dataset.index));
+      if (i >= 5 && el.scrollTop + el.clientHeight < el.scrollHeight) ahead = Math.min(ahead, 32 + (end + 1) * 32 - (el.scrollTop + el.clientHeight));
     }
-    return { times, blank, top: el.scrollTop };
+    return { times, blank, top: el.scrollTop, ahead };
   }, [frames, SCROLL_PX]);
 
 // Scrolls `page`'s table FRAMES frames and prints its frame times, main-thread time per frame
@@ -121,7 +127,7 @@ async function measureScroll(browser, page, label, traceFile) {
     const el = document.querySelector("[data-testid=runs-scroll]");
     return { rows: rows.length, perRow: rows.length ? rows[0].querySelectorAll("*").length + 1 : 0, onScreen: Math.ceil(el.clientHeight / 32) };
   });
-  console.log(`  rows in the DOM ${dom.rows} (${dom.onScreen} fit the screen), ${dom.perRow} elements each`);
+  console.log(`  rows in the DOM ${dom.rows} (${dom.onScreen} fit the screen), ${dom.perRow} elements each; drawn rows reach at least ${scroll.ahead} px below the screen while scrolling`);
   // The same scroll again under a Chromium trace (which slows it: its frame times are not the
   // figures above), split per frame into the kinds of work on the renderer's threads.
   const TRACED = 150;
@@ -165,6 +171,14 @@ async function measureScroll(browser, page, label, traceFile) {
     `  wheel gesture (${SCROLL_PX * 60} px/s, ${SCROLL_PX * FRAMES} px): ${frames.all} frames: ${frames.whole} presented whole, ${frames.partial} with the main thread's part a frame late, ` +
       `${frames.dropped} dropped (${((100 * frames.dropped) / Math.max(1, frames.all)).toFixed(1)} %); ${frames.missing} shown with content missing`,
   );
+  // The rows drawn below the screen cover the main thread's lag up to scroll.ahead px; a frame
+  // further behind may show a strip without its rows.
+  const behind = (n) => frames.behind.filter((b) => b >= n).length;
+  const short = frames.behind.filter((b) => b * SCROLL_PX > scroll.ahead).length;
+  console.log(
+    `    frames the main thread's rows were 1 / 2 / 3+ frames behind: ${behind(1) - behind(2)} / ${behind(2) - behind(3)} / ${behind(3)}; longest ${Math.max(0, ...frames.behind)}; ` +
+      `further behind than the rows drawn ahead reach (${scroll.ahead} px), so possibly showing a strip without rows: ${short}`,
+  );
   await cdp.detach();
 }
 
@@ -184,12 +198,17 @@ function countFrames(trace) {
     f.missing ||= Boolean(r.has_missing_content || r.checkerboarded_needs_raster || r.checkerboarded_needs_record);
     frames.set(r.frame_sequence, f);
   }
-  const out = { all: frames.size, whole: 0, partial: 0, dropped: 0, missing: 0 };
-  for (const f of frames.values()) {
+  // `behind`: for each frame, how many frames in a row (this one included) went without the main
+  // thread's update; the rows the compositor shows are then that many frames' scrolling old.
+  const out = { all: frames.size, whole: 0, partial: 0, dropped: 0, missing: 0, behind: [] };
+  let streak = 0;
+  for (const [, f] of [...frames].sort((a, b) => a[0] - b[0])) {
     if (f.state === 3) out.whole++;
     else if (f.state === 2) out.partial++;
     else out.dropped++;
     if (f.missing) out.missing++;
+    streak = f.state === 3 ? 0 : streak + 1;
+    out.behind.push(streak);
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import type { KnownField } from "../data/completion";
 import { columnChoices, projectFields, SYS_FIELDS } from "../data/fields";
+import { rowsToDraw } from "../data/drawRange";
 import { emptyWindow, mergePage, planFetch, totalAfter, type RowFetch, type RowWindow } from "../data/rowWindow";
 import { fmtNum, fmtTime } from "../data/format";
 import { runsPageUrl } from "../data/runsQuery";
@@ -29,8 +30,17 @@ const ROW_HEIGHT = 32;
 /** Rows the virtualizer is told of before a new total (see RunsBody): a screen and then some. */
 const FIRST_COUNT = 200;
 const PAGE = 500;
-/** Rows drawn beyond the visible ones either side (see RunsBody). */
+/** Rows drawn beyond the visible ones either side while the table is still (see RunsBody). */
 const OVERSCAN = 8;
+/**
+ * Rows drawn beyond the visible ones in the direction of a scroll, and behind it. A wheel scroll
+ * is moved by the compositor thread while the main thread draws the rows coming in; on a busy
+ * machine the main thread's rows can be a few frames behind (docs/performance.md, "wheel
+ * gesture"), and the rows drawn ahead are what the compositor shows meanwhile: 24 rows are
+ * 768 px, about four frames of a fast flick (200 px a frame).
+ */
+const AHEAD = 24;
+const BEHIND = 4;
 /** Rows beyond the rendered ones loaded before the user reaches them (FetchSizes.prefetch). */
 const PREFETCH_ROWS = 300;
 
@@ -317,23 +327,26 @@ interface BodyProps {
 // The virtualised rows. The virtualizer's scroll updates re-render this component only.
 function RunsBody(props: BodyProps) {
   const [, rerender] = useReducer((x: number) => x + 1, 0);
-  const virt = useMemo(
-    () =>
-      new Virtualizer<HTMLDivElement, HTMLDivElement>({
+  const virt = useMemo(() => {
+    // The virtualizer, for its own range extractor (which needs the scroll's direction).
+    const self: { v?: Virtualizer<HTMLDivElement, HTMLDivElement> } = {};
+    self.v = new Virtualizer<HTMLDivElement, HTMLDivElement>({
         count: 0,
         getScrollElement: () => props.scrollRef.current,
         estimateSize: () => ROW_HEIGHT,
-        // Rows drawn beyond the visible ones either side: enough for 200 px of scrolling before the
-        // next render, few enough that each frame lays out and paints little more than the screen.
         overscan: OVERSCAN,
+        // More rows ahead of a scroll than behind it (AHEAD). A row scrolling in takes the element
+        // of one that scrolled out, so each frame still draws only the rows coming in.
+        rangeExtractor: (range) =>
+          rowsToDraw(range.startIndex, range.endIndex, range.count, self.v?.scrollDirection ?? null, { still: OVERSCAN, ahead: AHEAD, behind: BEHIND }),
         scrollToFn: elementScroll,
         observeElementRect,
         observeElementOffset,
         onChange: () => rerender(0),
-      }),
+      });
+    return self.v;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [],
-  );
+  }, []);
   // The virtualizer measures every row whenever its count changes (an object per row: ~20 ms of
   // script and as much again in garbage collection for 100k runs, in the first rows' critical
   // path). A new total is therefore given to it in two steps: first only as many rows as a
