@@ -90,7 +90,7 @@ class BucketBuilder {
                     const Block& block) const;
   void Merge(int64_t index, const Acc& add);
   static void MergeAcc(Acc& a, const Acc& add);
-  // Folds values of points [b, e) that all fall in one bucket, whose first and last steps these are.
+  // Folds values of points [b, e), all in one bucket and with these first and last steps.
   static Acc Fold(std::span<const double> values, size_t b, size_t e, double first_step,
                   double last_step);
   // SplitIntoParts for points whose steps (step(i) for values[i]) are in StepLess order.

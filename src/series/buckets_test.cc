@@ -259,7 +259,8 @@ TEST(Buckets, ChunkBlocksAgreeWithPoints) {
 namespace nereid::series {
 namespace {
 
-bool SameParts(const std::vector<BucketBuilder::Part>& a, const std::vector<BucketBuilder::Part>& b) {
+bool SameParts(const std::vector<BucketBuilder::Part>& a,
+               const std::vector<BucketBuilder::Part>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     const auto &x = a[i].acc, &y = b[i].acc;

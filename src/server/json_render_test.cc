@@ -30,8 +30,8 @@ TEST(BucketsJson, WritesTheDocument) {
   b.nan_count = b.count;  // all NaN: no min, max or mean
   buckets.push_back(b);
   b = series::Bucket{};
-  b.step_from = 123456789, b.step_to = 1e20, b.count = 1, b.first = b.last = b.min = b.max =
-      b.mean = -std::nan("");
+  b.step_from = 123456789, b.step_to = 1e20, b.count = 1;
+  b.first = b.last = b.min = b.max = b.mean = -std::nan("");  // a negative NaN
   b.first_step = b.last_step = -1e-310;
   buckets.push_back(b);
   EXPECT_EQ(BucketsJson("train/\"loss\"\\é", buckets),

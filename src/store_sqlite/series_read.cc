@@ -194,7 +194,7 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     // Each blob has its full size here but holds only the bytes read (FloatChunkLayout).
     std::unique_ptr<char[]> blobs;
     size_t blobs_capacity = 0;
-    series::FloatChunkReader chunk;  // for the requesting thread; the helper has its own
+    series::FloatChunkReader chunk;   // for the requesting thread; the helper has its own
     series::FloatChunkLayout layout;  // the requesting thread's piecewise reads
     std::vector<std::pair<uint32_t, uint32_t>> ranges;
     series::BucketBuilder::Scratch decoded;
@@ -319,8 +319,9 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     }
     // Incremental blob I/O copies straight into our buffer (a SELECT would copy into SQLite's
     // own buffer first), and only what the split reads: the chunk's header, block index and
-    // column heads, then the value bytes of the blocks it decodes (FloatChunkLayout), a fifth
-    // of a 4,096-point chunk with one bucket edge. Other chunks are read whole.
+    // column heads, then the value bytes of the blocks it decodes (FloatChunkLayout); about half
+    // of a 4,096-point chunk with one bucket edge, read ahead included. Other chunks are read
+    // whole.
     int64_t chunk_id = r.chunk_id;
     int rc = blob != nullptr
                  ? sqlite3_blob_reopen(blob, chunk_id)
