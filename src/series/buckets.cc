@@ -67,14 +67,14 @@ void BucketBuilder::AddPoints(std::span<const FloatPoint> points) {
   for (const FloatPoint& p : points) AddPoint(p);
 }
 
-BucketBuilder::Acc BucketBuilder::Fold(std::span<const double> steps,
-                                       std::span<const double> values, size_t b, size_t e) {
+BucketBuilder::Acc BucketBuilder::Fold(std::span<const double> values, size_t b, size_t e,
+                                       double first_step, double last_step) {
   Acc a;
   a.count = e - b;
   a.first = values[b];
-  a.first_step = steps[b];
+  a.first_step = first_step;
   a.last = values[e - 1];
-  a.last_step = steps[e - 1];
+  a.last_step = last_step;
   // Branch-free so it vectorizes; v < min is false for NaN, so NaN never becomes min or max, and
   // ties keep the earlier value as std::min/std::max do.
   double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
@@ -96,6 +96,41 @@ BucketBuilder::Acc BucketBuilder::Fold(std::span<const double> steps,
   return a;
 }
 
+namespace {
+// std::partition_point over the indices [lo, hi): the first index for which pred is false, for a
+// pred that is true on a prefix of them.
+template <typename Pred>
+size_t PartitionPoint(size_t lo, size_t hi, const Pred& pred) {
+  size_t count = hi - lo;
+  while (count > 0) {
+    size_t half = count / 2;
+    if (pred(lo + half)) {
+      lo += half + 1;
+      count -= half + 1;
+    } else {
+      count = half;
+    }
+  }
+  return lo;
+}
+}  // namespace
+
+template <typename StepAt>
+void BucketBuilder::SplitSorted(const StepAt& step, std::span<const double> values,
+                                std::vector<Part>* parts) const {
+  const size_t n = values.size();
+  // In range: [begin, end). Both predicates partition a StepLess-sorted sequence (NaN last).
+  size_t begin = PartitionPoint(0, n, [&](size_t i) { return step(i) < from_; });
+  size_t end = PartitionPoint(begin, n, [&](size_t i) { return step(i) <= to_; });
+  // IndexOf is monotone over [begin, end): each bucket's points are one contiguous run.
+  for (size_t i = begin; i < end;) {
+    int64_t k = IndexOf(step(i));
+    size_t j = PartitionPoint(i, end, [&](size_t x) { return IndexOf(step(x)) <= k; });
+    parts->push_back(Part{k, Fold(values, i, j, step(i), step(j - 1))});
+    i = j;
+  }
+}
+
 void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<const double> values,
                                    std::vector<Part>* parts) const {
   size_t n = std::min(steps.size(), values.size());
@@ -111,7 +146,7 @@ void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<cons
     for (size_t i = 0; i < n; ++i) {
       int64_t k = IndexOf(steps[i]);
       if (k < 0) continue;
-      Part p{k, Fold(steps, values, i, i + 1)};
+      Part p{k, Fold(values, i, i + 1, steps[i], steps[i])};
       if (!parts->empty() && parts->back().index == k) {
         MergeAcc(parts->back().acc, p.acc);  // same bucket: extend that part, in order
       } else {
@@ -120,58 +155,77 @@ void BucketBuilder::SplitIntoParts(std::span<const double> steps, std::span<cons
     }
     return;
   }
-  // In range: [begin, end). Both predicates partition a StepLess-sorted sequence (NaN last).
-  const double* s = steps.data();
-  size_t begin =
-      static_cast<size_t>(std::partition_point(s, s + n, [&](double x) { return x < from_; }) - s);
-  size_t end = static_cast<size_t>(
-      std::partition_point(s + begin, s + n, [&](double x) { return x <= to_; }) - s);
-  // IndexOf is monotone over [begin, end): each bucket's points are one contiguous run.
-  for (size_t i = begin; i < end;) {
-    int64_t k = IndexOf(s[i]);
-    size_t j = static_cast<size_t>(
-        std::partition_point(s + i, s + end, [&](double x) { return IndexOf(x) <= k; }) - s);
-    parts->push_back(Part{k, Fold(steps, values, i, j)});
-    i = j;
+  SplitSorted([&](size_t i) { return steps[i]; }, values, parts);
+}
+
+template <typename Step, typename Decode, typename Block>
+Status BucketBuilder::WalkBlocks(uint32_t count, uint32_t block_points, const Step& step,
+                                 const Decode& decode, const Block& block) const {
+  uint32_t pending = 0;  // points [pending, begin) still to decode
+  for (size_t k = 0; block_points > 0 && k * block_points < count; ++k) {
+    uint32_t begin = static_cast<uint32_t>(k * block_points);
+    uint32_t end = begin + std::min(block_points, count - begin);
+    double first_step = step(begin), last_step = step(end - 1);
+    if (last_step < from_ || first_step > to_) {  // wholly outside the range: not even decoded
+      NEREID_RETURN_IF_ERROR(decode(pending, begin));
+      pending = end;
+      continue;
+    }
+    int64_t bucket = IndexOf(first_step);
+    if (bucket < 0 || bucket != IndexOf(last_step)) continue;  // decoded with its neighbours below
+    NEREID_RETURN_IF_ERROR(decode(pending, begin));
+    pending = end;
+    NEREID_RETURN_IF_ERROR(block(k, bucket, first_step, last_step));
   }
+  return decode(pending, count);
 }
 
 Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch* scratch,
                                           std::vector<Part>* parts) const {
   std::span<const FloatBlock> blocks = chunk.blocks();
-  // Block summaries stand for runs of points only when steps are in StepLess order, as the store
-  // writes every chunk; anything else (an old or odd chunk) is decoded whole.
-  bool sorted = !blocks.empty() && chunk.steps_sorted();
   auto decode = [&](uint32_t begin, uint32_t end) -> Status {
     if (begin == end) return Status();
     NEREID_RETURN_IF_ERROR(chunk.Values(begin, end, &scratch->values));
-    SplitIntoParts(chunk.Steps(begin, end, &scratch->steps), scratch->values, parts);
+    if (chunk.steps_consecutive()) {  // computed, not written out: the usual log
+      SplitSorted([&](size_t i) { return chunk.step(begin + static_cast<uint32_t>(i)); },
+                  scratch->values, parts);
+    } else {
+      SplitIntoParts(chunk.Steps(begin, end, &scratch->steps), scratch->values, parts);
+    }
     return Status();
   };
-  if (!sorted) return decode(0, chunk.count());
-  uint32_t pending = 0;  // points [pending, block.begin) still to decode
-  for (const FloatBlock& b : blocks) {
-    double first_step = chunk.step(b.begin), last_step = chunk.step(b.end - 1);
-    if (last_step < from_ || first_step > to_) {  // wholly outside the range: not even decoded
-      NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
-      pending = b.end;
-      continue;
-    }
-    int64_t k = IndexOf(first_step);
-    if (k < 0 || k != IndexOf(last_step)) continue;  // decoded with its neighbours below
-    NEREID_RETURN_IF_ERROR(decode(pending, b.begin));
-    pending = b.end;
-    parts->push_back(Part{k, Acc{.count = b.end - b.begin,
-                                 .nan_count = b.nan_count,
-                                 .min = b.min,
-                                 .max = b.max,
-                                 .sum = b.sum,
-                                 .first = b.first,
-                                 .last = b.last,
-                                 .first_step = first_step,
-                                 .last_step = last_step}});
-  }
-  return decode(pending, chunk.count());
+  // Block summaries stand for runs of points only when steps are in StepLess order, as the store
+  // writes every chunk; anything else (an old or odd chunk) is decoded whole.
+  if (blocks.empty() || !chunk.steps_sorted()) return decode(0, chunk.count());
+  // Every block but the last has the index's block size.
+  uint32_t block_points = blocks[0].end - blocks[0].begin;
+  auto step = [&](uint32_t i) { return chunk.step(i); };
+  auto block = [&](size_t k, int64_t bucket, double first_step, double last_step) -> Status {
+    const FloatBlock& b = blocks[k];
+    parts->push_back(Part{bucket, Acc{.count = b.end - b.begin,
+                                      .nan_count = b.nan_count,
+                                      .min = b.min,
+                                      .max = b.max,
+                                      .sum = b.sum,
+                                      .first = b.first,
+                                      .last = b.last,
+                                      .first_step = first_step,
+                                      .last_step = last_step}});
+    return Status();
+  };
+  return WalkBlocks(chunk.count(), block_points, step, decode, block);
+}
+
+void BucketBuilder::DecodedRanges(const FloatChunkLayout& layout,
+                                  std::vector<std::pair<uint32_t, uint32_t>>* ranges) const {
+  // A laid-out chunk has consecutive steps, which are sorted.
+  auto step = [&](uint32_t i) { return layout.step(i); };
+  auto decode = [&](uint32_t begin, uint32_t end) -> Status {
+    if (begin != end) ranges->emplace_back(begin, end);
+    return Status();
+  };
+  auto block = [](size_t, int64_t, double, double) { return Status(); };
+  (void)WalkBlocks(layout.count(), layout.block_points(), step, decode, block);
 }
 
 void BucketBuilder::AddParts(std::span<const Part> parts) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "series/float_chunk.h"
@@ -63,6 +64,11 @@ class BucketBuilder {
   // SplitIntoParts.
   Status SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch* scratch,
                              std::vector<Part>* parts) const;
+  // The point ranges [begin, end) SplitChunkIntoParts decodes, in order, for a chunk with this
+  // layout (appended to *ranges): what a piecewise read fetches values for. Same thread-safety
+  // as SplitIntoParts.
+  void DecodedRanges(const FloatChunkLayout& layout,
+                     std::vector<std::pair<uint32_t, uint32_t>>* ranges) const;
   // Merges parts from SplitIntoParts; the result equals AddPoint over the same points in the same
   // order (sums aside, which are added per part: equal up to rounding).
   void AddParts(std::span<const Part> parts);
@@ -76,11 +82,21 @@ class BucketBuilder {
     double min = 0, max = 0, sum = 0;
     double first = 0, last = 0, first_step = 0, last_step = 0;
   };
+  // The walk SplitChunkIntoParts makes over a chunk whose steps are sorted: decode(begin, end)
+  // for each point range it decodes, block(k, bucket, first_step, last_step) for each block k of
+  // block_points merged whole from its index entry; both return Status.
+  template <typename Step, typename Decode, typename Block>
+  Status WalkBlocks(uint32_t count, uint32_t block_points, const Step& step, const Decode& decode,
+                    const Block& block) const;
   void Merge(int64_t index, const Acc& add);
   static void MergeAcc(Acc& a, const Acc& add);
-  // Folds values of points [b, e) that all fall in one bucket.
-  static Acc Fold(std::span<const double> steps, std::span<const double> values, size_t b,
-                  size_t e);
+  // Folds values of points [b, e), all in one bucket and with these first and last steps.
+  static Acc Fold(std::span<const double> values, size_t b, size_t e, double first_step,
+                  double last_step);
+  // SplitIntoParts for points whose steps (step(i) for values[i]) are in StepLess order.
+  template <typename StepAt>
+  void SplitSorted(const StepAt& step, std::span<const double> values,
+                   std::vector<Part>* parts) const;
 
   double from_, to_, width_;
   uint32_t n_;

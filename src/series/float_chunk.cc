@@ -1,6 +1,7 @@
 #include "series/float_chunk.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -321,6 +322,150 @@ std::span<const double> FloatChunkReader::Steps(uint32_t begin, uint32_t end,
   scratch->resize(end - begin);
   for (uint32_t i = begin; i < end; ++i) scratch->data()[i - begin] = step(i);
   return *scratch;
+}
+
+namespace {
+
+// A blob fetched piecewise into a blob-sized buffer. Ensure(at, need, want) makes bytes
+// [at, at + need) present: when an earlier fetch does not hold them, it fetches [at, at + want)
+// (want >= need), both clamped to the blob. Each fetch (a sqlite3_blob_read) costs as many
+// instructions as copying kilobytes, so a header is fetched with the bytes after it.
+class SparseBlob {
+ public:
+  SparseBlob(const ChunkFetch& fetch, char* buffer, size_t size)
+      : fetch_(fetch), buffer_(buffer), size_(size) {}
+  bool Has(size_t at, size_t n) const {
+    size_t end = std::min(size_, at + n);
+    if (at >= end) return true;
+    for (size_t i = 0; i < fetched_; ++i) {
+      if (have_[i].first <= at && end <= have_[i].second) return true;
+    }
+    return false;
+  }
+  Status Ensure(size_t at, size_t need, size_t want) {
+    if (Has(at, need)) return Status();
+    size_t end = std::min(size_, at + std::max(need, want));
+    NEREID_RETURN_IF_ERROR(fetch_(at, end - at, buffer_ + at));
+    have_[std::min(fetched_, have_.size() - 1)] = {at, end};  // when full, forget the last
+    fetched_ = std::min(fetched_ + 1, have_.size());
+    return Status();
+  }
+
+ private:
+  const ChunkFetch& fetch_;
+  char* buffer_;
+  size_t size_;
+  std::array<std::pair<size_t, size_t>, 16> have_;
+  size_t fetched_ = 0;
+};
+
+// Bytes fetched after a section's or column's head, on the chance that what follows is needed
+// soon: a compressed plane's frame (inflated whole), or the next column's head after it.
+constexpr size_t kReadAheadBytes = 2048;
+
+// Bytes fetched first: the header, a 4,096-point chunk's block index (8 entries, 352 bytes when
+// raw), its step column and the timestamp column's head, in one read.
+constexpr size_t kLayoutPrefixBytes = 512;
+
+}  // namespace
+
+Result<bool> FloatChunkLayout::Read(size_t size, const ChunkFetch& fetch, char* buffer) {
+  planes_.clear();
+  SparseBlob blob(fetch, buffer, size);
+  NEREID_RETURN_IF_ERROR(blob.Ensure(0, kLayoutPrefixBytes, kLayoutPrefixBytes));
+  // Each read below is preceded by an Ensure of the most it can read, so that it sees only
+  // fetched bytes; the parse mirrors ParseHeader and FloatChunkReader::Open.
+  ByteReader r(std::string_view(buffer, size));
+  auto at = [&] { return size - r.remaining(); };
+  uint8_t magic = 0, version = 0, kind = 0, flags = 0, mode = 0;
+  uint64_t count = 0, block = 0;
+  if (!r.ReadByte(&magic) || !r.ReadByte(&version) || !r.ReadByte(&kind) || !r.ReadByte(&flags) ||
+      !r.ReadVarint(&count) || !r.ReadVarint(&block)) {
+    return false;
+  }
+  if (magic != format::kMagic || version != format::kVersionBlockIndex ||
+      kind != format::kKindFloat || flags != 0 || count > format::kMaxChunkPoints ||
+      block < format::kMinBlockPoints || block > format::kMaxChunkPoints) {
+    return false;
+  }
+  // A section of `bytes`: fetched (Open reads it) when plane is null, else only recorded there.
+  auto section = [&](size_t bytes, Plane* plane) -> Result<bool> {
+    NEREID_RETURN_IF_ERROR(blob.Ensure(at(), 1 + 10, 1 + 10 + kReadAheadBytes));
+    uint8_t tag = 0;
+    uint64_t frame = 0;
+    if (!r.ReadByte(&tag) || tag > 1 || (tag == 1 && !r.ReadVarint(&frame))) return false;
+    size_t len = tag == 0 ? bytes : frame;
+    if (r.remaining() < len) return false;
+    if (plane != nullptr) {
+      *plane = Plane{at(), len, tag == 0, blob.Has(at(), len)};
+    } else {
+      NEREID_RETURN_IF_ERROR(blob.Ensure(at(), len, len));
+    }
+    const uint8_t* skipped = nullptr;
+    r.ReadBytes(len, &skipped);
+    return true;
+  };
+  // An integer column's head: order, its start values, width.
+  auto column_head = [&](uint8_t* order, uint8_t* width) -> Result<bool> {
+    NEREID_RETURN_IF_ERROR(blob.Ensure(at(), 1 + 10 + 10 + 1, kReadAheadBytes));
+    uint64_t ignored = 0;
+    return r.ReadByte(order) && *order <= format::kMaxOrder &&
+           !(*order >= 1 && count >= 1 && !r.ReadVarint(&ignored)) &&
+           !(*order == 2 && count >= 2 && !r.ReadVarint(&ignored)) && r.ReadByte(width) &&
+           *width <= 8;
+  };
+  const size_t index_bytes = (count + block - 1) / block * format::kBlockEntryBytes;
+  NEREID_ASSIGN_OR_RETURN(bool ok, section(index_bytes, nullptr));
+  if (!ok) return false;
+  NEREID_RETURN_IF_ERROR(blob.Ensure(at(), 1 + 10, kReadAheadBytes));
+  if (!r.ReadByte(&mode) || mode != format::kStepsConsecutive ||
+      !internal::ReadConsecutiveStart(r, count, &first_step_)) {
+    return false;
+  }
+  // Timestamps: Open skips their planes without reading them.
+  uint8_t order = 0, width = 0, shift = 0;
+  NEREID_ASSIGN_OR_RETURN(ok, column_head(&order, &width));
+  if (!ok) return false;
+  Plane skipped;
+  for (int b = 0; b < width; ++b) {
+    NEREID_ASSIGN_OR_RETURN(ok, section(count - std::min<size_t>(order, count), &skipped));
+    if (!ok) return false;
+  }
+  // Values: their planes are fetched by FetchValues, as far as a range needs them.
+  // The shift, the column's head and its first plane's head in one fetch.
+  NEREID_RETURN_IF_ERROR(blob.Ensure(at(), 1 + 22 + 11, kReadAheadBytes));
+  if (!r.ReadByte(&shift) || shift > 62) return false;
+  NEREID_ASSIGN_OR_RETURN(ok, column_head(&order_, &width));
+  if (!ok) return false;
+  residuals_ = count - std::min<size_t>(order_, count);
+  planes_.resize(width);
+  for (Plane& plane : planes_) {
+    NEREID_ASSIGN_OR_RETURN(ok, section(residuals_, &plane));
+    if (!ok) return false;
+  }
+  if (r.remaining() != 0) return false;
+  count_ = static_cast<uint32_t>(count);
+  block_points_ = static_cast<uint32_t>(block);
+  return true;
+}
+
+Status FloatChunkLayout::FetchValues(uint32_t begin, uint32_t end, const ChunkFetch& fetch,
+                                     char* buffer) {
+  if (begin >= end) return Status();
+  // FloatChunkReader::Values restarts the predictor at a block boundary and then reads the
+  // residuals from begin - order on; anywhere else it sums the residuals from the first.
+  bool anchored = order_ >= 1 && begin >= 2 && block_points_ > 0 && begin % block_points_ == 0;
+  size_t hi = std::min<size_t>(end, residuals_);
+  size_t lo = std::min<size_t>(anchored ? begin - 2 : 0, hi);
+  for (Plane& p : planes_) {
+    if (p.raw && hi > lo) {
+      NEREID_RETURN_IF_ERROR(fetch(p.offset + lo, hi - lo, buffer + p.offset + lo));
+    } else if (!p.raw && !p.fetched) {  // a zstd frame is inflated whole: fetched once
+      NEREID_RETURN_IF_ERROR(fetch(p.offset, p.size, buffer + p.offset));
+      p.fetched = true;
+    }
+  }
+  return Status();
 }
 
 std::string EncodeStringChunk(std::span<const StringPoint> points) {

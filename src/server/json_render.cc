@@ -103,20 +103,6 @@ json ProjectJson(const store::ProjectInfo& p) {
           {"run_count", p.run_count}};
 }
 
-json BucketJson(const series::Bucket& b) {
-  json j = {{"from", b.step_from},       {"to", b.step_to},
-            {"count", b.count},          {"first", FloatJson(b.first)},
-            {"last", FloatJson(b.last)}, {"first_step", b.first_step},
-            {"last_step", b.last_step}};
-  if (b.count > b.nan_count) {
-    j["min"] = FloatJson(b.min);
-    j["max"] = FloatJson(b.max);
-    j["mean"] = FloatJson(b.mean);
-  }
-  if (b.nan_count) j["nan_count"] = b.nan_count;
-  return j;
-}
-
 namespace {
 
 // A double as FloatJson renders it: a number, or "NaN", "Infinity", "-Infinity".
@@ -152,7 +138,7 @@ std::string BucketsJson(std::string_view path, std::span<const series::Bucket> b
   std::string out;
   out.reserve(64 + buckets.size() * 240);
   out += "{\"buckets\":[";
-  // Members in BucketJson's order once dumped (the json library sorts keys).
+  // Members in sorted order, as the json library dumped them before this was written by hand.
   for (size_t i = 0; i < buckets.size(); ++i) {
     const series::Bucket& b = buckets[i];
     out += i ? ",{\"count\":" : "{\"count\":";

@@ -21,10 +21,13 @@ nlohmann::json FileJson(const store::FileInfo& f);
 nlohmann::json FieldJson(const store::Field& f);
 nlohmann::json RunJson(const store::RunInfo& run);
 nlohmann::json ProjectJson(const store::ProjectInfo& p);
-nlohmann::json BucketJson(const series::Bucket& b);
-// The body of a bucket view, {"buckets": [BucketJson...], "path": path}, written straight to
-// text: building a json object per bucket and dumping it cost more than reading the buckets.
-// Same members as BucketJson; numbers in shortest round-trip form (integral doubles keep ".0").
+// The body of a bucket view, written straight to text (building a json object per bucket and
+// dumping it cost more than reading the buckets): {"buckets": [...], "path": path}, each bucket
+// {"count", "first", "first_step", "from", "last", "last_step", "max", "mean", "min",
+// "nan_count", "to"} in that (sorted) order; min, max and mean only when the bucket has a
+// non-NaN value, nan_count only when non-zero. Values as FloatJson (NaN and +-Infinity as
+// strings); numbers in shortest round-trip form, doubles kept JSON floats (integral ones keep
+// ".0", -0.0 its sign). The path is escaped, invalid UTF-8 replaced by U+FFFD.
 std::string BucketsJson(std::string_view path, std::span<const series::Bucket> buckets);
 
 }  // namespace nereid::server

@@ -247,6 +247,63 @@ TEST_P(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
   }
 }
 
+// The usual log (one point per integer step, so chunks with consecutive steps, which SQLite reads
+// piecewise: only the bytes of the blocks a bucket edge falls in), with a restart that logs some
+// steps again (ties resolved by arrival), against brute force for many bucketings and ranges.
+TEST_P(StoreTest, ConsecutiveStepChunksMatchBruteForce) {
+  std::string run = NewRun();
+  std::mt19937 rng(31);
+  std::normal_distribution<double> noise(0, 0.01);
+  std::vector<series::FloatPoint> points;
+  int seq = 1;
+  // Steps 0..29999, then a resumed run from 21000 to 40999.
+  for (auto [first, last] : {std::pair{0, 29999}, std::pair{21000, 40999}}) {
+    for (int b = first; b <= last; b += 2500) {
+      std::vector<double> steps, values;
+      for (int step = b; step <= std::min(last, b + 2499); ++step) {
+        double v = static_cast<float>(2.5 * std::exp(-step / 2e4) + 0.05 + noise(rng));
+        if (rng() % 500 == 0) v = std::nan("");
+        steps.push_back(step);
+        values.push_back(v);
+        points.push_back({static_cast<double>(step), 0, v});
+      }
+      ASSERT_TRUE(store_->Ingest(run, B("w", seq++).Floats("x", steps, values).batch).ok());
+    }
+  }
+  std::uniform_real_distribution<double> where(-100, 41100);
+  for (int trial = 0; trial < 30; ++trial) {
+    uint32_t buckets = std::vector<uint32_t>{1, 3, 7, 64, 333, 1000, 4096}[trial % 7];
+    double from = 0, to = 40999;
+    if (trial >= 7) {
+      from = where(rng);
+      to = where(rng);
+      if (from > to) std::swap(from, to);
+    }
+    store::BucketQuery q = testing::BQ(run, "x");
+    q.step_from = from;
+    q.step_to = to;
+    q.buckets = buckets;
+    auto got = store_->ReadBuckets(q);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    auto want = BruteBuckets(points, from, to, buckets);
+    ASSERT_EQ(got->size(), want.size()) << trial;
+    for (size_t i = 0; i < want.size(); ++i) {
+      const auto &g = (*got)[i], &w = want[i];
+      ASSERT_EQ(g.count, w.count) << trial << " " << i;
+      EXPECT_EQ(g.nan_count, w.nan_count);
+      EXPECT_EQ(g.first_step, w.first_step);
+      EXPECT_EQ(g.last_step, w.last_step);
+      EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
+      EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
+      if (w.count > w.nan_count) {
+        EXPECT_EQ(g.min, w.min);
+        EXPECT_EQ(g.max, w.max);
+        EXPECT_NEAR(g.mean, w.mean, 1e-9 * (1 + std::abs(w.mean)));
+      }
+    }
+  }
+}
+
 // StoreTest is instantiated for every backend once, in store_test.cc.
 
 }  // namespace

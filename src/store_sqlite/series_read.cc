@@ -181,14 +181,22 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
   };
   // Per-thread buffers kept across requests: allocating megabytes afresh per request cost more
   // (page faults on new heap pages) than decoding.
+  struct Row {  // a chunk's summary row
+    int64_t chunk_id = 0, seq = 0;
+    series::ChunkSummary summary;
+  };
   struct Scratch {
+    std::vector<Row> rows;
     std::vector<Item> items;
     std::vector<Job> jobs;
     // The blobs of jobs, end to end: one buffer that keeps its capacity, and is not zeroed as a
     // std::string's resize would (zeroing 18 MB per view cost more than copying the blobs in).
+    // Each blob has its full size here but holds only the bytes read (FloatChunkLayout).
     std::unique_ptr<char[]> blobs;
     size_t blobs_capacity = 0;
-    series::FloatChunkReader chunk;  // for the requesting thread; the helper has its own
+    series::FloatChunkReader chunk;   // for the requesting thread; the helper has its own
+    series::FloatChunkLayout layout;  // the requesting thread's piecewise reads
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;
     series::BucketBuilder::Scratch decoded;
   };
   // Requests run on any of the HTTP handler pool's threads, so the buffers are pooled here
@@ -257,6 +265,40 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     blob_bytes = 0;
     return Status();
   };
+  // Summaries only: the columns the view uses (not the data, nor the timestamps). SQLite would
+  // sort by seq through a temporary b-tree, serializing every row; the rows come back in
+  // chunks_step order instead, which for an appended series is already arrival order, and are
+  // put in arrival order here (so ties resolve first/last by arrival).
+  std::vector<Row>& rows = scratch.rows;
+  rows.clear();
+  {
+    auto q = db.Cached(
+        "SELECT id, seq, count, nan_count, step_min, step_max, min, max, sum, first, last "
+        "FROM chunks WHERE series_id = ? AND step_max >= ? AND step_min <= ?");
+    q->BindAll(series.id, from, to);
+    for (;;) {
+      NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      Row& r = rows.emplace_back();
+      r.chunk_id = q->Int(0);
+      r.seq = q->Int(1);
+      series::ChunkSummary& s = r.summary;
+      s.count = static_cast<uint32_t>(q->Int(2));
+      s.nan_count = static_cast<uint32_t>(q->Int(3));
+      s.step_min = q->Real(4);
+      s.step_max = q->Real(5);
+      // min and max are NULL when every value is NaN.
+      s.min = q->IsNull(6) ? 0 : q->Real(6);
+      s.max = q->IsNull(7) ? 0 : q->Real(7);
+      s.sum = q->IsNull(8) ? 0 : q->Real(8);
+      s.first = q->Real(9);
+      s.last = q->Real(10);
+    }
+  }
+  auto by_seq = [](const Row& a, const Row& b) { return a.seq < b.seq; };
+  if (!std::is_sorted(rows.begin(), rows.end(), by_seq)) {
+    std::sort(rows.begin(), rows.end(), by_seq);  // seq is unique per series
+  }
   sqlite3_blob* blob = nullptr;
   struct BlobCloser {
     sqlite3_blob*& blob;
@@ -264,33 +306,23 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
       if (blob != nullptr) sqlite3_blob_close(blob);
     }
   } close_blob{blob};
-  // Summaries only (no data column), in arrival order so ties resolve first/last by arrival.
-  auto q = db.Cached(
-      "SELECT id, count, nan_count, step_min, step_max, ts_min, ts_max, min, max, sum, first, "
-      "last FROM chunks WHERE series_id = ? AND step_max >= ? AND step_min <= ? ORDER BY seq");
-  q->BindAll(series.id, from, to);
-  for (;;) {
-    NEREID_ASSIGN_OR_RETURN(bool row, q->Step());
-    if (!row) break;
-    series::ChunkSummary s;
-    s.count = static_cast<uint32_t>(q->Int(1));
-    s.nan_count = static_cast<uint32_t>(q->Int(2));
-    s.step_min = q->Real(3);
-    s.step_max = q->Real(4);
-    s.timestamp_min = q->Int(5);
-    s.timestamp_max = q->Int(6);
-    s.min = q->IsNull(7) ? 0 : q->Real(7);
-    s.max = q->IsNull(8) ? 0 : q->Real(8);
-    s.sum = q->IsNull(9) ? 0 : q->Real(9);
-    s.first = q->Real(10);
-    s.last = q->Real(11);
+  const series::ChunkFetch fetch = [&blob](size_t offset, size_t size, char* dst) -> Status {
+    int rc = sqlite3_blob_read(blob, dst, static_cast<int>(size), static_cast<int>(offset));
+    if (rc != SQLITE_OK) return Internal("reading a chunk: " + std::string(sqlite3_errstr(rc)));
+    return Status();
+  };
+  for (const Row& r : rows) {
+    const series::ChunkSummary& s = r.summary;
     if (s.step_min >= from && s.step_max <= to && builder.FitsOneBucket(s)) {
       items.push_back(Item{s, -1});
       continue;
     }
-    // Incremental blob I/O copies the blob once, straight into our buffer; a SELECT would copy
-    // it into SQLite's own buffer first.
-    int64_t chunk_id = q->Int(0);
+    // Incremental blob I/O copies straight into our buffer (a SELECT would copy into SQLite's
+    // own buffer first), and only what the split reads: the chunk's header, block index and
+    // column heads, then the value bytes of the blocks it decodes (FloatChunkLayout); about half
+    // of a 4,096-point chunk with one bucket edge, read ahead included. Other chunks are read
+    // whole.
+    int64_t chunk_id = r.chunk_id;
     int rc = blob != nullptr
                  ? sqlite3_blob_reopen(blob, chunk_id)
                  : sqlite3_blob_open(db.raw(), "main", "chunk_data", "data", chunk_id, 0, &blob);
@@ -305,8 +337,17 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     job.offset = blob_bytes;
     job.size = size;
     blob_bytes += size;
-    rc = sqlite3_blob_read(blob, scratch.blobs.get() + job.offset, static_cast<int>(size), 0);
-    if (rc != SQLITE_OK) return Internal("reading a chunk: " + std::string(sqlite3_errstr(rc)));
+    char* buffer = scratch.blobs.get() + job.offset;
+    NEREID_ASSIGN_OR_RETURN(bool piecewise, scratch.layout.Read(size, fetch, buffer));
+    if (piecewise) {
+      scratch.ranges.clear();
+      builder.DecodedRanges(scratch.layout, &scratch.ranges);
+      for (auto [begin, end] : scratch.ranges) {
+        NEREID_RETURN_IF_ERROR(scratch.layout.FetchValues(begin, end, fetch, buffer));
+      }
+    } else {
+      NEREID_RETURN_IF_ERROR(fetch(0, size, buffer));
+    }
     // Bounds the memory held by copied blobs; batches are big enough to amortize a thread start.
     if (blob_bytes >= (size_t{4} << 20)) NEREID_RETURN_IF_ERROR(flush());
   }
