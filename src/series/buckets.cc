@@ -216,18 +216,6 @@ Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch
   return WalkBlocks(chunk.count(), block_points, step, decode, block);
 }
 
-void BucketBuilder::DecodedRanges(const FloatChunkLayout& layout,
-                                  std::vector<std::pair<uint32_t, uint32_t>>* ranges) const {
-  // A laid-out chunk has consecutive steps, which are sorted.
-  auto step = [&](uint32_t i) { return layout.step(i); };
-  auto decode = [&](uint32_t begin, uint32_t end) -> Status {
-    if (begin != end) ranges->emplace_back(begin, end);
-    return Status();
-  };
-  auto block = [](size_t, int64_t, double, double) { return Status(); };
-  (void)WalkBlocks(layout.count(), layout.block_points(), step, decode, block);
-}
-
 void BucketBuilder::AddParts(std::span<const Part> parts) {
   for (const Part& p : parts) Merge(p.index, p.acc);
 }

@@ -64,11 +64,6 @@ class BucketBuilder {
   // SplitIntoParts.
   Status SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch* scratch,
                              std::vector<Part>* parts) const;
-  // The point ranges [begin, end) SplitChunkIntoParts decodes, in order, for a chunk with this
-  // layout (appended to *ranges): what a piecewise read fetches values for. Same thread-safety
-  // as SplitIntoParts.
-  void DecodedRanges(const FloatChunkLayout& layout,
-                     std::vector<std::pair<uint32_t, uint32_t>>* ranges) const;
   // Merges parts from SplitIntoParts; the result equals AddPoint over the same points in the same
   // order (sums aside, which are added per part: equal up to rounding).
   void AddParts(std::span<const Part> parts);

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,46 +120,6 @@ class FloatChunkReader {
   bool steps_sorted_ = false;
   std::string_view value_column_;
   std::string index_;  // the inflated block index
-};
-
-// Copies bytes [offset, offset + size) of a blob to dst; used to read a chunk piecewise.
-using ChunkFetch = std::function<Status(size_t offset, size_t size, char* dst)>;
-
-// Reading a float chunk piecewise, for a store that reads blobs at offsets (SQLite's incremental
-// blob I/O): a chart read needs a chunk's header, block index and column headers, and the value
-// bytes of the blocks it decodes, a fraction of the blob. Read() fetches into a blob-sized
-// buffer exactly the bytes FloatChunkReader::Open reads; FetchValues() then the bytes
-// FloatChunkReader::Values reads for a range. The other bytes of the buffer are left as they were
-// (never read). Handles version-2 float chunks with consecutive steps, which is what the store
-// writes for the usual log; Read() says false for any other chunk (or a malformed one), which is
-// then read whole and decoded as usual, so that errors are reported by one path.
-//
-// Thread-safety: one thread at a time.
-class FloatChunkLayout {
- public:
-  // size is the blob's size and of buffer. True when the chunk was laid out (buffer now holds
-  // what Open reads), false when it must be read whole; an error only when fetch fails.
-  Result<bool> Read(size_t size, const ChunkFetch& fetch, char* buffer);
-  uint32_t count() const { return count_; }
-  uint32_t block_points() const { return block_points_; }
-  double step(uint32_t i) const { return static_cast<double>(first_step_ + int64_t{i}); }
-  // Fetches into buffer the bytes FloatChunkReader::Values(begin, end) reads (a superset: from
-  // two residuals before a block-aligned begin, else from the column's start).
-  Status FetchValues(uint32_t begin, uint32_t end, const ChunkFetch& fetch, char* buffer);
-
- private:
-  struct Plane {
-    size_t offset = 0;  // of a raw plane's bytes, or of a compressed plane's zstd frame
-    size_t size = 0;
-    bool raw = true;
-    bool fetched = false;  // a compressed plane's frame is in the buffer already
-  };
-  uint32_t count_ = 0;
-  uint32_t block_points_ = 0;
-  int64_t first_step_ = 0;
-  uint8_t order_ = 0;  // of the value column
-  size_t residuals_ = 0;
-  std::vector<Plane> planes_;
 };
 
 // String series chunks (also used for file series, whose values are serialized file references).

@@ -191,12 +191,9 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     std::vector<Job> jobs;
     // The blobs of jobs, end to end: one buffer that keeps its capacity, and is not zeroed as a
     // std::string's resize would (zeroing 18 MB per view cost more than copying the blobs in).
-    // Each blob has its full size here but holds only the bytes read (FloatChunkLayout).
     std::unique_ptr<char[]> blobs;
     size_t blobs_capacity = 0;
     series::FloatChunkReader chunk;   // for the requesting thread; the helper has its own
-    series::FloatChunkLayout layout;  // the requesting thread's piecewise reads
-    std::vector<std::pair<uint32_t, uint32_t>> ranges;
     series::BucketBuilder::Scratch decoded;
   };
   // Requests run on any of the HTTP handler pool's threads, so the buffers are pooled here
@@ -306,11 +303,6 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
       if (blob != nullptr) sqlite3_blob_close(blob);
     }
   } close_blob{blob};
-  const series::ChunkFetch fetch = [&blob](size_t offset, size_t size, char* dst) -> Status {
-    int rc = sqlite3_blob_read(blob, dst, static_cast<int>(size), static_cast<int>(offset));
-    if (rc != SQLITE_OK) return Internal("reading a chunk: " + std::string(sqlite3_errstr(rc)));
-    return Status();
-  };
   for (const Row& r : rows) {
     const series::ChunkSummary& s = r.summary;
     if (s.step_min >= from && s.step_max <= to && builder.FitsOneBucket(s)) {
@@ -337,17 +329,8 @@ Result<std::vector<series::Bucket>> SqliteStore::ReadBuckets(const store::Bucket
     job.offset = blob_bytes;
     job.size = size;
     blob_bytes += size;
-    char* buffer = scratch.blobs.get() + job.offset;
-    NEREID_ASSIGN_OR_RETURN(bool piecewise, scratch.layout.Read(size, fetch, buffer));
-    if (piecewise) {
-      scratch.ranges.clear();
-      builder.DecodedRanges(scratch.layout, &scratch.ranges);
-      for (auto [begin, end] : scratch.ranges) {
-        NEREID_RETURN_IF_ERROR(scratch.layout.FetchValues(begin, end, fetch, buffer));
-      }
-    } else {
-      NEREID_RETURN_IF_ERROR(fetch(0, size, buffer));
-    }
+    rc = sqlite3_blob_read(blob, scratch.blobs.get() + job.offset, static_cast<int>(size), 0);
+    if (rc != SQLITE_OK) return Internal("reading a chunk: " + std::string(sqlite3_errstr(rc)));
     // Bounds the memory held by copied blobs; batches are big enough to amortize a thread start.
     if (blob_bytes >= (size_t{4} << 20)) NEREID_RETURN_IF_ERROR(flush());
   }
