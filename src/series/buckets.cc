@@ -38,15 +38,7 @@ void BucketBuilder::AddSummary(const ChunkSummary& s) {
   int64_t i = IndexOf(s.step_min);
   if (i < 0) i = IndexOf(s.step_max);
   if (i < 0) return;
-  Merge(i, Acc{.count = s.count,
-               .nan_count = s.nan_count,
-               .min = s.min,
-               .max = s.max,
-               .sum = s.sum,
-               .first = s.first,
-               .last = s.last,
-               .first_step = s.step_min,
-               .last_step = s.step_max});
+  Merge(i, AccOf(s, s.count, s.step_min, s.step_max));
 }
 
 void BucketBuilder::AddPoint(const FloatPoint& p) {
@@ -202,15 +194,7 @@ Status BucketBuilder::SplitChunkIntoParts(const FloatChunkReader& chunk, Scratch
   auto step = [&](uint32_t i) { return chunk.step(i); };
   auto block = [&](size_t k, int64_t bucket, double first_step, double last_step) -> Status {
     const FloatBlock& b = blocks[k];
-    parts->push_back(Part{bucket, Acc{.count = b.end - b.begin,
-                                      .nan_count = b.nan_count,
-                                      .min = b.min,
-                                      .max = b.max,
-                                      .sum = b.sum,
-                                      .first = b.first,
-                                      .last = b.last,
-                                      .first_step = first_step,
-                                      .last_step = last_step}});
+    parts->push_back(Part{bucket, AccOf(b, b.end - b.begin, first_step, last_step)});
     return Status();
   };
   return WalkBlocks(chunk.count(), block_points, step, decode, block);

@@ -77,6 +77,20 @@ class BucketBuilder {
     double min = 0, max = 0, sum = 0;
     double first = 0, last = 0, first_step = 0, last_step = 0;
   };
+  // An Acc from a chunk summary or a block index entry (both carry nan_count, min, max, sum,
+  // first and last; their counts and step ranges are named differently).
+  template <typename Summary>
+  static Acc AccOf(const Summary& s, uint64_t count, double first_step, double last_step) {
+    return Acc{.count = count,
+               .nan_count = s.nan_count,
+               .min = s.min,
+               .max = s.max,
+               .sum = s.sum,
+               .first = s.first,
+               .last = s.last,
+               .first_step = first_step,
+               .last_step = last_step};
+  }
   // The walk SplitChunkIntoParts makes over a chunk whose steps are sorted: decode(begin, end)
   // for each point range it decodes, block(k, bucket, first_step, last_step) for each block k of
   // block_points merged whole from its index entry; both return Status.

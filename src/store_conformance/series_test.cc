@@ -127,6 +127,42 @@ std::vector<series::Bucket> BruteBuckets(const std::vector<series::FloatPoint>& 
   return out;
 }
 
+// Every bucket of `got` equals brute force's: counts, edges and extremes exactly, the mean to a
+// relative tolerance (the store adds chunk and block sums, brute force adds points one by one).
+void ExpectSameBuckets(const std::vector<series::Bucket>& got,
+                       const std::vector<series::Bucket>& want, double mean_tolerance) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("bucket " + std::to_string(i));
+    const auto &g = got[i], &w = want[i];
+    ASSERT_EQ(g.count, w.count);
+    EXPECT_EQ(g.nan_count, w.nan_count);
+    EXPECT_EQ(g.first_step, w.first_step);
+    EXPECT_EQ(g.last_step, w.last_step);
+    EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
+    EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
+    if (w.count > w.nan_count) {
+      EXPECT_EQ(g.min, w.min);
+      EXPECT_EQ(g.max, w.max);
+      EXPECT_NEAR(g.mean, w.mean, mean_tolerance * (1 + std::abs(w.mean)));
+    }
+  }
+}
+
+// The store's view of series "x" of `run` over [from, to] in `buckets` buckets, against brute
+// force over `points`.
+void ExpectBucketsOfRange(store::Store& store, const std::string& run,
+                          const std::vector<series::FloatPoint>& points, double from, double to,
+                          uint32_t buckets, double mean_tolerance) {
+  store::BucketQuery q = testing::BQ(run, "x");
+  q.step_from = from;
+  q.step_to = to;
+  q.buckets = buckets;
+  auto got = store.ReadBuckets(q);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ExpectSameBuckets(*got, BruteBuckets(points, from, to, buckets), mean_tolerance);
+}
+
 TEST_P(StoreTest, BucketsMatchBruteForce) {
   std::string run = NewRun();
   std::mt19937 rng(11);
@@ -162,22 +198,8 @@ TEST_P(StoreTest, BucketsMatchBruteForce) {
     q.buckets = buckets;
     auto got = store_->ReadBuckets(q);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
-    auto want = BruteBuckets(points, from, to, buckets);
-    ASSERT_EQ(got->size(), want.size()) << buckets;
-    for (size_t i = 0; i < want.size(); ++i) {
-      const auto &g = (*got)[i], &w = want[i];
-      EXPECT_EQ(g.count, w.count);
-      EXPECT_EQ(g.nan_count, w.nan_count);
-      EXPECT_EQ(g.first_step, w.first_step);
-      EXPECT_EQ(g.last_step, w.last_step);
-      EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
-      EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
-      if (w.count > w.nan_count) {
-        EXPECT_EQ(g.min, w.min);
-        EXPECT_EQ(g.max, w.max);
-        EXPECT_NEAR(g.mean, w.mean, 1e-9);
-      }
-    }
+    SCOPED_TRACE("buckets " + std::to_string(buckets));
+    ExpectSameBuckets(*got, BruteBuckets(points, from, to, buckets), 1e-9);
   }
   ASSERT_TRUE(store_->Ingest(run, B("w", seq).Strings("s", {}, {"a"}).batch).ok());
   EXPECT_EQ(store_->ReadBuckets(testing::BQ(run, "s")).status().code(),
@@ -222,33 +244,13 @@ TEST_P(StoreTest, StraddlingChunksMatchBruteForceForManyBucketings) {
       if (from > to) std::swap(from, to);
       if (trial % 7 == 0) to = from;  // zero-width range: one bucket
     }
-    store::BucketQuery q = testing::BQ(run, "x");
-    q.step_from = from;
-    q.step_to = to;
-    q.buckets = buckets;
-    auto got = store_->ReadBuckets(q);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    auto want = BruteBuckets(points, from, to, buckets);
-    ASSERT_EQ(got->size(), want.size()) << trial;
-    for (size_t i = 0; i < want.size(); ++i) {
-      const auto &g = (*got)[i], &w = want[i];
-      ASSERT_EQ(g.count, w.count) << trial << " " << i;
-      EXPECT_EQ(g.nan_count, w.nan_count);
-      EXPECT_EQ(g.first_step, w.first_step);
-      EXPECT_EQ(g.last_step, w.last_step);
-      EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
-      EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
-      if (w.count > w.nan_count) {
-        EXPECT_EQ(g.min, w.min);
-        EXPECT_EQ(g.max, w.max);
-        EXPECT_NEAR(g.mean, w.mean, 1e-6 * (1 + std::abs(w.mean)));
-      }
-    }
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    ExpectBucketsOfRange(*store_, run, points, from, to, buckets, 1e-6);
   }
 }
 
-// The usual log (one point per integer step, so chunks with consecutive steps, which SQLite reads
-// piecewise: only the bytes of the blocks a bucket edge falls in), with a restart that logs some
+// The usual log (one point per integer step, so chunks with consecutive steps, whose split into
+// buckets computes steps instead of decoding them), with a restart that logs some
 // steps again (ties resolved by arrival), against brute force for many bucketings and ranges.
 TEST_P(StoreTest, ConsecutiveStepChunksMatchBruteForce) {
   std::string run = NewRun();
@@ -279,28 +281,8 @@ TEST_P(StoreTest, ConsecutiveStepChunksMatchBruteForce) {
       to = where(rng);
       if (from > to) std::swap(from, to);
     }
-    store::BucketQuery q = testing::BQ(run, "x");
-    q.step_from = from;
-    q.step_to = to;
-    q.buckets = buckets;
-    auto got = store_->ReadBuckets(q);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    auto want = BruteBuckets(points, from, to, buckets);
-    ASSERT_EQ(got->size(), want.size()) << trial;
-    for (size_t i = 0; i < want.size(); ++i) {
-      const auto &g = (*got)[i], &w = want[i];
-      ASSERT_EQ(g.count, w.count) << trial << " " << i;
-      EXPECT_EQ(g.nan_count, w.nan_count);
-      EXPECT_EQ(g.first_step, w.first_step);
-      EXPECT_EQ(g.last_step, w.last_step);
-      EXPECT_TRUE(g.first == w.first || (std::isnan(g.first) && std::isnan(w.first)));
-      EXPECT_TRUE(g.last == w.last || (std::isnan(g.last) && std::isnan(w.last)));
-      if (w.count > w.nan_count) {
-        EXPECT_EQ(g.min, w.min);
-        EXPECT_EQ(g.max, w.max);
-        EXPECT_NEAR(g.mean, w.mean, 1e-9 * (1 + std::abs(w.mean)));
-      }
-    }
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    ExpectBucketsOfRange(*store_, run, points, from, to, buckets, 1e-9);
   }
 }
 
