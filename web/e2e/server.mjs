@@ -40,6 +40,12 @@ export async function startServer(bin = process.env.NEREID_BIN, { data: existing
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
     return JSON.parse(text);
   };
+  // POST /api/v1/files with raw bytes: the file's {sha256, size}.
+  const upload = async (bytes) => {
+    const r = await fetch(url + "/api/v1/files", { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: bytes });
+    if (!r.ok) throw new Error(`upload: ${r.status} ${(await r.text()).slice(0, 300)}`);
+    return r.json();
+  };
   let seq = 0;
   const batch = (runId, operations) => api("POST", `/api/v1/runs/${runId}/batches`, { writerId: "e2e-seed", sequence: String(++seq), operations });
   return {
@@ -48,6 +54,7 @@ export async function startServer(bin = process.env.NEREID_BIN, { data: existing
     data,
     api,
     batch,
+    upload,
     stop: async ({ keep = existing !== undefined } = {}) => {
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));

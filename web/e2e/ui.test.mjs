@@ -2,7 +2,8 @@
 // Seeds a project with 1,000 runs, a run with a 1 M-point series holding one spike, and three
 // runs to compare; checks the runs table (virtualised, sort, filter, completion, errors), the
 // run page chart (the band holds the spike at every zoom, down to the raw point), the log view,
-// and compare. Screenshots go to $NEREID_E2E_ARTIFACTS (default: a temp dir).
+// compare, the run's source (commit and uncommitted changes), the trash, notebooks and usage.
+// Screenshots go to $NEREID_E2E_ARTIFACTS (default: a temp dir).
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +41,16 @@ function notebook(version) {
   cells.push(code("raise ValueError('bad lr')", [{ output_type: "error", ename: "ValueError", evalue: "bad lr", traceback: ["\u001b[0;31mValueError\u001b[0m: bad lr"] }], 3));
   return { nbformat: 4, nbformat_minor: 5, metadata: { language_info: { name: "python" } }, cells };
 }
+const COMMIT = "4f2a9c1e0b7d3a5f6e8c9d0b1a2f3e4d5c6b7a89";
+const DIFF = [
+  "diff --git a/train.py b/train.py",
+  "--- a/train.py",
+  "+++ b/train.py",
+  "@@ -1,2 +1,2 @@",
+  " import torch",
+  "-lr = 0.1",
+  "+lr = 0.01",
+];
 const ids = {}; // name -> run id
 const lr = (i) => (i + 1) * 1e-5;
 
@@ -100,6 +111,20 @@ before(async () => {
   await server.batch(ids["cmp-0"], [
     { path: "source_code/notebook/path", assign: { stringValue: NB_PATH } },
     { path: "source_code/notebook/checkpoint_id", assign: { stringValue: cps[0] } },
+  ]);
+  // Run cmp-1 was started from a commit with uncommitted changes; its remote address carries a
+  // token the page must never show.
+  const diffText = DIFF.join("\n") + "\n";
+  const diff = await server.upload(diffText);
+  await server.batch(ids["cmp-1"], [
+    { path: "source_code/git/commit", assign: { stringValue: COMMIT } },
+    { path: "source_code/git/branch", assign: { stringValue: "lr-sweep" } },
+    { path: "source_code/git/detached", assign: { boolValue: false } },
+    { path: "source_code/git/dirty", assign: { boolValue: true } },
+    { path: "source_code/git/message", assign: { stringValue: "Sweep the learning rate\n\nThree widths." } },
+    { path: "source_code/git/author", assign: { stringValue: "Ada Lovelace" } },
+    { path: "source_code/git/remote_url", assign: { stringValue: "https://ghp_e2eSecret@github.com/acme/vision.git" } },
+    { path: "source_code/diff", assign: { file: { sha256: diff.sha256, name: "diff.patch", contentType: "text/x-diff" } } },
   ]);
   console.log(`# seeded ${RUNS + 4} runs and ${POINTS} points in ${Date.now() - t0} ms`);
   browser = await chromium.launch({
@@ -370,6 +395,32 @@ test("compare overlays the same series from three selected runs", async () => {
   const counts = await page.$eval('[data-testid=chart][data-title="val/acc"]', (el) => el.__chart.series.map((s) => s.count));
   assert.deepEqual(counts, [200, 200, 200]);
   await shot("compare");
+});
+
+test("the run page shows the commit a run came from, linked to its host, and its uncommitted changes", async () => {
+  await page.goto(server.url + `/runs/${ids["cmp-1"]}`);
+  const commit = page.locator("[data-testid=run-source] [data-testid=source-commit]");
+  await commit.waitFor();
+  assert.equal(await commit.textContent(), COMMIT.slice(0, 12));
+  assert.equal(await commit.getAttribute("href"), `https://github.com/acme/vision/commit/${COMMIT}`);
+  const source = await page.textContent("[data-testid=run-source]");
+  for (const text of ["lr-sweep", "uncommitted changes", "Sweep the learning rate", "Ada Lovelace", "https://github.com/acme/vision.git"]) {
+    assert.ok(source.includes(text), `"${text}" in the Source section: ${source}`);
+  }
+  assert.ok(!(await page.textContent("body")).includes("ghp_e2eSecret"), "the remote's token is not shown");
+  await page.click("[data-testid=source-diff-toggle]");
+  await page.waitForSelector("[data-testid=source-diff]");
+  const lines = await page.$$eval("[data-testid=source-diff] > div", (els) => els.map((e) => [e.className, e.textContent]));
+  assert.deepEqual(lines, [
+    ["diff-file", DIFF[0]], ["diff-file", DIFF[1]], ["diff-file", DIFF[2]], ["diff-hunk", DIFF[3]],
+    ["diff-context", DIFF[4]], ["diff-del", DIFF[5]], ["diff-add", DIFF[6]],
+  ]);
+  assert.equal((await page.textContent("[data-testid=source-diff-stats]")).trim(), "1 file, +1 −1");
+  await shot("run-source");
+  // A run that recorded no source has no Source section.
+  await page.goto(server.url + `/runs/${ids["cmp-2"]}`);
+  await page.waitForSelector("text=Fields");
+  assert.equal(await page.locator("[data-testid=run-source]").count(), 0);
 });
 
 test("checked runs move to the trash, come back with Restore and leave with Delete forever", async () => {

@@ -1,6 +1,6 @@
 // One run: state and duration badges, tags, the fields as a tree, a chart of every float series,
-// text series as logs, image series as galleries, files to download. While the run is running
-// the page polls and updates in place.
+// text series as logs, image series as galleries, files to download, the code it came from.
+// While the run is running the page polls and updates in place.
 import { useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Field, FileRef, Run } from "../api/types";
@@ -10,6 +10,7 @@ import { FieldTree } from "../components/FieldTree";
 import { FileLink, ImageSeries } from "../components/Files";
 import { Link } from "../components/Link";
 import { NotebookLink } from "../components/NotebookLink";
+import { SourceInfo } from "../components/SourceInfo";
 import { Duration, StateBadge } from "../components/StateBadge";
 import { Tags } from "../components/Tags";
 import { TextLog } from "../components/TextLog";
@@ -58,7 +59,8 @@ export function RunPage(props: { runId: string; search: string }) {
   const shownFloats = chartFilter ? floats.filter((f) => f.path.includes(chartFilter)) : floats;
   const texts = fields.filter((f) => f.type === "string_series");
   const images = fields.filter((f) => f.type === "file_series");
-  const files = fields.filter((f) => f.type === "file" || f.type === "file_set");
+  // Files under source_code/ are listed in the Source section.
+  const files = fields.filter((f) => (f.type === "file" || f.type === "file_set") && !f.path.startsWith("source_code/"));
 
   return (
     <div class="page run-page">
@@ -135,6 +137,8 @@ export function RunPage(props: { runId: string; search: string }) {
           </ul>
         </section>
       )}
+
+      <SourceInfo runId={run.id} fields={fields} />
 
       <section>
         <h2>Fields</h2>
