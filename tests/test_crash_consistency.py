@@ -11,6 +11,7 @@ run recorded in docs/reliability.md used NEREID_CRASH_CYCLES=500.
 
 import os
 import random
+import select
 import socket
 import sqlite3
 import statistics
@@ -81,7 +82,12 @@ def integrity_check(data_dir, prefix=()):
 
 
 class Writer:
-    """A client_harness process and what it has printed so far."""
+    """A client_harness process and what it has printed so far.
+
+    progress() first reads whatever the harness has already written to the pipe, so a value read
+    from it is never older than a line printed before the call: the mid-run check reads the stored
+    points, then INTENT, and a line still waiting in the pipe (a reader thread starved of the CPU
+    or the GIL on a loaded machine) would make points logged after it look never logged."""
 
     def __init__(self, url, token, home, custom_id, *args):
         self.custom_id = custom_id
@@ -89,22 +95,46 @@ class Writer:
             [HARNESS, "--project", "default/sandbox", "--custom-id", custom_id, "--path", PATH,
              *args], env=client_env(url, token, home), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.pending = b""
         self.last = {"INTENT": 0, "DONE": 0, "ACKED": 0}
         self.lines = []
         self.lock = threading.Lock()
+        # Keeps the pipe from filling up between calls (the harness would block on printing).
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
-    def _read(self):
-        for line in self.proc.stdout:
-            tag, _, rest = line.strip().partition(" ")
-            with self.lock:
+    def _drain_locked(self):
+        """Takes every complete line now in the pipe; False at end of file."""
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                if self.pending:  # a last line without its newline
+                    chunk, self.pending = b"\n", self.pending
+                else:
+                    return False
+            *complete, self.pending = (self.pending + chunk).split(b"\n")
+            for raw in complete:
+                line = raw.decode() + "\n"
                 self.lines.append(line)
+                tag, _, rest = line.strip().partition(" ")
                 if tag in self.last:
                     self.last[tag] = int(rest)
 
+    def _read(self):
+        while True:
+            select.select([self.fd], [], [])
+            with self.lock:
+                if not self._drain_locked():
+                    return
+
     def progress(self):
         with self.lock:
+            self._drain_locked()
             return dict(self.last)
 
     def wait_for_progress(self, timeout=60):
