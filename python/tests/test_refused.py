@@ -73,3 +73,46 @@ def test_nereid_sync_sets_the_refused_record_aside_too(make_run, server, env):
     assert not os.path.exists(writer)
     with open(writer + ".refused.jsonl") as f:
         assert len(f.readlines()) == 1
+
+
+def test_a_file_over_the_upload_limit_is_set_aside_with_its_bytes(start_server, tmp_path,
+                                                                    monkeypatch):
+    """A file larger than the server's --upload-limit is refused for itself (413 on /files), and
+    would be refused forever: only its assignment is set aside, the file kept beside the
+    refused-records file; the points around it and a file within the limit arrive."""
+    import nereid
+
+    srv = start_server("--upload-limit", "100000")
+    monkeypatch.setenv("NEREID_HOME", str(tmp_path / "spool"))
+    big = tmp_path / "model.pt"
+    big.write_bytes(os.urandom(300_000))
+    small = tmp_path / "notes.txt"
+    small.write_text("within the limit")
+    run = nereid.init_run(url=srv.base_url, api_token=srv.token, capture_stdout=False,
+                          capture_stderr=False, capture_hardware_metrics=False,
+                          capture_traceback=False, git_ref=False, source_files=[],
+                          flush_period=0.2)
+    for i in range(300):
+        if i == 100:
+            run["ckpt"].upload(str(big))
+        if i == 200:
+            run["notes"].upload(str(small))
+        run["y"].append(float(i), step=i)
+    run.wait(timeout=60)  # raises if anything is still held back
+
+    assert srv.series(run.id, "y")["values"] == [float(i) for i in range(300)]
+    fields = {f["path"]: f for f in srv.get(f"/api/v1/runs/{run.id}/fields").json()["fields"]}
+    assert "notes" in fields and "ckpt" not in fields, sorted(fields)
+    errors = [e for e in run.errors() if "refused" in e]
+    assert len(errors) == 1 and "'ckpt' (HTTP 413" in errors[0], run.errors()
+    writer = run.spool_path.rstrip("/")
+    run.stop()
+    assert not os.path.exists(writer)
+    with open(writer + ".refused.jsonl") as f:
+        kept = [json.loads(line) for line in f]
+    assert len(kept) == 1 and kept[0]["http_status"] == 413, kept
+    assert kept[0]["operations"][0]["path"] == "ckpt"
+    (path,) = kept[0]["kept_files"]
+    assert path.startswith(writer + ".refused-files" + os.sep)
+    with open(path, "rb") as f:
+        assert f.read() == big.read_bytes()

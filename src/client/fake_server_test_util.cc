@@ -58,6 +58,11 @@ void FakeServer::SetAlways(Fault f) {
   always_ = f;
 }
 
+void FakeServer::SetUploadLimit(size_t bytes) {
+  std::lock_guard lk(mu_);
+  upload_limit_ = bytes;
+}
+
 void FakeServer::RefusePath(const std::string& path, int status) {
   std::lock_guard lk(mu_);
   refuse_path_ = path;
@@ -131,6 +136,14 @@ std::string FakeServer::Handle(const std::string& method, const std::string& tar
     return Reply(201, "Created", R"({"id":"FAKE-1","created":true})");
   }
   if (method == "POST" && target == "/api/v1/files") {
+    std::lock_guard lk(mu_);
+    if (upload_limit_ > 0 && body.size() > upload_limit_) {
+      return Reply(
+          413, "Payload Too Large",
+          R"({"error":{"code":"payload_too_large","message":"file is larger than the limit of )" +
+              std::to_string(upload_limit_) + R"( bytes"}})");
+    }
+    ++files_;
     return Reply(201, "Created", R"({"sha256":"x","size":1})");
   }
   if (method != "POST" || target != "/api/v1/runs/FAKE-1/batches") {

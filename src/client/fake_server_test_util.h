@@ -31,6 +31,10 @@ class FakeServer {
   // Refuse every batch with an operation on `path` with HTTP `status`: 409 (type_conflict), 400
   // (invalid_argument) or 413 (payload_too_large). Refusals are counted in refused().
   void RefusePath(const std::string& path, int status);
+  // Refuse file uploads larger than `bytes` with 413, as the real server's --upload-limit does
+  // (0: no limit). Accepted uploads are counted in files().
+  void SetUploadLimit(size_t bytes);
+  int files() const { return files_.load(); }
 
   // Float values stored per path, in arrival order; batches applied and seen as duplicates.
   std::map<std::string, std::vector<double>> floats();
@@ -60,10 +64,11 @@ class FakeServer {
   Fault always_ = Fault::kNone;
   std::string refuse_path_;
   int refuse_status_ = 0;
+  size_t upload_limit_ = 0;
   std::map<std::string, uint64_t> last_seq_;
   std::map<std::string, std::vector<double>> floats_;
   std::map<std::string, std::string> strings_;
-  std::atomic<int> applied_{0}, duplicates_{0}, requests_{0}, refused_{0};
+  std::atomic<int> applied_{0}, duplicates_{0}, requests_{0}, refused_{0}, files_{0};
 };
 
 }  // namespace nereid::client

@@ -63,6 +63,39 @@ std::string RefusedPath(const std::string& dir) {
   return (p.parent_path() / (p.filename().string() + ".refused.jsonl")).string();
 }
 
+std::string RefusedFilesDir(const std::string& dir) {
+  std::string jsonl = RefusedPath(dir);
+  return jsonl.substr(0, jsonl.size() - std::string_view(".refused.jsonl").size()) +
+         ".refused-files";
+}
+
+Status KeepRefusedFiles(const std::string& dir, const std::vector<std::string>& shas,
+                        std::vector<std::string>* kept) {
+  if (shas.empty()) return Status::Ok();
+  const fs::path to = RefusedFilesDir(dir);
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return Internal("cannot create " + to.string() + ": " + ec.message());
+  for (const std::string& sha : shas) {
+    const fs::path from = fs::path(dir) / "blobs" / sha;
+    const fs::path target = to / sha;
+    if (!fs::exists(target, ec)) {
+      fs::create_hard_link(from, target, ec);
+      if (ec) {
+        ec.clear();
+        fs::copy_file(from, target, ec);
+      }
+      if (ec) {
+        const std::string why = ec.message();
+        fs::remove(target, ec);  // never a short copy under the content's name
+        return Internal("cannot keep " + from.string() + " in " + to.string() + ": " + why);
+      }
+    }
+    kept->push_back(target.string());
+  }
+  return Status::Ok();
+}
+
 std::string DescribeRecord(const SpoolRecord& rec) {
   std::string what = TypeName(rec.type);
   if (rec.type == RecordType::kFloatPoints) what = std::to_string(RecordEntries(rec)) + " " + what;
@@ -84,6 +117,7 @@ Status AppendRefused(const std::string& dir, const SpoolRecord& rec, const Refus
       {"what", DescribeRecord(rec)},
       {"payload_base64", Base64(rec.payload)},
   };
+  if (!why.kept_files.empty()) line["kept_files"] = why.kept_files;
   v1::Batch b = Decode(rec);
   if (b.operations_size() > 0) {
     std::string ops;

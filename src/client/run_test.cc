@@ -50,6 +50,16 @@ class RunTest : public ::testing::Test {
     };
     return o;
   }
+  // Points 0..n-1 of "y" arrived once and in order; one record was set aside and counted, and
+  // every other record logged was acknowledged.
+  void ExpectAllOfYAndOneRefused(nereid::Run& run, int n) {
+    RunStats st = run.stats();
+    EXPECT_EQ(st.records_refused, 1u);
+    EXPECT_EQ(st.records_acked + st.records_refused, st.records_logged);
+    std::vector<double> expected(n);
+    for (int i = 0; i < n; ++i) expected[i] = i;
+    EXPECT_EQ(server_.floats()["y"], expected);
+  }
   std::string Errors() {
     std::lock_guard lk(mu_);
     std::string all;
@@ -361,12 +371,7 @@ TEST_F(RunTest, ARunGoesOnPastARefusedRecordAndCountsIt) {
     y.Append(i);
   }
   ASSERT_TRUE(run->Wait(20s).ok()) << Errors();
-  RunStats st = run->stats();
-  EXPECT_EQ(st.records_refused, 1u);
-  EXPECT_EQ(st.records_acked + st.records_refused, st.records_logged);
-  std::vector<double> expected(500);
-  for (int i = 0; i < 500; ++i) expected[i] = i;
-  EXPECT_EQ(server_.floats()["y"], expected);
+  ExpectAllOfYAndOneRefused(*run, 500);
   EXPECT_NE(Errors().find("refused an assignment to 'bad'"), std::string::npos) << Errors();
   const std::string dir = run->spool_path();
   ASSERT_TRUE(run->Stop().ok()) << Errors();
@@ -375,6 +380,40 @@ TEST_F(RunTest, ARunGoesOnPastARefusedRecordAndCountsIt) {
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0]["code"], "type_conflict");
   EXPECT_EQ(kept[0]["operations"][0]["assign"]["string_value"], "a string where a float was");
+}
+
+// A file larger than the server's upload limit is refused for itself (413 on /api/v1/files) and
+// would be refused forever: only the record holding it is set aside, with the file kept beside
+// the refused-records file; every point around it and a file within the limit arrive.
+TEST_F(RunTest, AFileOverTheUploadLimitIsSetAsideAndTheRestArrives) {
+  server_.SetUploadLimit(1000);
+  auto run = Run::Create(Options());
+  ASSERT_TRUE(run.ok());
+  auto y = (*run)["y"];
+  const std::string big(5000, 'b');
+  for (int i = 0; i < 300; ++i) {
+    if (i == 100) (*run)["ckpt"] = File::FromBytes(big, "model.pt");
+    if (i == 200) (*run)["small"] = File::FromBytes(std::string(100, 's'), "notes.txt");
+    y.Append(i);
+  }
+  ASSERT_TRUE(run->Wait(20s).ok()) << Errors();
+  ExpectAllOfYAndOneRefused(*run, 300);
+  EXPECT_EQ(server_.files(), 1);  // the small file
+  EXPECT_NE(Errors().find("refused an assignment to 'ckpt' (HTTP 413"), std::string::npos)
+      << Errors();
+  const std::string dir = run->spool_path();
+  EXPECT_NE(Errors().find(RefusedFilesDir(dir)), std::string::npos) << Errors();
+  ASSERT_TRUE(run->Stop().ok()) << Errors();
+  EXPECT_FALSE(fs::exists(dir));  // delivered: the writer folder goes, the refused file stays
+  std::vector<nlohmann::json> kept = RefusedLines(dir);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0]["http_status"], 413);
+  EXPECT_EQ(kept[0]["operations"][0]["path"], "ckpt");
+  ASSERT_EQ(kept[0]["kept_files"].size(), 1u);
+  std::ifstream in(kept[0]["kept_files"][0].get<std::string>(), std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, big);
+  server_.SetUploadLimit(0);
 }
 
 // Refusals whose cause is outside the spool (a token, a run in the trash) drop nothing: the data

@@ -279,12 +279,17 @@ void Uploader::ReportUndecodable(const Position& at, const SpoolRecord& rec) {
   }
 }
 
-Status Uploader::UploadBlobs() {
+Status Uploader::UploadBlobs(HttpResponse* refused) {
   for (const std::string& sha : cached_blobs_) {
     HttpResponse r = http_.PostFile("/api/v1/files", config_.dir + "/blobs/" + sha);
     if (r.status != 200 && r.status != 201) {
       if (r.status == 0 && r.error.rfind("cannot open", 0) == 0) {
         return DataLoss(r.error);  // the blob vanished: nothing to retry
+      }
+      if (r.status == 413) {
+        ++request_stats_.failed;
+        *refused = std::move(r);
+        return PayloadTooLarge("the server refuses a file");
       }
       Fail(r, "uploading a file");
       return last_error_;
@@ -367,7 +372,9 @@ AttemptResult Uploader::AttemptOnce() {
     }
     cached_sequence_ = b.sequence;
   }
-  if (Status s = UploadBlobs(); !s.ok()) {
+  HttpResponse refused_file;
+  if (Status s = UploadBlobs(&refused_file); !s.ok()) {
+    if (refused_file.status == 413) return Isolate(refused_file, b);
     if (s.code() == StatusCode::kDataLoss && config_.on_error) config_.on_error(s);
     return AttemptResult::kRetry;
   }
@@ -428,8 +435,10 @@ AttemptResult Uploader::Isolate(const HttpResponse& r, const PendingBatch& b) {
   if (!reader_.Next(&start, &rec)) return Fail(r, what);
   Position at = start;
   at.offset -= RecordSpan(rec.payload.size());
-  RefusedRecord why{at, b.sequence, r.status, error.code, error.message};
-  if (Status s = AppendRefused(config_.dir, rec, why); !s.ok()) {
+  RefusedRecord why{at, b.sequence, r.status, error.code, error.message, {}};
+  // The batch is this record alone, so its files are the record's.
+  Status kept = KeepRefusedFiles(config_.dir, cached_blobs_, &why.kept_files);
+  if (Status s = kept.ok() ? AppendRefused(config_.dir, rec, why) : kept; !s.ok()) {
     // Skipping it unkept would lose it: wait, with the data in the spool, as for any refusal.
     AttemptResult result = Fail(r, what);
     if (config_.on_error) {
@@ -454,10 +463,13 @@ AttemptResult Uploader::Isolate(const HttpResponse& r, const PendingBatch& b) {
   DeleteAcked();
   if (config_.on_error) {
     config_.on_error(Status(
-        CodeOf(r, error), "the server refused " + described + " (HTTP " + std::to_string(r.status) +
-                              ": " + Describe(error) + "); it is not sent again and is kept in " +
-                              RefusedPath(config_.dir) + "; the rest of the run is uploaded (" +
-                              std::to_string(records_refused_) + " entries refused so far)"));
+        CodeOf(r, error),
+        "the server refused " + described + " (HTTP " + std::to_string(r.status) + ": " +
+            Describe(error) + "); it is not sent again and is kept in " + RefusedPath(config_.dir) +
+            (why.kept_files.empty() ? std::string()
+                                    : ", its file in " + RefusedFilesDir(config_.dir)) +
+            "; the rest of the run is uploaded (" + std::to_string(records_refused_) +
+            " entries refused so far)"));
   }
   again_ = true;
   return AttemptResult::kRetry;

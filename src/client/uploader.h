@@ -112,7 +112,10 @@ class Uploader {
   // Reads records from `from` into builder_ up to `to` (when set) or the size budget.
   Position Build(Position from, const Position* to);
   void ReportUndecodable(const Position& at, const SpoolRecord& rec);
-  Status UploadBlobs();
+  // Uploads the pending batch's files. A file the server refuses for itself (413: larger than its
+  // upload limit) would be refused forever: its answer goes to *refused and the batch is then
+  // isolated like one refused for its content, so only the record holding the file is set aside.
+  Status UploadBlobs(HttpResponse* refused);
   AttemptResult Fail(const HttpResponse& r, const std::string& what);
   // The spool holds a record type this reader does not know: report it, send nothing more.
   AttemptResult RefuseNewer();
